@@ -1,0 +1,75 @@
+"""The simulation engine: numba kernels over struct-of-arrays state (no mesa, pydantic or I/O here).
+
+`STEPS` declares the daily step order once; `kernels.one_day` runs it and `pcnsim describe` prints it.
+The functions below are thin validating wrappers over the kernels.
+"""
+
+import numpy as np
+
+from . import kernels
+from .state import (
+    DAYS_PER_MONTH,
+    DAYS_PER_YEAR,
+    EPISODE_SLOTS,
+    NEVER,
+    Params,
+    State,
+    Tally,
+    Workspace,
+    allocate_state,
+    allocate_tally,
+    allocate_workspace,
+)
+
+STEPS = (
+    ("1 demography", "every 4 weeks: ageing, deaths, births, leavers and new registrations; complexity "
+                     "moves up with unmet need and down with needs met by a service that fits"),
+    ("2 onset", "new need episodes (type and urgency) and self-resolution of open ones"),
+    ("3 care seeking", "patients whose next contact day is today decide whether to ask (access propensity); "
+                       "those who do not may go straight to A&E"),
+    ("4 triage", "each request is routed to a role by need type (a referral sends it to the referred role)"),
+    ("5 booking", "same-day/urgent requests take today's reserved slots, routine ones the earliest free slot "
+                  "within the horizon; own practice first, then the network pool; taken by urgency, then a "
+                  "counter-based random priority; GP as the fall-back role"),
+    ("6 unserved", "no slot: ask again on the next working day, or go to A&E with a probability rising "
+                   "with urgency, days waited, age and deprivation"),
+    ("7 contacts", "did-not-attend (rises with lead time) or attend: resolution from the match matrix; "
+                   "otherwise a revisit is scheduled, with outpatient and role referrals"),
+    ("8 A&E", "background, direct and spill-over attendances; admission by age and complexity; A&E "
+              "rarely resolves social or complex needs, which return"),
+    ("9 ledgers", "touchpoints by setting per patient and per practice-week, capacity offered and used"),
+)
+
+__all__ = [
+    "DAYS_PER_MONTH", "DAYS_PER_YEAR", "EPISODE_SLOTS", "NEVER", "STEPS", "Params", "State", "Tally",
+    "Workspace", "allocate_state", "allocate_tally", "allocate_workspace", "populate", "advance", "close_year",
+]
+
+
+def populate(state: State, params: Params, practice_of_slot: np.ndarray) -> None:
+    """Draw the initial list (person id = slot) and open the booking diaries at day 0."""
+    if practice_of_slot.shape != state.pid.shape:
+        raise ValueError("practice_of_slot must have one entry per patient slot")
+    if practice_of_slot.size and practice_of_slot.max() >= params.practice_pcn.shape[0]:
+        raise ValueError("practice_of_slot names a practice the parameters do not have")
+    kernels.init_population(state, params, practice_of_slot.astype(np.int32))
+    kernels.init_diary(state, params, 0)
+
+
+def advance(state: State, params: Params, tally: Tally, workspace: Workspace, d0: int, d1: int) -> None:
+    """Run days [d0, d1) of the daily step."""
+    n_days = params.working.shape[0]
+    if not 0 <= d0 <= d1 <= n_days:
+        raise ValueError(f"days [{d0}, {d1}) outside the run's calendar [0, {n_days})")
+    if tally.weekly.shape[0] * 7 < n_days:
+        raise ValueError("tally has fewer weeks than the calendar")
+    if workspace.active.shape[0] != state.pid.shape[0]:
+        raise ValueError("workspace was allocated for a different number of patients")
+    kernels.run_days(state, params, tally, workspace, d0, d1)
+
+
+def close_year(state: State, tally: Tally, day: int) -> None:
+    """Account unmet need up to a year boundary before yearly counters are read."""
+    if day % DAYS_PER_YEAR:
+        raise ValueError(f"day {day} is not a year boundary")
+    kernels.close_year(state, tally, day)

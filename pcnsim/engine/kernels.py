@@ -1,0 +1,742 @@
+"""The daily step of MODEL.md section 5 as numba kernels over struct-of-arrays state.
+
+One call of `run_days` advances the simulation over [d0, d1). Each day runs the steps in the order
+declared in `pcnsim.engine.STEPS`:
+
+1. demography and complexity (every 4 weeks, `monthly_update`);
+2. onset of need episodes and self-resolution;
+3. care seeking by patients whose next contact day is today;
+4. triage and routing of each request to a role;
+5. booking against the diaries (same-day slots today; routine slots within the horizon; own practice
+   first, then the network pool; requests taken by urgency, then by a counter-based random priority);
+6. unserved requests wait for the next working day or go to A&E;
+7. contacts: did-not-attend, resolution from the match matrix, revisits, referrals;
+8. A&E (background, direct and spill-over) and emergency admissions;
+9. ledgers (counters are written as events happen; capacity use is recorded at day end).
+
+Patients are visited in slot order and requests in (urgency, priority) order, and every random number
+is a counter-based draw keyed by (stream, person id, day, k), so a run is a pure function of its
+inputs. Only patients with an event due (`next_event <= day`) are touched on a given day.
+"""
+
+import numpy as np
+
+from ..vocab import (
+    ADMISSION,
+    AE,
+    DNA,
+    FRAIL,
+    GP,
+    N_ROLES,
+    OUTPATIENT,
+    RESOLVED,
+    REVISIT,
+    ROUTINE,
+    SAME_DAY,
+    URGENT,
+    URGENT_HOME_VISIT,
+)
+from . import rng as R
+from .config import jit, jit_nrt
+from .state import (
+    C_AE_SENSITIVE,
+    C_DNA,
+    C_EPISODES,
+    C_REQUESTS,
+    C_REVISITS,
+    C_UNMET_DAYS,
+    C_UNSERVED,
+    DAYS_PER_MONTH,
+    DAYS_PER_YEAR,
+    EPISODE_SLOTS,
+    EXIT_DIED,
+    EXIT_LEFT,
+    L_DAY,
+    L_EPISODE,
+    L_NEED,
+    L_OUTCOME,
+    L_PID,
+    L_SETTING,
+    L_UNIT,
+    L_URGENCY,
+    M_AE_BACKGROUND,
+    M_BIRTHS,
+    M_CLOSED_EXIT,
+    M_DEATHS,
+    M_HOME_VISITS,
+    M_LEAVERS,
+    M_MERGED,
+    M_REGISTRATIONS,
+    M_RESOLVED,
+    M_SELF_RESOLVED,
+    NEVER,
+    X_BIRTH_DAY,
+    X_CX,
+    X_DEP,
+    X_EXIT_DAY,
+    X_PID,
+    X_PRACTICE,
+    X_REASON,
+    X_REG_DAY,
+    X_SEG,
+    X_SEX,
+)
+
+K = EPISODE_SLOTS
+AE_COLUMN = N_ROLES  # the A&E column of the match matrix
+NO_EPISODE = 3  # ledger outcome for touchpoints not tied to a need episode
+MALE_BIRTH_SHARE = 0.512
+OLD_AGE = 80
+COMMUNITY_NURSE = N_ROLES - 1
+
+
+# ---------------------------------------------------------------------------------------------------
+# Small helpers
+# ---------------------------------------------------------------------------------------------------
+
+
+@jit
+def waiting_days(u, rate):
+    """Whole days until the next event of a Poisson process with `rate` per day (NEVER if rate is 0)."""
+    if rate <= 0.0:
+        return NEVER
+    g = -np.log(1.0 - u) / rate
+    if g >= NEVER:
+        return NEVER
+    return int(g)
+
+
+@jit
+def revisit_days(u, mean):
+    """Days to the next ask after an unresolved contact: uniform on [0.5, 1.5) x mean, at least 1."""
+    return max(1, int(mean * (0.5 + u)))
+
+
+@jit
+def age_of(birth_day, day, max_age):
+    a = (day - birth_day) // DAYS_PER_YEAR
+    if a < 0:
+        return 0
+    if a > max_age:
+        return max_age
+    return a
+
+
+@jit
+def week_of(day):
+    return day // 7
+
+
+@jit
+def count(S, T, i, column, day, n):
+    """Add n to patient i's yearly counter and to its practice's weekly counter."""
+    S.counters[i, column] += n
+    T.weekly[week_of(day), S.practice[i], column] += n
+
+
+@jit
+def log_touch(S, T, i, day, setting, unit, need, outcome, urgency, k):
+    if not T.ledger_on:
+        return
+    n = T.n_ledger[0]
+    if n < T.ledger.shape[0]:
+        row = T.ledger[n]
+        row[L_DAY] = day
+        row[L_PID] = S.pid[i]
+        row[L_SETTING] = setting
+        row[L_UNIT] = unit
+        row[L_NEED] = need
+        row[L_OUTCOME] = outcome
+        row[L_URGENCY] = urgency
+        row[L_EPISODE] = k
+    T.n_ledger[0] = n + 1
+
+
+@jit
+def day_capacity(P, unit, role, day):
+    """(total, same-day) slots of a role at a unit on a day; fractional FTE carried by cumulative floor."""
+    if day >= P.working.shape[0] or P.working[day] == 0:
+        return 0, 0
+    rate = P.cap_rate[unit, role]
+    wd = P.wd_index[day]
+    total = int(np.floor(rate * (wd + 1)) - np.floor(rate * wd))
+    same_day = int(np.floor(total * P.same_day_share + 0.5))
+    return total, same_day
+
+
+@jit
+def next_event_of(S, i):
+    nxt = min(S.next_onset[i], S.next_bg_ae[i])
+    for k in range(K):
+        if S.ep_type[i, k] >= 0:
+            nxt = min(nxt, S.ep_next[i, k], S.ep_selfres[i, k])
+    return nxt
+
+
+@jit
+def reachable(P, practice, role):
+    pool = P.practice_pcn.shape[0] + P.practice_pcn[practice]
+    return P.cap_rate[practice, role] > 0.0 or P.cap_rate[pool, role] > 0.0
+
+
+# ---------------------------------------------------------------------------------------------------
+# Episodes
+# ---------------------------------------------------------------------------------------------------
+
+
+@jit
+def flush_unmet(S, T, i, k, day):
+    """Count episode-days from the last accounting point up to (not including) `day` as unmet."""
+    acc = S.ep_acc[i, k]
+    if day > acc:
+        add = day - acc
+        S.counters[i, C_UNMET_DAYS] += add
+        S.unmet_month[i] += add
+        T.weekly[week_of(day - 1), S.practice[i], C_UNMET_DAYS] += add
+        S.ep_acc[i, k] = day
+
+
+@jit
+def release_booking(S, P, i, k, day):
+    slots = S.ep_booked[i, k]
+    if slots > 0 and S.ep_next[i, k] >= day:
+        ring = P.horizon + 1
+        unit, role = S.ep_unit[i, k], S.ep_role[i, k]
+        S.routine_free[unit, role, S.ep_next[i, k] % ring] += slots
+        S.routine_left[unit, role] += slots
+    S.ep_booked[i, k] = 0
+
+
+@jit
+def close_episode(S, P, T, i, k, day, metric):
+    flush_unmet(S, T, i, k, day)
+    release_booking(S, P, i, k, day)
+    T.weekly[week_of(day), S.practice[i], metric] += 1
+    S.ep_type[i, k] = -1
+    S.ep_next[i, k] = NEVER
+    S.ep_selfres[i, k] = NEVER
+    S.ep_wait[i, k] = -1
+    S.ep_pref[i, k] = -1
+
+
+@jit
+def open_episode(S, P, T, i, day, age):
+    """Onset: pick the need type and urgency and open an episode asking today (or merge if full)."""
+    pid = S.pid[i]
+    seg, sex, dep = S.seg[i], S.sex[i], S.dep[i]
+    rates = P.onset_rate[seg, sex, age, dep]
+    target = R.uniform(P.keys[R.ONSET_TYPE], pid, day, 0) * P.onset_total[seg, sex, age, dep]
+    t = rates.shape[0] - 1
+    cum = 0.0
+    for j in range(rates.shape[0]):
+        cum += rates[j]
+        if target < cum:
+            t = j
+            break
+    slot = -1
+    for k in range(K):
+        if S.ep_type[i, k] < 0:
+            slot = k
+            break
+    if slot < 0:
+        T.weekly[week_of(day), S.practice[i], M_MERGED] += 1
+        return
+    u = R.uniform(P.keys[R.URGENCY], pid, day, 0)
+    urgency = ROUTINE
+    if u < P.need_urgent[t]:
+        urgency = URGENT
+    elif u < P.need_urgent[t] + P.need_same_day[t]:
+        urgency = SAME_DAY
+    S.ep_type[i, slot] = t
+    S.ep_urg[i, slot] = urgency
+    S.ep_open[i, slot] = day
+    S.ep_next[i, slot] = day
+    g = waiting_days(R.uniform(P.keys[R.SELF_RESOLUTION], pid, day, slot), P.selfres_rate[t])
+    S.ep_selfres[i, slot] = NEVER if g >= NEVER else day + 1 + g
+    S.ep_n[i, slot] = 0
+    S.ep_booked[i, slot] = 0
+    S.ep_wait[i, slot] = -1
+    S.ep_acc[i, slot] = day
+    S.ep_pref[i, slot] = -1
+    count(S, T, i, C_EPISODES, day, 1)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Step 1: demography and complexity (monthly)
+# ---------------------------------------------------------------------------------------------------
+
+
+@jit
+def draw_person(S, P, i, pid, practice, day, newborn):
+    """Fill slot i with a new person: a birth, or a registrant drawn from the practice's list profile."""
+    keys = P.keys
+    n_age = P.max_age + 1
+    if newborn:
+        sex = 0 if R.uniform(keys[R.PERSON_SEX], pid, day, 0) < MALE_BIRTH_SHARE else 1
+        age_days = 0
+    else:
+        idx = np.searchsorted(P.entrant_cdf[practice], R.uniform(keys[R.PERSON_AGE], pid, day, 0), side="right")
+        sex = idx // n_age
+        age_days = (idx % n_age) * DAYS_PER_YEAR + int(R.uniform(keys[R.PERSON_AGE], pid, day, 1) * DAYS_PER_YEAR)
+    dep = np.searchsorted(P.dep_cdf[practice], R.uniform(keys[R.PERSON_DEPRIVATION], pid, day, 0), side="right")
+    age = min(age_days // DAYS_PER_YEAR, P.max_age)
+    seg = np.searchsorted(P.seg_cdf[age, dep], R.uniform(keys[R.PERSON_SEGMENT], pid, day, 0), side="right")
+    cx = np.searchsorted(P.cx_cdf[seg], R.uniform(keys[R.PERSON_COMPLEXITY], pid, day, 0), side="right")
+    S.pid[i] = pid
+    S.practice[i] = practice
+    S.birth_day[i] = day - age_days
+    S.sex[i] = sex
+    S.dep[i] = dep
+    S.seg[i] = seg
+    S.cx[i] = cx
+    S.reg_day[i] = day
+    S.unmet_month[i] = 0
+    S.fit_month[i] = 0
+    S.next_onset[i] = NEVER
+    S.next_bg_ae[i] = NEVER
+    for k in range(K):
+        S.ep_type[i, k] = -1
+        S.ep_next[i, k] = NEVER
+        S.ep_selfres[i, k] = NEVER
+        S.ep_booked[i, k] = 0
+        S.ep_wait[i, k] = -1
+        S.ep_pref[i, k] = -1
+    for c in range(S.counters.shape[1]):
+        S.counters[i, c] = 0
+
+
+@jit
+def init_population(S, P, practice_of_slot):
+    """The initial list: slot i holds person id i, registered at its practice on day 0."""
+    for i in range(S.pid.shape[0]):
+        draw_person(S, P, i, i, practice_of_slot[i], 0, False)
+    S.next_pid[0] = S.pid.shape[0]
+
+
+@jit
+def exit_person(S, P, T, i, day, reason):
+    """Record a death or leaver's year so far, close their episodes and free their bookings."""
+    n = T.n_exits[0]
+    if n < T.exit_meta.shape[0]:
+        meta = T.exit_meta[n]
+        meta[X_PID] = S.pid[i]
+        meta[X_PRACTICE] = S.practice[i]
+        meta[X_BIRTH_DAY] = S.birth_day[i]
+        meta[X_SEX] = S.sex[i]
+        meta[X_DEP] = S.dep[i]
+        meta[X_SEG] = S.seg[i]
+        meta[X_CX] = S.cx[i]
+        meta[X_REG_DAY] = S.reg_day[i]
+        meta[X_EXIT_DAY] = day
+        meta[X_REASON] = reason
+    for k in range(K):
+        if S.ep_type[i, k] >= 0:
+            close_episode(S, P, T, i, k, day, M_CLOSED_EXIT)
+    if n < T.exit_meta.shape[0]:
+        for c in range(S.counters.shape[1]):
+            T.exit_counters[n, c] = S.counters[i, c]
+    T.n_exits[0] = n + 1
+    T.weekly[week_of(day), S.practice[i], M_DEATHS if reason == EXIT_DIED else M_LEAVERS] += 1
+
+
+@jit
+def monthly_update(S, P, T, day):
+    keys = P.keys
+    for i in range(S.pid.shape[0]):
+        for k in range(K):
+            if S.ep_type[i, k] >= 0:
+                flush_unmet(S, T, i, k, day)
+        pid = S.pid[i]
+        age = age_of(S.birth_day[i], day, P.max_age)
+        frail = 1 if S.seg[i] == FRAIL else 0
+        reason = 0
+        if R.uniform(keys[R.DEATH], pid, day, 0) < P.death_monthly[age, frail, S.cx[i]]:
+            reason = EXIT_DIED
+        elif R.uniform(keys[R.LEAVE], pid, day, 0) < P.leave_monthly:
+            reason = EXIT_LEFT
+        if reason > 0:
+            practice = S.practice[i]
+            exit_person(S, P, T, i, day, reason)
+            newborn = R.uniform(keys[R.NEWBORN], pid, day, 0) < P.newborn_share
+            new_pid = S.next_pid[0]
+            S.next_pid[0] = new_pid + 1
+            draw_person(S, P, i, new_pid, practice, day, newborn)
+            T.weekly[week_of(day), practice, M_BIRTHS if newborn else M_REGISTRATIONS] += 1
+            pid = new_pid
+            age = age_of(S.birth_day[i], day, P.max_age)
+        else:
+            c = S.cx[i]
+            up = P.esc[c] * (1.0 + P.unmet_effect * S.unmet_month[i] / DAYS_PER_MONTH)
+            if P.seg_complex[S.seg[i]]:
+                up *= P.complex_seg_mult
+            if age >= OLD_AGE:
+                up *= P.old_age_mult
+            down = P.desc[c] * (1.0 + P.fit_effect * S.fit_month[i])
+            up = min(up, 1.0)
+            down = min(down, 1.0 - up)
+            u = R.uniform(keys[R.COMPLEXITY], pid, day, 0)
+            if c < 3 and u < up:
+                S.cx[i] = c + 1
+            elif c > 0 and u < up + down:
+                S.cx[i] = c - 1
+        S.unmet_month[i] = 0
+        S.fit_month[i] = 0
+        seg, sex, dep = S.seg[i], S.sex[i], S.dep[i]
+        rate = P.onset_total[seg, sex, age, dep] * P.cx_onset_mult[S.cx[i]]
+        S.next_onset[i] = day + waiting_days(R.uniform(keys[R.ONSET_TIME], pid, day, 0), rate)
+        S.next_bg_ae[i] = day + waiting_days(R.uniform(keys[R.BACKGROUND_AE], pid, day, 0), P.ae_bg_daily[age, dep])
+        S.next_event[i] = next_event_of(S, i)
+
+
+@jit
+def close_year(S, T, day):
+    """Account unmet episode-days up to the year boundary so yearly counters are complete."""
+    for i in range(S.pid.shape[0]):
+        for k in range(K):
+            if S.ep_type[i, k] >= 0:
+                flush_unmet(S, T, i, k, day)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Steps 4-5: triage and booking
+# ---------------------------------------------------------------------------------------------------
+
+
+@jit
+def open_diary(S, P, day):
+    """Set today's same-day slots and put day + horizon's routine slots into the ring."""
+    ring = P.horizon + 1
+    target = day + P.horizon
+    for u in range(P.cap_rate.shape[0]):
+        for r in range(N_ROLES):
+            total, same_day = day_capacity(P, u, r, target)
+            S.routine_free[u, r, target % ring] = total - same_day
+            S.routine_left[u, r] += total - same_day
+            total, same_day = day_capacity(P, u, r, day)
+            S.sameday_free[u, r] = same_day
+
+
+@jit
+def init_diary(S, P, day):
+    """Routine slots for days [day, day + horizon) before the first `open_diary`."""
+    ring = P.horizon + 1
+    for u in range(P.cap_rate.shape[0]):
+        for r in range(N_ROLES):
+            S.routine_left[u, r] = 0
+    for x in range(day, day + P.horizon):
+        for u in range(P.cap_rate.shape[0]):
+            for r in range(N_ROLES):
+                total, same_day = day_capacity(P, u, r, x)
+                S.routine_free[u, r, x % ring] = total - same_day
+                S.routine_left[u, r] += total - same_day
+
+
+@jit
+def slots_needed(P, need, role):
+    return P.home_visit_slots if (need == URGENT_HOME_VISIT and role == GP) else 1
+
+
+@jit
+def find_slot(S, P, day, practice, role, need, urgency):
+    """Earliest slot for a role: own practice first, then the network pool. Returns (unit, day) or (-1, -1).
+
+    Same-day and urgent requests take today's reserved slots, then any of today's routine slots still free;
+    routine requests take the earliest free routine slot within the booking horizon.
+    """
+    pool = P.practice_pcn.shape[0] + P.practice_pcn[practice]
+    slots = slots_needed(P, need, role)
+    ring = P.horizon + 1
+    last = min(day + P.horizon, P.working.shape[0] - 1)
+    for which in range(2):
+        unit = np.int64(practice) if which == 0 else np.int64(pool)
+        if urgency >= SAME_DAY:
+            if S.sameday_free[unit, role] >= slots:
+                S.sameday_free[unit, role] -= slots
+                return unit, np.int64(day)
+            if S.routine_free[unit, role, day % ring] >= slots:  # today's unbooked routine slots
+                S.routine_free[unit, role, day % ring] -= slots
+                S.routine_left[unit, role] -= slots
+                return unit, np.int64(day)
+            continue
+        if S.routine_left[unit, role] < slots:
+            continue
+        slot = day % ring
+        for x in range(day, last + 1):
+            if S.routine_free[unit, role, slot] >= slots:
+                S.routine_free[unit, role, slot] -= slots
+                S.routine_left[unit, role] -= slots
+                return unit, np.int64(x)
+            slot += 1
+            if slot == ring:
+                slot = 0
+    return np.int64(-1), np.int64(-1)
+
+
+@jit
+def triage(S, P, i, k, day):
+    if S.ep_pref[i, k] >= 0:
+        return S.ep_pref[i, k]
+    route = P.route_cum[S.practice[i], S.ep_type[i, k]]
+    u = R.uniform(P.keys[R.TRIAGE], S.pid[i], day, k)
+    for r in range(N_ROLES):
+        if u < route[r]:
+            return r
+    return N_ROLES - 1
+
+
+# ---------------------------------------------------------------------------------------------------
+# Steps 7-8: contacts and hospital
+# ---------------------------------------------------------------------------------------------------
+
+
+@jit
+def schedule_return(S, P, i, k, day):
+    t = S.ep_type[i, k]
+    u = R.uniform(P.keys[R.REVISIT_INTERVAL], S.pid[i], day, k)
+    S.ep_next[i, k] = day + revisit_days(u, P.revisit_mean[t])
+    S.ep_wait[i, k] = -1
+
+
+@jit
+def contact(S, P, T, i, k, day):
+    """A booked contact today: did-not-attend, or attend and maybe resolve (step 7)."""
+    pid = S.pid[i]
+    t = S.ep_type[i, k]
+    role = S.ep_role[i, k]
+    unit = S.ep_unit[i, k]
+    urgency = S.ep_urg[i, k]
+    lead = S.ep_lead[i, k]
+    S.ep_booked[i, k] = 0
+    p_dna = P.dna_same + (P.dna_week - P.dna_same) * min(lead, 7) / 7.0
+    if R.uniform(P.keys[R.DNA], pid, day, k) < p_dna:
+        count(S, T, i, C_DNA, day, 1)
+        log_touch(S, T, i, day, role, unit, t, DNA, urgency, k)
+        schedule_return(S, P, i, k, day)
+        return
+    count(S, T, i, role, day, 1)
+    if role != COMMUNITY_NURSE and S.ep_n[i, k] > 0:
+        count(S, T, i, C_REVISITS, day, 1)
+    if t == URGENT_HOME_VISIT and role == GP:
+        T.weekly[week_of(day), S.practice[i], M_HOME_VISITS] += 1
+    flush_unmet(S, T, i, k, day)
+    S.ep_acc[i, k] = day + 1
+    S.ep_n[i, k] += 1
+    p_resolve = max(P.match[t, role], 0.0)
+    if R.uniform(P.keys[R.RESOLVE], pid, day, k) < p_resolve:
+        if P.fit[t, role]:
+            S.fit_month[i] += 1
+        log_touch(S, T, i, day, role, unit, t, RESOLVED, urgency, k)
+        close_episode(S, P, T, i, k, day, M_RESOLVED)
+        return
+    log_touch(S, T, i, day, role, unit, t, REVISIT, urgency, k)
+    if R.uniform(P.keys[R.OUTPATIENT], pid, day, k) < P.outpatient_ref[t]:
+        count(S, T, i, OUTPATIENT, day, 1)
+        log_touch(S, T, i, day, OUTPATIENT, -1, t, REVISIT, urgency, k)
+    target = P.referral_role[t]
+    if (target >= 0 and role != target and S.ep_pref[i, k] != target and reachable(P, S.practice[i], target)
+            and R.uniform(P.keys[R.REFERRAL], pid, day, k) < P.referral_prob[t]):
+        S.ep_pref[i, k] = target
+    schedule_return(S, P, i, k, day)
+
+
+@jit
+def attend_ae(S, P, T, i, k, day, sensitive):
+    """An A&E attendance (step 8), with k = -1 for background attendances not tied to an episode."""
+    pid = S.pid[i]
+    age = age_of(S.birth_day[i], day, P.max_age)
+    count(S, T, i, AE, day, 1)
+    if sensitive:
+        count(S, T, i, C_AE_SENSITIVE, day, 1)
+    draw_k = k if k >= 0 else K
+    admitted = R.uniform(P.keys[R.ADMIT], pid, day, draw_k) < P.admit[age, S.cx[i]]
+    if admitted:
+        count(S, T, i, ADMISSION, day, 1)
+    if k < 0:
+        T.weekly[week_of(day), S.practice[i], M_AE_BACKGROUND] += 1
+        log_touch(S, T, i, day, AE, -1, -1, NO_EPISODE, URGENT, draw_k)
+        if admitted:
+            log_touch(S, T, i, day, ADMISSION, -1, -1, NO_EPISODE, URGENT, draw_k)
+        return
+    t = S.ep_type[i, k]
+    urgency = S.ep_urg[i, k]
+    flush_unmet(S, T, i, k, day)
+    S.ep_acc[i, k] = day + 1
+    S.ep_n[i, k] += 1
+    p_resolve = P.admission_resolves if admitted else max(P.match[t, AE_COLUMN], 0.0)
+    resolved = R.uniform(P.keys[R.HOSPITAL_RESOLVE], pid, day, k) < p_resolve
+    outcome = RESOLVED if resolved else REVISIT
+    log_touch(S, T, i, day, AE, -1, t, outcome, urgency, k)
+    if admitted:
+        log_touch(S, T, i, day, ADMISSION, -1, t, outcome, urgency, k)
+    if resolved:
+        close_episode(S, P, T, i, k, day, M_RESOLVED)
+    else:
+        schedule_return(S, P, i, k, day)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The day
+# ---------------------------------------------------------------------------------------------------
+
+
+@jit
+def begin_day(S, P, T, W, day):
+    """Steps 2-3: self-resolution, onset, background A&E and care seeking of patients due today.
+
+    Fills the workspace W with today's requests (and their ordering keys), booked contacts and A&E
+    attendances; returns nothing, counts go to W.n.
+    """
+    keys = P.keys
+    n = S.pid.shape[0]
+    open_diary(S, P, day)
+    active, req_i, req_k, con_i, con_k, ae_i, ae_k = W.active, W.req_i, W.req_k, W.con_i, W.con_k, W.ae_i, W.ae_k
+
+    # Who has something due today (slot order).
+    n_active = 0
+    for i in range(n):
+        if S.next_event[i] <= day:
+            active[n_active] = i
+            n_active += 1
+    n_req = 0
+    n_con = 0
+    n_ae = 0
+
+    # Steps 2-3, patient by patient.
+    for a in range(n_active):
+        i = active[a]
+        pid = S.pid[i]
+        age = age_of(S.birth_day[i], day, P.max_age)
+        for k in range(K):
+            if S.ep_type[i, k] >= 0 and S.ep_selfres[i, k] <= day:
+                close_episode(S, P, T, i, k, day, M_SELF_RESOLVED)
+        if S.next_onset[i] <= day:
+            open_episode(S, P, T, i, day, age)
+            rate = P.onset_total[S.seg[i], S.sex[i], age, S.dep[i]] * P.cx_onset_mult[S.cx[i]]
+            S.next_onset[i] = day + 1 + waiting_days(R.uniform(keys[R.ONSET_TIME], pid, day, 1), rate)
+        if S.next_bg_ae[i] <= day:
+            ae_i[n_ae] = i
+            ae_k[n_ae] = -1
+            n_ae += 1
+            rate = P.ae_bg_daily[age, S.dep[i]]
+            S.next_bg_ae[i] = day + 1 + waiting_days(R.uniform(keys[R.BACKGROUND_AE], pid, day, 1), rate)
+        for k in range(K):
+            if S.ep_type[i, k] < 0 or S.ep_next[i, k] > day:
+                continue
+            if S.ep_booked[i, k] > 0:
+                con_i[n_con] = i
+                con_k[n_con] = k
+                n_con += 1
+                continue
+            t = S.ep_type[i, k]
+            if S.ep_wait[i, k] >= 0:
+                ask = True
+            else:
+                p_seek = P.access[S.sex[i], age, S.dep[i]] * P.seek_mult[t]
+                if S.ep_n[i, k] > 0:
+                    p_seek *= P.follow_up_mult
+                ask = R.uniform(keys[R.SEEK], pid, day, k) < p_seek
+            if ask:
+                count(S, T, i, C_REQUESTS, day, 1)
+                req_i[n_req] = i
+                req_k[n_req] = k
+                n_req += 1
+                S.ep_next[i, k] = NEVER
+            else:
+                p_direct = P.ae_direct[S.ep_urg[i, k]] * P.ae_mult[age, S.dep[i]]
+                if R.uniform(keys[R.DIRECT_AE], pid, day, k) < p_direct:
+                    ae_i[n_ae] = i
+                    ae_k[n_ae] = k
+                    n_ae += 1
+                    S.ep_next[i, k] = NEVER
+                else:
+                    schedule_return(S, P, i, k, day)
+
+    # Ordering keys for booking: urgency first, then a counter-based random priority.
+    for q in range(n_req):
+        i, k = req_i[q], req_k[q]
+        urgency_rank = np.uint64(2 - S.ep_urg[i, k]) << np.uint64(61)
+        W.order_key[q] = urgency_rank | (R.bits(keys[R.PRIORITY], S.pid[i], day, k) >> np.uint64(3))
+    W.n[0] = n_active
+    W.n[1] = n_req
+    W.n[2] = n_con
+    W.n[3] = n_ae
+
+
+@jit
+def finish_day(S, P, T, W, day, order):
+    """Steps 4-9: triage and booking in `order`, unserved requests, contacts, A&E, capacity ledgers."""
+    keys = P.keys
+    req_i, req_k, con_i, con_k, ae_i, ae_k = W.req_i, W.req_k, W.con_i, W.con_k, W.ae_i, W.ae_k
+    n_active, n_req, n_con, n_ae = W.n[0], W.n[1], W.n[2], W.n[3]
+    for q in range(n_req):
+        i = req_i[order[q]]
+        k = req_k[order[q]]
+        t = S.ep_type[i, k]
+        urgency = S.ep_urg[i, k]
+        practice = S.practice[i]
+        unit, booked_day, role = -1, -1, -1
+        if P.working[day]:
+            role = triage(S, P, i, k, day)
+            unit, booked_day = find_slot(S, P, day, practice, role, t, urgency)
+            if unit < 0 and role != GP:
+                role = GP
+                unit, booked_day = find_slot(S, P, day, practice, role, t, urgency)
+        if unit >= 0:
+            S.ep_booked[i, k] = slots_needed(P, t, role)
+            S.ep_unit[i, k] = unit
+            S.ep_role[i, k] = role
+            S.ep_lead[i, k] = booked_day - day
+            S.ep_next[i, k] = booked_day
+            S.ep_wait[i, k] = -1
+            if booked_day == day:
+                con_i[n_con] = i
+                con_k[n_con] = k
+                n_con += 1
+            continue
+        count(S, T, i, C_UNSERVED, day, 1)
+        if S.ep_wait[i, k] < 0:
+            S.ep_wait[i, k] = day
+        age = age_of(S.birth_day[i], day, P.max_age)
+        waited = day - S.ep_wait[i, k]
+        p_ae = P.ae_unserved[urgency] * (1.0 + P.ae_wait_slope * waited) * P.ae_mult[age, S.dep[i]]
+        if R.uniform(keys[R.AE_CHOICE], S.pid[i], day, k) < p_ae:
+            ae_i[n_ae] = i
+            ae_k[n_ae] = k
+            n_ae += 1
+        else:
+            S.ep_next[i, k] = P.next_working[day] if day + 1 < P.working.shape[0] else day + 1
+
+    # Step 7: contacts booked for today.
+    for c in range(n_con):
+        contact(S, P, T, con_i[c], con_k[c], day)
+
+    # Step 8: A&E: background and direct attendances (slot order), then spill-over (booking order);
+    # every attendance tied to a need episode is primary-care sensitive.
+    for a in range(n_ae):
+        attend_ae(S, P, T, ae_i[a], ae_k[a], day, ae_k[a] >= 0)
+
+    # Step 9: capacity offered and used today; next events of everyone touched.
+    ring = P.horizon + 1
+    wk = week_of(day)
+    for u in range(P.cap_rate.shape[0]):
+        for r in range(N_ROLES):
+            total, same_day = day_capacity(P, u, r, day)
+            if total > 0:
+                free = S.sameday_free[u, r] + S.routine_free[u, r, day % ring]
+                T.cap_offered[wk, u, r] += total
+                T.cap_used[wk, u, r] += total - free
+            S.routine_left[u, r] -= S.routine_free[u, r, day % ring]  # today's leftovers expire
+    for a in range(n_active):
+        i = W.active[a]
+        S.next_event[i] = next_event_of(S, i)
+
+
+@jit_nrt
+def run_days(S, P, T, W, d0, d1):
+    """Advance the simulation over days [d0, d1): monthly demography on every 4th-week boundary, then the day."""
+    for day in range(d0, d1):
+        if day % DAYS_PER_MONTH == 0:
+            monthly_update(S, P, T, day)
+        begin_day(S, P, T, W, day)
+        order = np.argsort(W.order_key[: W.n[1]], kind="mergesort")
+        finish_day(S, P, T, W, day, order)

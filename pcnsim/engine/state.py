@@ -1,0 +1,160 @@
+"""Data layout of the engine: parameter tables, patient state (struct of arrays) and tallies.
+
+Three namedtuples of numpy arrays and scalars travel into every kernel:
+- `Params`: the scenario flattened into lookup tables (built by `pcnsim.params`), read-only;
+- `State`: one row per patient slot (plus open need episodes, K per patient) and the booking diaries;
+- `Tally`: what the run records: weekly counters per practice, capacity use, leavers' records and the
+  optional touchpoint ledger.
+
+A patient slot is reused when its person dies or leaves: a new person (a birth or a new registration)
+takes it with a fresh person id, so list sizes are stationary and state stays bounded. Day numbers are
+absolute (day 0 = first day of burn-in); a model year is 52 weeks = 364 days; a month is 4 weeks.
+"""
+
+from collections import namedtuple
+
+import numpy as np
+
+from ..vocab import N_ROLES, N_SETTINGS
+
+DAYS_PER_YEAR = 364
+DAYS_PER_MONTH = 28
+EPISODE_SLOTS = 3  # open need episodes a patient can hold at once; a further onset merges into them
+NEVER = 1 << 30  # "no such event scheduled" day
+
+# ---- per-patient yearly counters (columns of State.counters) -------------------------------------
+# Columns 0..N_SETTINGS-1 count touchpoints by setting (vocab.SETTINGS order).
+C_DNA = N_SETTINGS
+C_REVISITS = N_SETTINGS + 1
+C_UNMET_DAYS = N_SETTINGS + 2
+C_REQUESTS = N_SETTINGS + 3
+C_UNSERVED = N_SETTINGS + 4
+C_AE_SENSITIVE = N_SETTINGS + 5
+C_EPISODES = N_SETTINGS + 6
+N_COUNTERS = N_SETTINGS + 7
+COUNTER_NAMES = (
+    "dna", "revisits", "unmet_days", "requests", "unserved_requests", "ae_primary_care_sensitive",
+    "episodes_opened",
+)
+
+# ---- weekly counters per practice (columns of Tally.weekly): the patient counters, then events ----
+M_RESOLVED = N_COUNTERS
+M_SELF_RESOLVED = N_COUNTERS + 1
+M_CLOSED_EXIT = N_COUNTERS + 2
+M_MERGED = N_COUNTERS + 3
+M_DEATHS = N_COUNTERS + 4
+M_LEAVERS = N_COUNTERS + 5
+M_BIRTHS = N_COUNTERS + 6
+M_REGISTRATIONS = N_COUNTERS + 7
+M_HOME_VISITS = N_COUNTERS + 8
+M_AE_BACKGROUND = N_COUNTERS + 9
+N_WEEKLY = N_COUNTERS + 10
+WEEKLY_EVENT_NAMES = (
+    "episodes_resolved", "episodes_self_resolved", "episodes_closed_by_exit", "onsets_merged", "deaths",
+    "leavers", "births", "registrations", "gp_home_visits", "ae_background",
+)
+
+# ---- leavers' records (Tally.exit_meta columns) ----------------------------------------------------
+X_PID, X_PRACTICE, X_BIRTH_DAY, X_SEX, X_DEP, X_SEG, X_CX, X_REG_DAY, X_EXIT_DAY, X_REASON = range(10)
+N_EXIT_META = 10
+EXIT_DIED, EXIT_LEFT = 1, 2
+
+# ---- ledger rows (Tally.ledger columns) ------------------------------------------------------------
+L_DAY, L_PID, L_SETTING, L_UNIT, L_NEED, L_OUTCOME, L_URGENCY, L_EPISODE = range(8)
+N_LEDGER = 8
+
+Params = namedtuple(
+    "Params",
+    [
+        # calendar
+        "working", "wd_index", "next_working",
+        # structure and capacity (units: practices 0..P-1, then one network pool per PCN)
+        "practice_pcn", "cap_rate", "same_day_share", "horizon", "home_visit_slots",
+        # needs and care
+        "route_cum", "match", "fit", "need_same_day", "need_urgent", "selfres_rate", "revisit_mean",
+        "seek_mult", "outpatient_ref", "referral_role", "referral_prob",
+        # onset and access
+        "onset_rate", "onset_total", "cx_onset_mult", "access", "follow_up_mult",
+        # A&E and admissions
+        "ae_bg_daily", "ae_unserved", "ae_wait_slope", "ae_mult", "ae_direct", "admit", "admission_resolves",
+        # booking
+        "dna_same", "dna_week",
+        # complexity
+        "esc", "desc", "unmet_effect", "fit_effect", "seg_complex", "complex_seg_mult", "old_age_mult",
+        # demography and new persons
+        "death_monthly", "leave_monthly", "newborn_share", "entrant_cdf", "dep_cdf", "seg_cdf", "cx_cdf",
+        "max_age",
+        # random streams
+        "keys",
+    ],
+)
+
+State = namedtuple(
+    "State",
+    [
+        "pid", "practice", "birth_day", "sex", "dep", "seg", "cx", "reg_day",
+        "next_onset", "next_bg_ae", "next_event", "unmet_month", "fit_month",
+        "ep_type", "ep_urg", "ep_open", "ep_next", "ep_selfres", "ep_n", "ep_booked", "ep_unit", "ep_role",
+        "ep_lead", "ep_wait", "ep_acc", "ep_pref",
+        "counters", "sameday_free", "routine_free", "routine_left", "next_pid",
+    ],
+)
+
+Workspace = namedtuple(
+    "Workspace", ["active", "req_i", "req_k", "order_key", "con_i", "con_k", "ae_i", "ae_k", "n"]
+)
+
+Tally = namedtuple(
+    "Tally",
+    ["weekly", "cap_offered", "cap_used", "exit_meta", "exit_counters", "n_exits", "ledger", "n_ledger",
+     "ledger_on"],
+)
+
+
+def allocate_state(n: int, n_units: int, horizon: int) -> State:
+    """Empty state for n patient slots (filled by the population kernel)."""
+    k = EPISODE_SLOTS
+    i32 = np.int32
+    return State(
+        pid=np.zeros(n, np.int64), practice=np.zeros(n, i32), birth_day=np.zeros(n, i32),
+        sex=np.zeros(n, np.int8), dep=np.zeros(n, np.int8), seg=np.zeros(n, np.int8), cx=np.zeros(n, np.int8),
+        reg_day=np.zeros(n, i32), next_onset=np.full(n, NEVER, i32), next_bg_ae=np.full(n, NEVER, i32),
+        next_event=np.full(n, NEVER, i32), unmet_month=np.zeros(n, i32), fit_month=np.zeros(n, i32),
+        ep_type=np.full((n, k), -1, np.int8), ep_urg=np.zeros((n, k), np.int8), ep_open=np.zeros((n, k), i32),
+        ep_next=np.full((n, k), NEVER, i32), ep_selfres=np.full((n, k), NEVER, i32),
+        ep_n=np.zeros((n, k), np.int16), ep_booked=np.zeros((n, k), np.int8), ep_unit=np.zeros((n, k), i32),
+        ep_role=np.zeros((n, k), np.int8), ep_lead=np.zeros((n, k), np.int16), ep_wait=np.full((n, k), -1, i32),
+        ep_acc=np.zeros((n, k), i32), ep_pref=np.full((n, k), -1, np.int8),
+        counters=np.zeros((n, N_COUNTERS), i32),
+        sameday_free=np.zeros((n_units, N_ROLES), i32),
+        routine_free=np.zeros((n_units, N_ROLES, horizon + 1), i32),
+        routine_left=np.zeros((n_units, N_ROLES), i32),
+        next_pid=np.zeros(1, np.int64),
+    )
+
+
+def allocate_workspace(n: int) -> Workspace:
+    """Per-day buffers: at most one entry per open episode (requests, contacts) or per patient."""
+    m = n * EPISODE_SLOTS + 1
+    i32 = np.int32
+    return Workspace(
+        active=np.zeros(n, i32), req_i=np.zeros(m, i32), req_k=np.zeros(m, i32),
+        order_key=np.zeros(m, np.uint64), con_i=np.zeros(m, i32), con_k=np.zeros(m, i32),
+        ae_i=np.zeros(m + n, i32), ae_k=np.zeros(m + n, i32), n=np.zeros(4, np.int64),
+    )
+
+
+def allocate_tally(n_weeks: int, n_practices: int, n_units: int, exit_capacity: int,
+                   ledger_capacity: int = 0) -> Tally:
+    """Empty tallies; the ledger buffer exists only when `ledger_capacity` > 0."""
+    return Tally(
+        weekly=np.zeros((n_weeks, n_practices, N_WEEKLY), np.int64),
+        cap_offered=np.zeros((n_weeks, n_units, N_ROLES), np.int64),
+        cap_used=np.zeros((n_weeks, n_units, N_ROLES), np.int64),
+        exit_meta=np.zeros((exit_capacity, N_EXIT_META), np.int64),
+        exit_counters=np.zeros((exit_capacity, N_COUNTERS), np.int32),
+        n_exits=np.zeros(1, np.int64),
+        ledger=np.zeros((max(ledger_capacity, 1), N_LEDGER), np.int64),
+        n_ledger=np.zeros(1, np.int64),
+        ledger_on=ledger_capacity > 0,
+    )

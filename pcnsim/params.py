@@ -1,0 +1,268 @@
+"""Scenario -> flat parameter tables for the engine (`engine.state.Params`).
+
+Everything that can be computed once per run is computed here, in numpy: per-day capacity rates,
+routing tables masked by which roles each practice can reach, onset rates by segment x sex x age x
+deprivation x need, access propensity, A&E and admission tables, death probabilities and the draws of
+new persons. The engine then only looks numbers up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .engine import rng
+from .engine.state import DAYS_PER_MONTH, DAYS_PER_YEAR, Params
+from .scenario import Scenario
+from .vocab import (
+    COMPLEX_SEGMENTS,
+    MATCH_COLUMNS,
+    N_COMPLEXITY,
+    N_DEPRIVATION,
+    N_NEEDS,
+    N_ROLES,
+    N_SEGMENTS,
+    NEEDS,
+    ROLES,
+    SEGMENTS,
+)
+
+MONTHS_PER_YEAR = DAYS_PER_YEAR // DAYS_PER_MONTH
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Names and sizes of the run's structure: practices, PCNs and capacity units."""
+
+    practice_names: list[str]
+    pcn_names: list[str]
+    practice_pcn: np.ndarray
+    list_sizes: np.ndarray
+    fte: np.ndarray  # [units, roles]: practices first, then one network pool per PCN
+
+    @property
+    def n_practices(self) -> int:
+        return len(self.practice_names)
+
+    @property
+    def n_units(self) -> int:
+        return len(self.practice_names) + len(self.pcn_names)
+
+    @property
+    def unit_names(self) -> list[str]:
+        return self.practice_names + [f"{name} (network pool)" for name in self.pcn_names]
+
+
+def age_banded(bands: dict[int, float], max_age: int) -> np.ndarray:
+    """Expand {lower age: value} into one value per year of age 0..max_age."""
+    out = np.empty(max_age + 1)
+    keys = sorted(bands)
+    for i, lo in enumerate(keys):
+        hi = keys[i + 1] if i + 1 < len(keys) else max_age + 1
+        out[lo:hi] = bands[lo]
+    return out
+
+
+def layout(sc: Scenario) -> Layout:
+    """Practices, PCNs and FTE by role at each unit (practice or network pool)."""
+    practices = [(c, p) for c, pcn in enumerate(sc.pcns) for p in pcn.practices]
+    n_p, n_c = len(practices), len(sc.pcns)
+    fte = np.zeros((n_p + n_c, N_ROLES))
+    wf = sc.workforce
+    for i, (c, p) in enumerate(practices):
+        for r, role in enumerate(ROLES):
+            if role in p.fte:
+                fte[i, r] = p.fte[role]
+            else:
+                fte[i, r] = wf.practice_fte_per_1000.get(role, 0.0) * p.list_size / 1000.0
+    for c, pcn in enumerate(sc.pcns):
+        arrs = pcn.arrs_fte if pcn.arrs_fte is not None else wf.pcn_fte
+        total = sum(p.list_size for p in pcn.practices)
+        members = [i for i, (cc, _) in enumerate(practices) if cc == c]
+        for role, value in arrs.items():
+            r = ROLES.index(role)
+            if wf.pcn_role_level.get(role, "practice") == "network":
+                fte[n_p + c, r] += value
+            else:
+                for i in members:
+                    fte[i, r] += value * practices[i][1].list_size / total
+    return Layout(
+        practice_names=[p.name for _, p in practices],
+        pcn_names=[pcn.name for pcn in sc.pcns],
+        practice_pcn=np.array([c for c, _ in practices], np.int32),
+        list_sizes=np.array([p.list_size for _, p in practices], np.int64),
+        fte=fte,
+    )
+
+
+def calendar(sc: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Working days (Mon-Fri, not bank holidays), working-day index, and the next working day."""
+    years = sc.simulation.burn_in_years + sc.simulation.years
+    n_days = years * DAYS_PER_YEAR
+    day = np.arange(n_days)
+    weekday = (day + sc.simulation.start_weekday) % 7
+    holiday = np.isin(day % DAYS_PER_YEAR, sc.simulation.bank_holidays)
+    working = ((weekday < 5) & ~holiday).astype(np.uint8)
+    wd_index = (np.cumsum(working) - working).astype(np.int32)
+    next_working = np.full(n_days, n_days, np.int32)
+    nxt = n_days
+    for d in range(n_days - 1, -1, -1):
+        next_working[d] = nxt
+        if working[d]:
+            nxt = d
+    return working, wd_index, next_working
+
+
+def _routing(sc: Scenario, cap_rate: np.ndarray, practice_pcn: np.ndarray) -> np.ndarray:
+    n_p = len(practice_pcn)
+    route = np.zeros((n_p, N_NEEDS, N_ROLES))
+    for p in range(n_p):
+        reachable = (cap_rate[p] > 0) | (cap_rate[n_p + practice_pcn[p]] > 0)
+        for t, need in enumerate(NEEDS):
+            w = np.array([sc.needs[need].routing.get(role, 0.0) for role in ROLES]) * reachable
+            if w.sum() <= 0:  # nobody this practice can reach takes it: the GP sees it
+                w = np.zeros(N_ROLES)
+                w[ROLES.index("gp")] = 1.0
+            route[p, t] = np.cumsum(w / w.sum())
+            route[p, t, -1] = 1.0
+    return route
+
+
+def _onset(sc: Scenario, max_age: int) -> tuple[np.ndarray, np.ndarray]:
+    on = sc.onset
+    annual = np.zeros((N_SEGMENTS, 2, max_age + 1, N_DEPRIVATION, N_NEEDS))
+    for s, seg in enumerate(SEGMENTS):
+        for t, need in enumerate(NEEDS):
+            rate = on.base.get(need, 0.0) + on.segment_extra.get(seg, {}).get(need, 0.0)
+            age = age_banded(on.age_multiplier.get(need, {0: 1.0}), max_age)
+            for sex in (0, 1):
+                sexm = on.female_multiplier.get(need, 1.0) if sex == 1 else 1.0
+                annual[s, sex, :, :, t] = rate * sexm * age[:, None] * np.array(on.deprivation_multiplier)[None, :]
+    daily = annual / DAYS_PER_YEAR
+    return daily, daily.sum(axis=-1)
+
+
+def _segments(sc: Scenario, max_age: int) -> np.ndarray:
+    pop = sc.population
+    probs = np.zeros((max_age + 1, N_DEPRIVATION, N_SEGMENTS))
+    for s, seg in enumerate(SEGMENTS[1:], start=1):
+        prev = age_banded(pop.segment_prevalence.get(seg, {0: 0.0}), max_age)
+        mult = np.array(pop.segment_deprivation_multiplier.get(seg, [1.0] * 5))
+        probs[:, :, s] = prev[:, None] * mult[None, :]
+    other = probs[:, :, 1:].sum(axis=-1)
+    scale = np.where(other > 1.0, 1.0 / np.maximum(other, 1e-12), 1.0)
+    probs[:, :, 1:] *= scale[:, :, None]
+    probs[:, :, 0] = 1.0 - probs[:, :, 1:].sum(axis=-1)
+    cdf = np.cumsum(probs, axis=-1)
+    cdf[..., -1] = 1.0
+    return cdf
+
+
+def _entrants(sc: Scenario, max_age: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per practice: cumulative distribution over (sex, age) and over deprivation quintile."""
+    practices = [p for pcn in sc.pcns for p in pcn.practices]
+    age_cdf = np.zeros((len(practices), 2 * (max_age + 1)))
+    dep_cdf = np.zeros((len(practices), N_DEPRIVATION))
+    for i, p in enumerate(practices):
+        table = p.age_sex_table if p.age_sex_table is not None else sc.population.age_sex_pyramid
+        keys = sorted(table)
+        weights = np.zeros((2, max_age + 1))
+        for j, lo in enumerate(keys):
+            hi = min(keys[j + 1] if j + 1 < len(keys) else max_age + 1, max_age + 1)
+            if lo > max_age:
+                continue
+            for sex in (0, 1):
+                weights[sex, lo:hi] = table[lo][sex] / (hi - lo)
+        cdf = np.cumsum(weights.ravel())
+        age_cdf[i] = cdf / cdf[-1]
+        age_cdf[i, -1] = 1.0
+        dep_cdf[i] = np.cumsum(p.deprivation_mix)
+        dep_cdf[i, -1] = 1.0
+    return age_cdf, dep_cdf
+
+
+def _deaths(sc: Scenario, max_age: int) -> np.ndarray:
+    dm = sc.demography
+    age = np.arange(max_age + 1)
+    annual = np.minimum(np.exp(dm.gompertz_a + dm.gompertz_b * age), 1.0)
+    annual[0] = max(annual[0], dm.infant_mortality)
+    out = np.zeros((max_age + 1, 2, N_COMPLEXITY))
+    for frail in (0, 1):
+        fm = dm.frail_mortality_multiplier if frail else 1.0
+        for c in range(N_COMPLEXITY):
+            q = np.minimum(annual * fm * dm.complexity_mortality_multiplier[c], 1.0)
+            out[:, frail, c] = 1.0 - (1.0 - q) ** (1.0 / MONTHS_PER_YEAR)
+    out[max_age] = 1.0  # nobody outlives the oldest age of the tables
+    return out
+
+
+def _weekly_hazard_to_daily_rate(weekly: np.ndarray) -> np.ndarray:
+    """Daily Poisson rate whose probability of at least one event in 7 days is the weekly hazard."""
+    return -np.log1p(-np.minimum(weekly, 1.0 - 1e-9)) / 7.0
+
+
+def build(sc: Scenario, seed: int) -> tuple[Params, Layout]:
+    """Flatten a scenario into engine tables for one run seed."""
+    lay = layout(sc)
+    max_age = sc.population.max_age
+    working, wd_index, next_working = calendar(sc)
+    contacts = np.array([sc.workforce.roles[r].contacts_per_fte_day for r in ROLES])
+    cap_rate = lay.fte * contacts[None, :]
+    cap_rate[lay.n_practices:] *= 1.0 - sc.workforce.network_handoff_cost
+    match = np.full((N_NEEDS, len(MATCH_COLUMNS)), -1.0)
+    for t, need in enumerate(NEEDS):
+        for col, service in enumerate(MATCH_COLUMNS):
+            if service in sc.match[need]:
+                match[t, col] = sc.match[need][service]
+    fit = (match >= sc.complexity.fit_threshold).astype(np.uint8)
+    needs = [sc.needs[n] for n in NEEDS]
+    onset_rate, onset_total = _onset(sc, max_age)
+    acc = sc.access
+    access = np.zeros((2, max_age + 1, N_DEPRIVATION))
+    for sex in (0, 1):
+        band = age_banded({k: v[sex] for k, v in acc.propensity.items()}, max_age)
+        access[sex] = band[:, None] * np.array(acc.deprivation_multiplier)[None, :]
+    ae = sc.ae
+    ae_dep = np.array(ae.deprivation_multiplier)
+    ae_bg = age_banded(ae.background_per_1000, max_age)[:, None] / 1000.0 / DAYS_PER_YEAR * ae_dep[None, :]
+    ae_mult = age_banded(ae.age_multiplier, max_age)[:, None] * ae_dep[None, :]
+    admit = np.minimum(
+        age_banded(ae.admission_by_age, max_age)[:, None] + np.array(ae.admission_complexity_add)[None, :], 1.0
+    )
+    age_cdf, dep_cdf = _entrants(sc, max_age)
+    cx_cdf = np.array([np.cumsum(sc.population.initial_complexity.get(s, [1, 0, 0, 0])) for s in SEGMENTS])
+    cx_cdf[:, -1] = 1.0
+    referral_role = np.array([ROLES.index(n.refer_to) if n.refer_to else -1 for n in needs], np.int32)
+    params = Params(
+        working=working, wd_index=wd_index, next_working=next_working,
+        practice_pcn=lay.practice_pcn, cap_rate=cap_rate, same_day_share=float(sc.booking.same_day_share),
+        horizon=int(sc.booking.horizon_days), home_visit_slots=int(sc.booking.home_visit_slots),
+        route_cum=_routing(sc, cap_rate, lay.practice_pcn), match=match, fit=fit,
+        need_same_day=np.array([n.same_day_share for n in needs]),
+        need_urgent=np.array([n.urgent_share for n in needs]),
+        selfres_rate=_weekly_hazard_to_daily_rate(np.array([n.self_resolution_weekly for n in needs])),
+        revisit_mean=np.array([n.revisit_interval_days for n in needs]),
+        seek_mult=np.array([n.seek_multiplier for n in needs]),
+        outpatient_ref=np.array([n.outpatient_referral for n in needs]),
+        referral_role=referral_role, referral_prob=np.array([n.referral_probability for n in needs]),
+        onset_rate=onset_rate, onset_total=onset_total,
+        cx_onset_mult=np.array(sc.onset.complexity_multiplier, float), access=access,
+        follow_up_mult=float(acc.follow_up_multiplier),
+        ae_bg_daily=ae_bg, ae_unserved=np.array(ae.unserved_daily, float), ae_wait_slope=float(ae.wait_slope),
+        ae_mult=ae_mult, ae_direct=np.array(ae.direct, float), admit=admit,
+        admission_resolves=float(ae.admission_resolves),
+        dna_same=float(sc.booking.dna_same_day), dna_week=float(sc.booking.dna_after_week),
+        esc=np.array(sc.complexity.escalate_monthly, float), desc=np.array(sc.complexity.deescalate_monthly, float),
+        unmet_effect=float(sc.complexity.unmet_effect), fit_effect=float(sc.complexity.fit_effect),
+        seg_complex=np.array([s in COMPLEX_SEGMENTS for s in SEGMENTS], np.uint8),
+        complex_seg_mult=float(sc.complexity.complex_segment_escalation),
+        old_age_mult=float(sc.complexity.old_age_escalation),
+        death_monthly=_deaths(sc, max_age),
+        leave_monthly=1.0 - (1.0 - sc.demography.turnover_per_year) ** (1.0 / MONTHS_PER_YEAR),
+        newborn_share=float(sc.demography.newborn_share), entrant_cdf=age_cdf, dep_cdf=dep_cdf,
+        seg_cdf=_segments(sc, max_age), cx_cdf=cx_cdf, max_age=int(max_age),
+        keys=rng.stream_keys(seed),
+    )
+    return params, lay
+

@@ -1,0 +1,84 @@
+"""The fixed vocabulary of the model: need types, roles, settings, segments, urgencies.
+
+Indices here are the integer codes the engine uses; names are what users write in YAML and read in
+results. Order matters and is part of the on-disk contract, so only append.
+"""
+
+NEEDS = (
+    "acute_minor",
+    "ltc",
+    "complex",
+    "mental_health",
+    "social",
+    "msk",
+    "wound",
+    "urgent_home_visit",
+)
+N_NEEDS = len(NEEDS)
+URGENT_HOME_VISIT = NEEDS.index("urgent_home_visit")
+
+# Services with capacity (staffed roles). Contacts with these are primary-care contacts except
+# community nursing (a community-trust service), see PRIMARY_CARE_ROLES.
+ROLES = (
+    "gp",
+    "nurse",
+    "pharmacist",
+    "splw",
+    "paramedic",
+    "fcp",
+    "mhp",
+    "pa",
+    "care_coordinator",
+    "mdt",
+    "community_nurse",
+)
+N_ROLES = len(ROLES)
+GP = ROLES.index("gp")
+PRIMARY_CARE_ROLES = tuple(r for r in ROLES if r != "community_nurse")
+
+ROLE_LABELS = {
+    "gp": "GP",
+    "nurse": "practice nurse",
+    "pharmacist": "clinical pharmacist",
+    "splw": "social prescribing link worker",
+    "paramedic": "paramedic / acute visiting",
+    "fcp": "first contact physio",
+    "mhp": "mental health practitioner",
+    "pa": "physician associate",
+    "care_coordinator": "care coordinator",
+    "mdt": "complex-care team",
+    "community_nurse": "community / district nursing",
+}
+
+# Touchpoint settings recorded in ledgers: every role, then the hospital settings.
+SETTINGS = ROLES + ("ae", "admission", "outpatient")
+N_SETTINGS = len(SETTINGS)
+AE = SETTINGS.index("ae")
+ADMISSION = SETTINGS.index("admission")
+OUTPATIENT = SETTINGS.index("outpatient")
+
+# Columns of the match matrix: every role plus A&E.
+MATCH_COLUMNS = ROLES + ("ae",)
+
+SEGMENTS = (
+    "well",
+    "ltc",
+    "frail",
+    "multimorbid",
+    "struggling",
+    "young_distress",
+)
+N_SEGMENTS = len(SEGMENTS)
+FRAIL = SEGMENTS.index("frail")
+COMPLEX_SEGMENTS = ("frail", "multimorbid", "struggling", "young_distress")
+
+URGENCIES = ("routine", "same_day", "urgent")
+ROUTINE, SAME_DAY, URGENT = 0, 1, 2
+
+SEXES = ("male", "female")
+N_COMPLEXITY = 4
+N_DEPRIVATION = 5
+
+# Ledger outcome codes.
+OUTCOMES = ("resolved", "revisit", "dna", "unresolved")
+RESOLVED, REVISIT, DNA, UNRESOLVED = 0, 1, 2, 3
