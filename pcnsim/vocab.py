@@ -80,5 +80,5 @@ N_COMPLEXITY = 4
 N_DEPRIVATION = 5
 
 # Ledger outcome codes.
-OUTCOMES = ("resolved", "revisit", "dna", "unresolved")
-RESOLVED, REVISIT, DNA, UNRESOLVED = 0, 1, 2, 3
+OUTCOMES = ("resolved", "revisit", "dna", "no_episode")
+RESOLVED, REVISIT, DNA, NO_EPISODE = 0, 1, 2, 3

@@ -28,6 +28,7 @@ from ..vocab import (
     FRAIL,
     GP,
     N_ROLES,
+    NO_EPISODE,
     OUTPATIENT,
     RESOLVED,
     REVISIT,
@@ -84,7 +85,6 @@ from .state import (
 
 K = EPISODE_SLOTS
 AE_COLUMN = N_ROLES  # the A&E column of the match matrix
-NO_EPISODE = 3  # ledger outcome for touchpoints not tied to a need episode
 MALE_BIRTH_SHARE = 0.512
 OLD_AGE = 80
 COMMUNITY_NURSE = N_ROLES - 1

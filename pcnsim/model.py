@@ -1,0 +1,206 @@
+"""PCNModel: the Mesa model around the engine.
+
+Practices and network pools are Mesa agents that own capacity (FTE by role, contacts per FTE-day);
+the engine's capacity table is assembled from them, so what an agent holds is what the simulation
+offers. Patients stay in the engine's arrays. One model step is one week; at each year boundary the
+model reads every patient's yearly counters (and those of people who died or left) into a table.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from . import engine, params, population
+from .engine import state as st
+from .scenario import Scenario
+from .vocab import PRIMARY_CARE_ROLES, ROLES, SEGMENTS, SETTINGS, SEXES
+
+WEEK = 7
+WEEKS_PER_YEAR = engine.DAYS_PER_YEAR // WEEK
+
+
+class CapacityUnit(mesa.Agent):
+    """A place that holds staff and offers slots: a practice, or a PCN's network pool."""
+
+    def __init__(self, model: PCNModel, name: str, unit: int, pcn: int, fte: np.ndarray):
+        super().__init__(model)
+        self.name = name
+        self.unit = unit
+        self.pcn = pcn
+        self.fte = dict(zip(ROLES, map(float, fte)))
+
+    def slots_per_day(self, contacts_per_fte_day: dict[str, float], handoff: float = 0.0) -> np.ndarray:
+        """Slots per working day by role (before the same-day/routine split)."""
+        return np.array([self.fte[r] * contacts_per_fte_day[r] * (1.0 - handoff) for r in ROLES])
+
+
+class Practice(CapacityUnit):
+    """A member practice: serves only its own registered patients."""
+
+    def __init__(self, model, name, unit, pcn, fte, list_size: int):
+        super().__init__(model, name, unit, pcn, fte)
+        self.list_size = list_size
+
+
+class NetworkPool(CapacityUnit):
+    """A PCN's network pool: serves any member practice's patients, losing a share to hand-offs."""
+
+
+class PCNModel(mesa.Model):
+    """One replicate of a scenario: engine state plus the practices and pools that own capacity."""
+
+    def __init__(self, scenario: Scenario, seed: int, replicate: int = 0, ledger: bool = False,
+                 keep_patients: bool = True):
+        super().__init__(seed=seed)
+        self.scenario = scenario
+        self.run_seed = seed
+        self.replicate = replicate
+        self.keep_patients = keep_patients
+        self.params, self.layout = params.build(scenario, seed)
+        lay = self.layout
+        self.practices = [
+            Practice(self, name, p, int(lay.practice_pcn[p]), lay.fte[p], int(lay.list_sizes[p]))
+            for p, name in enumerate(lay.practice_names)
+        ]
+        self.pools = [
+            NetworkPool(self, f"{name} network pool", lay.n_practices + c, c, lay.fte[lay.n_practices + c])
+            for c, name in enumerate(lay.pcn_names)
+        ]
+        self.sync_capacity()
+        self.state = population.synthesise(self.params, lay)
+        self.n_days = int(self.params.working.shape[0])
+        n = int(lay.list_sizes.sum())
+        exit_capacity = int(n * 0.5) + 1000  # deaths + leavers in a year are ~10% of a list
+        ledger_capacity = n * 40 + 10_000 if ledger else 0  # touchpoints per person-year are ~8
+        self.tally = engine.allocate_tally(self.n_days // WEEK + 1, lay.n_practices, lay.n_units,
+                                           exit_capacity, ledger_capacity)
+        self.workspace = engine.allocate_workspace(n)
+        self.day = 0
+        self.burn_in_years = scenario.simulation.burn_in_years
+        self.year_tables: list[pd.DataFrame] = []
+        self.ledger_tables: list[pd.DataFrame] = []
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "day": lambda m: m.day,
+                "primary_care_contacts": lambda m: m._last_week(PRIMARY_CARE_ROLES),
+                "ae": lambda m: m._last_week(("ae",)),
+                "admissions": lambda m: m._last_week(("admission",)),
+                "unserved_requests": lambda m: int(m.tally.weekly[(m.day - 1) // WEEK, :, st.C_UNSERVED].sum()),
+            }
+        )
+
+    # ---- capacity owned by agents --------------------------------------------------------------------
+    @property
+    def units(self) -> list[CapacityUnit]:
+        return [*self.practices, *self.pools]
+
+    def sync_capacity(self) -> None:
+        """Rebuild the engine's capacity table from what the practice and pool agents hold."""
+        wf = self.scenario.workforce
+        contacts = {r: wf.roles[r].contacts_per_fte_day for r in ROLES}
+        cap = np.array([
+            u.slots_per_day(contacts, wf.network_handoff_cost if isinstance(u, NetworkPool) else 0.0)
+            for u in self.units
+        ])
+        self.params = self.params._replace(cap_rate=cap)
+
+    # ---- stepping --------------------------------------------------------------------------------------
+    @property
+    def finished(self) -> bool:
+        return self.day >= self.n_days
+
+    def step(self) -> None:
+        """Advance one week; close the year at year boundaries; collect model-level series."""
+        if self.finished:
+            self.running = False
+            return
+        d0, d1 = self.day, min(self.day + WEEK, self.n_days)
+        engine.advance(self.state, self.params, self.tally, self.workspace, d0, d1)
+        self.day = d1
+        if d1 % engine.DAYS_PER_YEAR == 0:
+            self._close_year(d1)
+        self.datacollector.collect(self)
+        self.running = not self.finished
+
+    def _last_week(self, settings) -> int:
+        cols = [SETTINGS.index(s) for s in settings]
+        return int(self.tally.weekly[(self.day - 1) // WEEK][:, cols].sum())
+
+    def _close_year(self, day: int) -> None:
+        S, T = self.state, self.tally
+        engine.close_year(S, T, day)
+        n_exits = int(T.n_exits[0])
+        if n_exits > T.exit_meta.shape[0]:
+            raise RuntimeError(f"{n_exits} leavers in a year overflowed the buffer of {T.exit_meta.shape[0]}")
+        if T.ledger_on and T.n_ledger[0] > T.ledger.shape[0]:
+            raise RuntimeError("touchpoint ledger overflowed its buffer")
+        year = day // engine.DAYS_PER_YEAR - 1 - self.burn_in_years
+        if year >= 0:
+            if self.keep_patients:
+                self.year_tables.append(self._patient_year(year, day, n_exits))
+            if T.ledger_on:
+                self.ledger_tables.append(self._ledger_rows(int(T.n_ledger[0])))
+        S.counters[:] = 0
+        T.n_exits[0] = 0
+        T.n_ledger[0] = 0
+
+    def _patient_year(self, year: int, day: int, n_exits: int) -> pd.DataFrame:
+        S, T = self.state, self.tally
+        start = day - engine.DAYS_PER_YEAR
+        meta = T.exit_meta[:n_exits]
+        current = {
+            "patient_id": S.pid, "practice_index": S.practice, "birth_day": S.birth_day, "sex_code": S.sex,
+            "dep": S.dep, "segment_code": S.seg, "complexity": S.cx, "reg_day": S.reg_day,
+            "end_day": np.full(S.pid.shape, day), "exit_code": np.zeros(S.pid.shape, np.int8),
+        }
+        left = {
+            "patient_id": meta[:, st.X_PID], "practice_index": meta[:, st.X_PRACTICE],
+            "birth_day": meta[:, st.X_BIRTH_DAY], "sex_code": meta[:, st.X_SEX], "dep": meta[:, st.X_DEP],
+            "segment_code": meta[:, st.X_SEG], "complexity": meta[:, st.X_CX], "reg_day": meta[:, st.X_REG_DAY],
+            "end_day": meta[:, st.X_EXIT_DAY], "exit_code": meta[:, st.X_REASON],
+        }
+        cols = {k: np.concatenate([np.asarray(current[k]), np.asarray(left[k])]) for k in current}
+        counters = np.concatenate([S.counters, T.exit_counters[:n_exits]])
+        lay = self.layout
+        df = pd.DataFrame({
+            "replicate": self.replicate,
+            "year": year,
+            "patient_id": cols["patient_id"].astype(np.int64),
+            "practice": pd.Categorical.from_codes(cols["practice_index"], lay.practice_names),
+            "pcn": pd.Categorical.from_codes(lay.practice_pcn[cols["practice_index"]], lay.pcn_names),
+            "age": ((cols["end_day"] - cols["birth_day"]) // engine.DAYS_PER_YEAR).astype(np.int16),
+            "sex": pd.Categorical.from_codes(cols["sex_code"], list(SEXES)),
+            "deprivation": (cols["dep"] + 1).astype(np.int8),
+            "segment": pd.Categorical.from_codes(cols["segment_code"], list(SEGMENTS)),
+            "complexity": cols["complexity"].astype(np.int8),
+            "registered_days": (cols["end_day"] - np.maximum(cols["reg_day"], start)).astype(np.int16),
+            "exit": pd.Categorical.from_codes(cols["exit_code"], ["none", "died", "left"]),
+        })
+        for j, name in enumerate(SETTINGS):
+            df[name] = counters[:, j]
+        df["primary_care_contacts"] = counters[:, [SETTINGS.index(r) for r in PRIMARY_CARE_ROLES]].sum(axis=1)
+        for j, name in enumerate(st.COUNTER_NAMES):
+            df[name] = counters[:, len(SETTINGS) + j]
+        return df
+
+    def _ledger_rows(self, n: int) -> pd.DataFrame:
+        """Ledger rows as a table; days count from the first reported day (burn-in excluded)."""
+        from .vocab import NEEDS, OUTCOMES, URGENCIES
+
+        rows = self.tally.ledger[:n]
+        unit_names = self.layout.unit_names
+        unit = rows[:, st.L_UNIT]
+        need = rows[:, st.L_NEED]
+        return pd.DataFrame({
+            "replicate": self.replicate,
+            "day": (rows[:, st.L_DAY] - self.burn_in_years * engine.DAYS_PER_YEAR).astype(np.int32),
+            "patient_id": rows[:, st.L_PID],
+            "setting": pd.Categorical.from_codes(rows[:, st.L_SETTING], list(SETTINGS)),
+            "unit": pd.Categorical.from_codes(np.where(unit >= 0, unit, -1), unit_names),
+            "need": pd.Categorical.from_codes(np.where(need >= 0, need, -1), list(NEEDS)),
+            "outcome": pd.Categorical.from_codes(rows[:, st.L_OUTCOME], list(OUTCOMES)),
+            "urgency": pd.Categorical.from_codes(rows[:, st.L_URGENCY], list(URGENCIES)),
+            "episode_slot": rows[:, st.L_EPISODE].astype(np.int8),
+        })

@@ -1,0 +1,203 @@
+"""Results of a run: weekly series, capacity use, per-patient yearly table, optional ledger; save and load.
+
+On disk (a stable contract, DESIGN.md "On-disk results"):
+    scenario.yaml            the fully resolved scenario, root seed, replicate seeds, versions
+    manifest.json            file list with SHA-256 checksums, wall time, replicate seeds
+    summary.parquet          replicate, year, metric, value
+    series.parquet           replicate, week, practice (or "all"), metric, value
+    patients_yearly.parquet  one row per replicate x patient x year
+    capacity.parquet         replicate, week, unit, role, offered, used (slots)
+    ledger.parquet           optional: one row per touchpoint
+A directory is written to a temporary sibling first and renamed into place, so it is either complete
+or absent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from . import metrics
+from .engine import state as st
+from .scenario import Scenario, from_dict, to_yaml
+from .vocab import ROLES, SETTINGS
+
+WEEKLY_METRICS = (*SETTINGS, *st.COUNTER_NAMES, *st.WEEKLY_EVENT_NAMES)
+FILES = ("summary.parquet", "series.parquet", "patients_yearly.parquet", "capacity.parquet", "ledger.parquet")
+
+
+class ResultsError(ValueError):
+    """A results directory that cannot be written or read (a user-facing problem)."""
+
+
+@dataclass
+class Results:
+    """Everything one `run` produced, for one or more replicates of a scenario."""
+
+    scenario: Scenario
+    root_seed: int
+    seeds: list[int]
+    practice_names: list[str]
+    unit_names: list[str]
+    weekly: np.ndarray  # [replicate, week, practice, WEEKLY_METRICS]
+    capacity_offered: np.ndarray  # [replicate, week, unit, role]
+    capacity_used: np.ndarray
+    patients: pd.DataFrame | None = None
+    ledger: pd.DataFrame | None = None
+    wall_seconds: float = 0.0
+    patient_days: int = 0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def replicates(self) -> int:
+        return len(self.seeds)
+
+    # ---- tables --------------------------------------------------------------------------------------
+    def summary(self) -> pd.DataFrame:
+        """Tidy yearly metrics: replicate, year, metric, value (see `pcnsim.metrics`)."""
+        if "summary" not in self.extra:
+            if self.patients is None:
+                raise ResultsError("this run kept no per-patient table; rerun with patients=True for a summary")
+            self.extra["summary"] = metrics.summary_table(self.patients, self.scenario.costs.per_contact)
+        return self.extra["summary"]
+
+    def headline(self) -> pd.DataFrame:
+        """Mean and 95% interval over replicates of the yearly metrics (years pooled per replicate)."""
+        per_rep = self.summary().groupby(["metric", "replicate"])["value"].mean()
+        rows = []
+        for metric in per_rep.index.get_level_values(0).unique():
+            mean, lo, hi = metrics.interval(per_rep.loc[metric].to_numpy())
+            rows.append((metric, mean, lo, hi))
+        df = pd.DataFrame(rows, columns=["metric", "mean", "low_95", "high_95"]).set_index("metric")
+        order = [m for m in metrics.HEADLINE if m in df.index] + [m for m in df.index if m not in metrics.HEADLINE]
+        return df.loc[order]
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """Weekly series, tidy: replicate, week, practice (or 'all'), metric, value."""
+        reps, weeks, n_p, n_m = self.weekly.shape
+        all_practices = self.weekly.sum(axis=2, keepdims=True)
+        data = np.concatenate([self.weekly, all_practices], axis=2)
+        names = [*self.practice_names, "all"]
+        idx = pd.MultiIndex.from_product([range(reps), range(weeks), names, WEEKLY_METRICS],
+                                         names=["replicate", "week", "practice", "metric"])
+        return pd.DataFrame({"value": data.reshape(-1)}, index=idx).reset_index()
+
+    def capacity(self) -> pd.DataFrame:
+        """Slots offered and used by replicate, week, unit and role (rows with no capacity dropped)."""
+        reps, weeks, n_u, n_r = self.capacity_offered.shape
+        idx = pd.MultiIndex.from_product([range(reps), range(weeks), self.unit_names, ROLES],
+                                         names=["replicate", "week", "unit", "role"])
+        df = pd.DataFrame({"offered": self.capacity_offered.reshape(-1), "used": self.capacity_used.reshape(-1)},
+                          index=idx).reset_index()
+        return df[df["offered"] > 0].reset_index(drop=True)
+
+    # ---- disk ------------------------------------------------------------------------------------------
+    def save(self, path: str | Path, overwrite: bool = False) -> Path:
+        """Write the results directory atomically (temporary sibling, then rename)."""
+        out = Path(path)
+        if out.exists():
+            if not out.is_dir():
+                raise ResultsError(f"{out}: exists and is not a directory")
+            if any(out.iterdir()) and not (overwrite and (out / "manifest.json").exists()):
+                raise ResultsError(f"{out}: directory is not empty; choose a new --out directory")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        try:
+            self._write(tmp)
+            if out.exists():
+                shutil.rmtree(out)
+            os.replace(tmp, out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return out
+
+    def _write(self, d: Path) -> None:
+        self.summary().to_parquet(d / "summary.parquet", index=False)
+        self.to_dataframe().to_parquet(d / "series.parquet", index=False)
+        self.capacity().to_parquet(d / "capacity.parquet", index=False)
+        if self.patients is not None:
+            self.patients.to_parquet(d / "patients_yearly.parquet", index=False)
+        if self.ledger is not None:
+            self.ledger.to_parquet(d / "ledger.parquet", index=False)
+        scenario = self.scenario.model_copy(deep=True)
+        scenario.simulation.seed = self.root_seed
+        versions = ", ".join(f"{k} {v}" for k, v in _versions().items())
+        (d / "scenario.yaml").write_text(
+            "# Fully resolved scenario of this run, root seed included: `pcnsim run` on this file with\n"
+            f"# --reps {self.replicates} reproduces it. Replicate seeds: {self.seeds}\n# Versions: {versions}\n"
+            + to_yaml(scenario),
+            encoding="utf-8",
+        )
+        manifest = {
+            "files": {p.name: _sha256(p) for p in sorted(d.iterdir()) if p.is_file()},
+            "root_seed": self.root_seed,
+            "replicate_seeds": self.seeds,
+            "wall_seconds": self.wall_seconds,
+            "patient_days": self.patient_days,
+            "practices": self.practice_names,
+            "units": self.unit_names,
+            "weeks": int(self.weekly.shape[1]),
+        }
+        (d / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> Results:
+        """Read a results directory written by `save`."""
+        d = Path(path)
+        try:
+            manifest = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
+            raw = yaml.safe_load((d / "scenario.yaml").read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ResultsError(f"{d}: not a pcnsim results directory (missing {Path(exc.filename).name})") from None
+        scenario = from_dict(raw, d / "scenario.yaml")
+        series = pd.read_parquet(d / "series.parquet")
+        reps = len(manifest["replicate_seeds"])
+        weeks = manifest["weeks"]
+        practices = manifest["practices"]
+        series = series[series["practice"] != "all"]
+        weekly = series["value"].to_numpy().reshape(reps, weeks, len(practices), len(WEEKLY_METRICS))
+        cap = pd.read_parquet(d / "capacity.parquet")
+        units = manifest["units"]
+        offered = np.zeros((reps, weeks, len(units), len(ROLES)), np.int64)
+        used = np.zeros_like(offered)
+        ui = cap["unit"].map({u: i for i, u in enumerate(units)}).to_numpy()
+        ri = cap["role"].map({r: i for i, r in enumerate(ROLES)}).to_numpy()
+        offered[cap["replicate"], cap["week"], ui, ri] = cap["offered"]
+        used[cap["replicate"], cap["week"], ui, ri] = cap["used"]
+        patients = pd.read_parquet(d / "patients_yearly.parquet") if (d / "patients_yearly.parquet").exists() else None
+        ledger = pd.read_parquet(d / "ledger.parquet") if (d / "ledger.parquet").exists() else None
+        res = cls(scenario=scenario, root_seed=manifest["root_seed"], seeds=manifest["replicate_seeds"],
+                  practice_names=practices, unit_names=units, weekly=weekly, capacity_offered=offered,
+                  capacity_used=used, patients=patients, ledger=ledger, wall_seconds=manifest["wall_seconds"],
+                  patient_days=manifest["patient_days"])
+        res.extra["summary"] = pd.read_parquet(d / "summary.parquet")
+        return res
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for pkg in ("pcnsim", "numpy", "numba", "pandas", "pyarrow", "mesa", "pydantic"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "unknown"
+    return out

@@ -1,0 +1,118 @@
+"""Conservation laws of the engine, checked on full baseline runs.
+
+- every episode opened is resolved, self-resolved, closed by death/leaving, or still open;
+- slots used per day, unit and role never exceed capacity, and equal the ledger's contacts + DNAs;
+- per-patient yearly counters add up to the weekly practice tallies and to the ledger.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pcnsim.engine import kernels
+from pcnsim.engine import state as st
+from pcnsim.model import PCNModel
+from pcnsim.vocab import GP, N_ROLES, NEEDS, ROLES, SETTINGS
+
+
+@pytest.fixture(scope="module")
+def finished_model(baseline):
+    model = PCNModel(baseline, seed=99)
+    while not model.finished:
+        model.step()
+    return model
+
+
+def test_every_episode_is_accounted_for(finished_model):
+    m = finished_model
+    totals = m.tally.weekly.sum(axis=(0, 1))
+    opened = totals[st.C_EPISODES]
+    still_open = int((m.state.ep_type >= 0).sum())
+    closed = totals[st.M_RESOLVED] + totals[st.M_SELF_RESOLVED] + totals[st.M_CLOSED_EXIT]
+    assert opened > 0 and totals[st.M_CLOSED_EXIT] > 0 and totals[st.M_SELF_RESOLVED] > 0
+    assert opened == closed + still_open
+
+
+def test_open_episodes_are_well_formed(finished_model):
+    s, day = finished_model.state, finished_model.day
+    open_ = s.ep_type >= 0
+    assert (s.ep_type[open_] < len(NEEDS)).all()
+    assert (s.ep_open[open_] <= day).all()
+    assert (s.ep_next[open_] >= day).all()
+    booked = open_ & (s.ep_booked > 0)
+    assert (s.ep_next[booked] <= day + finished_model.params.horizon).all()
+    assert (s.next_event <= np.minimum(s.next_onset, s.next_bg_ae)).all()
+
+
+def test_capacity_is_never_exceeded(finished_model):
+    t = finished_model.tally
+    assert (t.cap_used <= t.cap_offered).all()
+    assert (t.cap_used >= 0).all()
+    assert t.cap_used.sum() > 0.5 * t.cap_offered.sum()
+
+
+def _slots_by_day(ledger: pd.DataFrame, home_visit_slots: int) -> pd.Series:
+    booked = ledger[(ledger["setting"].isin(ROLES)) & (ledger["outcome"] != "no_episode")
+                    & ledger["unit"].notna()]
+    slots = np.where((booked["setting"] == "gp") & (booked["need"] == "urgent_home_visit"), home_visit_slots, 1)
+    return booked.assign(slots=slots).groupby(["replicate", "day", "unit", "setting"], observed=True)["slots"].sum()
+
+
+def test_slots_used_equal_ledger_contacts_and_never_exceed_daily_capacity(baseline_run):
+    res = baseline_run
+    sc = res.scenario
+    from pcnsim import params
+
+    p, lay = params.build(sc, res.seeds[0])
+    first_day = sc.simulation.burn_in_years * st.DAYS_PER_YEAR
+    used = _slots_by_day(res.ledger, sc.booking.home_visit_slots)
+    units = {name: i for i, name in enumerate(lay.unit_names)}
+    worst = 0.0
+    for (rep, day, unit, role), n in used.items():
+        total, _ = kernels.day_capacity(p, units[unit], ROLES.index(role), first_day + day)
+        worst = max(worst, n / max(total, 1))
+        assert n <= total, (rep, day, unit, role, n, total)
+    assert worst > 0.9  # the check has teeth: some unit-role-days are (nearly) full
+    # Weekly slots used by the engine == the ledger's contacts + DNAs on those slots.
+    from_ledger: dict = {}
+    for (rep, day, unit, role), n in used.items():
+        key = (int(rep), int(day) // 7, str(unit), str(role))
+        from_ledger[key] = from_ledger.get(key, 0) + int(n)
+    cap = res.capacity()
+    from_engine = {(int(r.replicate), int(r.week), r.unit, r.role): int(r.used)
+                   for r in cap[cap["used"] > 0].itertuples()}
+    assert from_ledger == from_engine
+
+
+def test_patient_counters_add_up_to_weekly_tallies(baseline_run):
+    res = baseline_run
+    pats = res.patients
+    for rep in range(res.replicates):
+        weekly = res.weekly[rep].sum(axis=0)  # [practice, metric]
+        by_practice = pats[pats["replicate"] == rep].groupby("practice", observed=False)
+        for j, name in enumerate([*SETTINGS, *st.COUNTER_NAMES]):
+            assert by_practice[name].sum().to_numpy().tolist() == weekly[:, j].tolist(), name
+
+
+def test_ledger_matches_patient_counters(baseline_run):
+    res = baseline_run
+    led, pats = res.ledger, res.patients
+    attended = led[led["outcome"] != "dna"]
+    counts = attended.groupby("setting", observed=False).size()
+    for s in SETTINGS:
+        assert counts.get(s, 0) == pats[s].sum(), s
+    assert (led["outcome"] == "dna").sum() == pats["dna"].sum()
+    per_patient = attended[attended["setting"] == "gp"].groupby("patient_id").size()
+    merged = pats.groupby("patient_id")["gp"].sum()
+    assert per_patient.reindex(merged.index, fill_value=0).equals(merged.astype(per_patient.dtype))
+
+
+def test_roles_only_see_needs_they_take(baseline_run):
+    from pcnsim.scenario import load
+
+    match = load().match
+    led = baseline_run.ledger
+    seen = led[led["setting"].isin(ROLES) & led["need"].notna()].groupby(["setting", "need"], observed=True).size()
+    for (role, need), _ in seen.items():
+        assert role in match[need] or role == ROLES[GP], (role, need)
+    assert N_ROLES == len(ROLES)

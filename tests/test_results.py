@@ -1,0 +1,77 @@
+"""Results: save/load round trip, atomic writes, and metrics recomputable from patients_yearly.parquet."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pcnsim import metrics
+from pcnsim.results import FILES, Results, ResultsError
+from pcnsim.scenario import load
+
+
+@pytest.fixture(scope="module")
+def saved(baseline_run, tmp_path_factory):
+    out = tmp_path_factory.mktemp("res") / "baseline"
+    baseline_run.save(out)
+    return out
+
+
+def test_directory_has_the_documented_files(saved):
+    names = {p.name for p in saved.iterdir()}
+    assert {"scenario.yaml", "manifest.json", *FILES} <= names
+    manifest = json.loads((saved / "manifest.json").read_text())
+    assert set(manifest["files"]) == names - {"manifest.json"}
+    assert len(manifest["replicate_seeds"]) == 2
+
+
+def test_round_trip(saved, baseline_run):
+    back = Results.load(saved)
+    assert np.array_equal(back.weekly, baseline_run.weekly)
+    assert np.array_equal(back.capacity_used, baseline_run.capacity_used)
+    pd.testing.assert_frame_equal(back.patients, baseline_run.patients, check_categorical=False)
+    assert back.seeds == baseline_run.seeds
+    assert back.scenario.pcns == baseline_run.scenario.pcns
+    pd.testing.assert_frame_equal(back.summary(), baseline_run.summary())
+
+
+def test_saved_scenario_reruns_to_the_same_numbers(saved, baseline_run):
+    from pcnsim.run import run
+
+    sc = load(saved / "scenario.yaml")
+    assert sc.simulation.seed == baseline_run.root_seed
+    again = run(sc, reps=1)
+    assert np.array_equal(again.weekly[0], baseline_run.weekly[0])
+
+
+def test_summary_recomputed_from_patients_parquet(saved):
+    pats = pd.read_parquet(saved / "patients_yearly.parquet")
+    stored = pd.read_parquet(saved / "summary.parquet")
+    again = metrics.summary_table(pats, load(saved / "scenario.yaml").costs.per_contact)
+    pd.testing.assert_frame_equal(stored, again)
+
+
+def test_refuses_to_overwrite_a_foreign_directory(tmp_path, baseline_run):
+    out = tmp_path / "busy"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(ResultsError, match="not empty"):
+        baseline_run.save(out)
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["busy"]  # no temporary directory left behind
+
+
+def test_failed_write_leaves_nothing(tmp_path, baseline_run, monkeypatch):
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", boom)
+    with pytest.raises(OSError):
+        baseline_run.save(tmp_path / "out")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_load_of_a_non_results_directory_is_a_clear_error(tmp_path):
+    with pytest.raises(ResultsError, match="not a pcnsim results directory"):
+        Results.load(tmp_path)
