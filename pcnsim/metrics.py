@@ -31,26 +31,29 @@ from .vocab import PRIMARY_CARE_ROLES, ROLES, SETTINGS
 AGE_BANDS = (0, 5, 10, 15, 20, 25, 30, 35, 45, 55, 65, 75, 85)
 AGE_BAND_LABELS = tuple(
     f"{lo}-{hi - 1}" if hi is not None else f"{lo}+"
-    for lo, hi in zip(AGE_BANDS, (*AGE_BANDS[1:], None))
+    for lo, hi in zip(AGE_BANDS, (*AGE_BANDS[1:], None), strict=True)
 )
 DEPRIVATION_LABELS = ("q1_most", "q2", "q3", "q4", "q5_least")
 
-# The yearly headline metrics, in display order, with a unit for tables.
+# The yearly headline metrics, in display order, with a label that carries the unit.
 HEADLINE = {
-    "person_years": "person-years",
-    "primary_care_contacts_per_person": "contacts per person-year",
-    "gp_share_of_contacts": "share",
-    "revisit_rate": "share of contacts",
-    "dna_rate": "share of bookings",
-    "unmet_days_per_person": "episode-days per person-year",
-    "unserved_requests_per_1000": "per 1,000 person-years",
-    "ae_per_1000": "per 1,000 person-years",
-    "ae_primary_care_sensitive_share": "share of A&E",
-    "admissions_per_1000": "per 1,000 person-years",
-    "admitted_share_of_ae": "share of A&E",
-    "outpatient_per_1000": "per 1,000 person-years",
-    "zero_contact_share": "share of people registered all year",
-    "cost_per_person": "GBP per person-year",
+    "person_years": "Person-years registered",
+    "primary_care_contacts_per_person": "Primary-care contacts per person-year",
+    "gp_share_of_contacts": "GP share of primary-care contacts",
+    "gp_per_1000": "GP contacts per 1,000",
+    "nurse_per_1000": "Practice nurse contacts per 1,000",
+    "pharmacist_per_1000": "Clinical pharmacist contacts per 1,000",
+    "revisit_rate": "Revisit rate (share of contacts)",
+    "dna_rate": "Did-not-attend rate (share of bookings)",
+    "unmet_days_per_person": "Unmet-need episode-days per person-year",
+    "unserved_requests_per_1000": "Requests not served on the day, per 1,000",
+    "ae_per_1000": "A&E attendances per 1,000",
+    "ae_primary_care_sensitive_share": "A&E primary-care-sensitive share",
+    "admissions_per_1000": "Emergency admissions per 1,000",
+    "admitted_share_of_ae": "Share of A&E attendances admitted",
+    "outpatient_per_1000": "Outpatient referrals per 1,000",
+    "zero_contact_share": "Share with no primary-care contact in the year",
+    "cost_per_person": "Cost of touchpoints, GBP per person-year",
 }
 
 
@@ -93,7 +96,8 @@ def yearly(patients: pd.DataFrame, unit_costs: dict[str, float]) -> dict[str, fl
     for s in SETTINGS:
         out[f"{s}_per_1000"] = 1000 * patients[s].sum() * per
     for label, group in full_year.groupby(age_band(full_year["age"]), observed=False):
-        out[f"zero_contact_share_age_{label}"] = float((group["primary_care_contacts"] == 0).mean()) if len(group) else np.nan
+        share = float((group["primary_care_contacts"] == 0).mean()) if len(group) else np.nan
+        out[f"zero_contact_share_age_{label}"] = share
     return out
 
 

@@ -29,7 +29,7 @@ class CapacityUnit(mesa.Agent):
         self.name = name
         self.unit = unit
         self.pcn = pcn
-        self.fte = dict(zip(ROLES, map(float, fte)))
+        self.fte = dict(zip(ROLES, map(float, fte), strict=True))
 
     def slots_per_day(self, contacts_per_fte_day: dict[str, float], handoff: float = 0.0) -> np.ndarray:
         """Slots per working day by role (before the same-day/routine split)."""

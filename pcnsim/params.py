@@ -70,7 +70,7 @@ def layout(sc: Scenario) -> Layout:
     n_p, n_c = len(practices), len(sc.pcns)
     fte = np.zeros((n_p + n_c, N_ROLES))
     wf = sc.workforce
-    for i, (c, p) in enumerate(practices):
+    for i, (_, p) in enumerate(practices):
         for r, role in enumerate(ROLES):
             if role in p.fte:
                 fte[i, r] = p.fte[role]

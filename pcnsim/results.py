@@ -84,7 +84,7 @@ class Results:
 
     def to_dataframe(self) -> pd.DataFrame:
         """Weekly series, tidy: replicate, week, practice (or 'all'), metric, value."""
-        reps, weeks, n_p, n_m = self.weekly.shape
+        reps, weeks, _, _ = self.weekly.shape
         all_practices = self.weekly.sum(axis=2, keepdims=True)
         data = np.concatenate([self.weekly, all_practices], axis=2)
         names = [*self.practice_names, "all"]
@@ -94,7 +94,7 @@ class Results:
 
     def capacity(self) -> pd.DataFrame:
         """Slots offered and used by replicate, week, unit and role (rows with no capacity dropped)."""
-        reps, weeks, n_u, n_r = self.capacity_offered.shape
+        reps, weeks, _, _ = self.capacity_offered.shape
         idx = pd.MultiIndex.from_product([range(reps), range(weeks), self.unit_names, ROLES],
                                          names=["replicate", "week", "unit", "role"])
         df = pd.DataFrame({"offered": self.capacity_offered.reshape(-1), "used": self.capacity_used.reshape(-1)},

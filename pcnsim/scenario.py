@@ -651,14 +651,24 @@ DEFAULT_SCENARIO = Path(__file__).with_name("data") / "baseline.yaml"
 
 
 def deep_merge(base: dict, override: dict) -> dict:
-    """Merge `override` into a copy of `base`: mappings merge key by key, anything else replaces."""
+    """Merge `override` into a copy of `base`: mappings merge key by key, null deletes an entry,
+    anything else (lists, values) replaces."""
     out = copy.deepcopy(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = deep_merge(out[key], value)
         else:
             out[key] = copy.deepcopy(value)
     return out
+
+
+def _defaults() -> dict:
+    """Every default as plain data: the root that each scenario file is merged onto."""
+    data = Scenario().model_dump()
+    data.pop("pcns")  # a scenario names its own PCNs (or takes the default one whole)
+    return data
 
 
 def _read_yaml(path: Path) -> dict:
@@ -715,9 +725,10 @@ def _format_loc(loc: tuple) -> str:
 
 
 def from_dict(data: dict, source: str | Path | None = None) -> Scenario:
-    """Validate a mapping into a Scenario; the first error becomes a one-line ScenarioError."""
+    """Validate a mapping (merged onto the defaults) into a Scenario; the first error becomes a one-line
+    ScenarioError naming `source`, the field path and what is allowed."""
     try:
-        return Scenario.model_validate(data)
+        return Scenario.model_validate(deep_merge(_defaults(), data))
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         field = _format_loc(err["loc"])

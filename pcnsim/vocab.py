@@ -51,14 +51,14 @@ ROLE_LABELS = {
 }
 
 # Touchpoint settings recorded in ledgers: every role, then the hospital settings.
-SETTINGS = ROLES + ("ae", "admission", "outpatient")
+SETTINGS = (*ROLES, "ae", "admission", "outpatient")
 N_SETTINGS = len(SETTINGS)
 AE = SETTINGS.index("ae")
 ADMISSION = SETTINGS.index("admission")
 OUTPATIENT = SETTINGS.index("outpatient")
 
 # Columns of the match matrix: every role plus A&E.
-MATCH_COLUMNS = ROLES + ("ae",)
+MATCH_COLUMNS = (*ROLES, "ae")
 
 SEGMENTS = (
     "well",

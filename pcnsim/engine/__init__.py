@@ -41,8 +41,21 @@ STEPS = (
 )
 
 __all__ = [
-    "DAYS_PER_MONTH", "DAYS_PER_YEAR", "EPISODE_SLOTS", "NEVER", "STEPS", "Params", "State", "Tally",
-    "Workspace", "allocate_state", "allocate_tally", "allocate_workspace", "populate", "advance", "close_year",
+    "DAYS_PER_MONTH",
+    "DAYS_PER_YEAR",
+    "EPISODE_SLOTS",
+    "NEVER",
+    "STEPS",
+    "Params",
+    "State",
+    "Tally",
+    "Workspace",
+    "advance",
+    "allocate_state",
+    "allocate_tally",
+    "allocate_workspace",
+    "close_year",
+    "populate",
 ]
 
 

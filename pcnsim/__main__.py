@@ -1,0 +1,5 @@
+"""`python -m pcnsim` is the `pcnsim` command."""
+
+from .cli import app
+
+app()

@@ -1,0 +1,235 @@
+"""The `pcnsim` command line: run, describe, validate and schema.
+
+Interfaces call the public API (`run`, `load`, ...) only, never the kernels. User mistakes (a bad
+scenario, an unwritable --out) print one line `error: FILE: field: message` to stderr and exit 2.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .scenario import ScenarioError
+
+app = typer.Typer(
+    name="pcnsim",
+    help="Simulate an NHS Primary Care Network: patients, practices, network services and A&E.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+class UserError(Exception):
+    """A mistake the user can fix (bad path, occupied output directory): one line, exit code 2."""
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn user mistakes into one line on stderr and exit code 2, with no traceback."""
+    try:
+        yield
+    except (ScenarioError, UserError) as exc:
+        err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(code=2) from None
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write a text file via a temporary sibling and rename, so it is either complete or absent."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@app.command("validate")
+def validate_command(
+    files: Annotated[list[Path], typer.Argument(help="Scenario YAML files to check.", show_default=False)],
+) -> None:
+    """Check scenario files against the schema (resolving extends:); one line per file."""
+    from .scenario import load
+
+    with user_errors():
+        for path in files:
+            sc = load(path)
+            n_practices = sum(len(p.practices) for p in sc.pcns)
+            typer.echo(f"ok: {path}: {sc.name}: {sc.n_patients:,} patients, {n_practices} practices, "
+                       f"{len(sc.pcns)} PCN(s)")
+
+
+@app.command("schema")
+def schema_command(
+    out: Annotated[Path | None, typer.Option(help="Write the JSON Schema to this file instead of stdout.")] = None,
+) -> None:
+    """Print the JSON Schema of scenario files (for editor autocompletion and documentation)."""
+    from .scenario import json_schema
+
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+        return
+    with user_errors():
+        try:
+            write_atomic(out, text)
+        except OSError as exc:
+            raise UserError(f"{out}: cannot write ({exc.strerror})") from None
+    typer.echo(f"wrote {out}")
+
+
+@app.command("run")
+def run_command(
+    scenario: Annotated[Path | None, typer.Argument(help="Scenario YAML file (default: the embedded baseline).",
+                                                       show_default=False)] = None,
+    years: Annotated[int | None, typer.Option(min=1, max=50, help="Reported years (default: scenario's).")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: scenario's simulation.seed).")] = None,
+    reps: Annotated[int, typer.Option(min=1, max=10_000, help="Replicates (seeds spawned from the root seed).")] = 1,
+    out: Annotated[Path | None, typer.Option(help="Results directory (default: results/<scenario>-<date-time>).")] = None,
+    ledger: Annotated[bool, typer.Option(help="Also keep one row per touchpoint (ledger.parquet).")] = False,
+    patients: Annotated[bool, typer.Option(help="Keep the per-patient yearly table (patients_yearly.parquet).")
+                        ] = True,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing results directory written by pcnsim.")] = False,
+) -> None:
+    """Simulate a scenario and write its results; prints a summary with 95% intervals over replicates."""
+    from .results import ResultsError
+    from .run import resolve_scenario, run
+
+    with user_errors():
+        sc = resolve_scenario(scenario, years)
+        root = sc.simulation.seed if seed is None else seed
+        target = out or Path("results") / f"{sc.name}-{datetime.now():%Y%m%d-%H%M%S}"
+        _check_out_dir(target, overwrite)
+        total_days = reps * (sc.simulation.burn_in_years + sc.simulation.years) * 364
+        with _progress() as bar:
+            task = bar.add_task(f"{sc.name}: {sc.n_patients:,} patients x {reps} replicate(s)", total=total_days)
+            res = run(sc, seed=root, reps=reps, ledger=ledger, patients=patients,
+                      progress=lambda days: bar.advance(task, days))
+        try:
+            res.save(target, overwrite=overwrite)
+        except ResultsError as exc:
+            raise UserError(str(exc)) from None
+    console.print(_headline_table(res, f"{sc.name}: {sc.simulation.years} year(s), {reps} replicate(s), seed {root}"))
+    rate = res.patient_days / res.wall_seconds if res.wall_seconds else float("nan")
+    typer.echo(f"{res.patient_days:,} patient-days in {res.wall_seconds:.1f} s ({rate / 1e6:.0f}M/s). "
+               f"Results: {target}")
+
+
+@app.command("describe")
+def describe_command(
+    scenario: Annotated[Path | None, typer.Argument(help="Scenario YAML file (default: the embedded baseline).",
+                                                       show_default=False)] = None,
+    full: Annotated[bool, typer.Option(help="Print every resolved parameter as YAML.")] = False,
+) -> None:
+    """Print the daily step order and the scenario's resolved structure and parameters."""
+    from . import engine, params
+    from .run import resolve_scenario
+    from .scenario import to_yaml
+
+    with user_errors():
+        sc = resolve_scenario(scenario)
+    steps = Table(title="The daily step (one step = one day; demography every 4 weeks)", show_lines=False)
+    steps.add_column("step", style="bold")
+    steps.add_column("what happens")
+    for name, text in engine.STEPS:
+        steps.add_row(name, text)
+    console.print(steps)
+    lay = params.layout(sc)
+    console.print(_fte_table(sc, lay))
+    sim = sc.simulation
+    typer.echo(f"Calendar: {sim.burn_in_years} burn-in year(s) + {sim.years} reported year(s) of 52 weeks; "
+               f"{len(sim.bank_holidays)} bank holidays a year; seed {sim.seed}.")
+    if full:
+        typer.echo(to_yaml(sc))
+    else:
+        typer.echo("Add --full for every resolved parameter.")
+
+
+def _fte_table(sc, lay) -> Table:
+    """FTE by role (rows) at each practice and network pool (columns); per PCN when there are many units."""
+    from .vocab import ROLES
+
+    fte, names = lay.fte, lay.unit_names
+    if lay.n_units > 8:  # one column per PCN: practices and pool added up
+        unit_pcn = list(lay.practice_pcn) + list(range(len(lay.pcn_names)))
+        fte = np.array([fte[[u for u in range(lay.n_units) if unit_pcn[u] == c]].sum(0)
+                        for c in range(len(lay.pcn_names))])
+        names = lay.pcn_names
+    table = Table(title=f"{sc.name}: {sc.n_patients:,} patients, {lay.n_practices} practices, "
+                        f"{len(lay.pcn_names)} PCN(s): FTE by role", title_justify="left")
+    table.add_column("role")
+    for name in names:
+        table.add_column(name, justify="right")
+    for r, role in enumerate(ROLES):
+        if fte[:, r].sum() > 0:
+            table.add_row(role, *[f"{x:.1f}" for x in fte[:, r]])
+    return table
+
+
+def _check_out_dir(target: Path, overwrite: bool) -> None:
+    if target.exists():
+        if not target.is_dir():
+            raise UserError(f"{target}: --out exists and is not a directory")
+        if any(target.iterdir()) and not (overwrite and (target / "manifest.json").exists()):
+            raise UserError(f"{target}: --out directory is not empty (choose another, or --overwrite a previous "
+                            "pcnsim results directory)")
+
+
+def _progress():
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("days"),
+                    TimeElapsedColumn(), TimeRemainingColumn(), console=err_console, transient=True)
+
+
+def _headline_table(res, title: str) -> Table:
+    from .metrics import HEADLINE
+
+    head = res.headline()
+    table = Table(title=title, title_justify="left")
+    table.add_column("metric (per 1,000 = per 1,000 person-years)")
+    table.add_column("mean", justify="right")
+    table.add_column("95% interval" if res.replicates > 1 else "", justify="right")
+    for metric, label in HEADLINE.items():
+        if metric in head.index:
+            mean, lo, hi = head.loc[metric, ["mean", "low_95", "high_95"]]
+            table.add_row(label, _fmt(mean), f"{_fmt(lo)} - {_fmt(hi)}" if res.replicates > 1 else "")
+    return table
+
+
+def _fmt(x: float) -> str:
+    if np.isnan(x):
+        return "n/a"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    if abs(x) >= 10:
+        return f"{x:.1f}"
+    return f"{x:.3f}"
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,119 @@
+"""The command line, end to end in subprocesses: real YAML files, real exit codes, real output dirs."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+
+
+def pcnsim(*args, cwd=None, timeout=600):
+    return subprocess.run([sys.executable, "-m", "pcnsim", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=timeout)
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+BAD_INPUTS = {
+    # name: (file text, field path expected in the message, words of the allowed values)
+    "unknown key": ("extends: {base}\nbooking:\n  same_day_shar: 0.4\n", "booking.same_day_shar",
+                    "allowed here: same_day_share"),
+    "wrong type": ("extends: {base}\nsimulation:\n  years: many\n", "simulation.years", "valid integer"),
+    "probability above 1": ("extends: {base}\nbooking:\n  same_day_share: 1.5\n", "booking.same_day_share",
+                            "less than or equal to 1"),
+    "negative FTE": ("extends: {base}\nworkforce:\n  pcn_fte:\n    pharmacist: -2\n",
+                     "workforce.pcn_fte.pharmacist", "greater than or equal to 0"),
+    "broken YAML": ("extends: {base}\nbooking: [same_day_share: 0.4\n", "", "broken YAML at line"),
+    "missing parent": ("extends: nowhere.yaml\n", "extends", "not found"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_bad_scenario_is_one_line_exit_2_nothing_written(tmp_path, case, command):
+    text, field, allowed = BAD_INPUTS[case]
+    scen = write(tmp_path / "bad.yaml", text.format(base=BASELINE))
+    out = tmp_path / "out"
+    args = [command, scen] + (["--out", out] if command == "run" else [])
+    proc = pcnsim(*args, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert str(scen) in lines[0] and field in lines[0] and allowed in lines[0], lines[0]
+    assert not out.exists()
+    assert not (tmp_path / "results").exists()
+
+
+def test_missing_file(tmp_path):
+    proc = pcnsim("run", tmp_path / "nope.yaml", "--out", tmp_path / "out")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"error: {tmp_path / 'nope.yaml'}: file not found"
+    assert not (tmp_path / "out").exists()
+
+
+def test_validate_ok():
+    proc = pcnsim("validate", BASELINE)
+    assert proc.returncode == 0, proc.stderr
+    assert "42,000 patients, 5 practices, 1 PCN(s)" in proc.stdout
+
+
+def test_schema_accepts_the_baseline(tmp_path):
+    import jsonschema
+
+    out = tmp_path / "schema.json"
+    proc = pcnsim("schema", "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    schema = json.loads(out.read_text())
+    data = yaml.safe_load(BASELINE.read_text())
+    jsonschema.validate(data, schema)
+    data["booking"] = {"same_day_share": 2}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, schema)
+
+
+def test_run_writes_results_and_refuses_to_clobber(tmp_path):
+    out = tmp_path / "res"
+    proc = pcnsim("run", "--years", "1", "--reps", "2", "--seed", "3", "--out", out, "--ledger")
+    assert proc.returncode == 0, proc.stderr
+    assert "Primary-care contacts per person-year" in proc.stdout and "95% interval" in proc.stdout
+    summary = pd.read_parquet(out / "summary.parquet")
+    assert set(summary["replicate"]) == {0, 1}
+    assert (out / "ledger.parquet").exists()
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    again = pcnsim("run", "--years", "1", "--out", out)
+    assert again.returncode == 2 and "not empty" in again.stderr
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+
+
+def test_run_without_arguments_runs_the_baseline(tmp_path):
+    proc = pcnsim("run", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    (folder,) = (tmp_path / "results").iterdir()
+    assert folder.name.startswith("baseline-")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["practices"][0] == "Riverside Health Centre"
+
+
+def test_describe_prints_step_order_and_structure():
+    proc = pcnsim("describe")
+    assert proc.returncode == 0, proc.stderr
+    positions = [proc.stdout.index(step) for step in ("1 demography", "2 onset", "5 booking", "9 ledgers")]
+    assert positions == sorted(positions)
+    assert "42,000 patients, 5 practices, 1 PCN(s)" in proc.stdout
+
+
+@pytest.mark.parametrize("command", ["run", "describe", "validate", "schema"])
+def test_help(command):
+    proc = pcnsim(command, "--help")
+    assert proc.returncode == 0
+    assert "Usage" in proc.stdout
