@@ -95,6 +95,8 @@ def yearly(patients: pd.DataFrame, unit_costs: dict[str, float]) -> dict[str, fl
     }
     for s in SETTINGS:
         out[f"{s}_per_1000"] = 1000 * patients[s].sum() * per
+    if full_year.empty:
+        return out
     for label, group in full_year.groupby(age_band(full_year["age"]), observed=False):
         share = float((group["primary_care_contacts"] == 0).mean()) if len(group) else np.nan
         out[f"zero_contact_share_age_{label}"] = share

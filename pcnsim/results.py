@@ -66,10 +66,29 @@ class Results:
     def summary(self) -> pd.DataFrame:
         """Tidy yearly metrics: replicate, year, metric, value (see `pcnsim.metrics`)."""
         if "summary" not in self.extra:
-            if self.patients is None:
-                raise ResultsError("this run kept no per-patient table; rerun with patients=True for a summary")
-            self.extra["summary"] = metrics.summary_table(self.patients, self.scenario.costs.per_contact)
+            source = self.patients if self.patients is not None else self._practice_years()
+            self.extra["summary"] = metrics.summary_table(source, self.scenario.costs.per_contact)
         return self.extra["summary"]
+
+    def _practice_years(self) -> pd.DataFrame:
+        """Without a per-patient table: one row per replicate x year x practice from the weekly tallies
+        (metrics that need individuals, like the zero-contact share, come out as NaN)."""
+        reps, weeks, n_p, _ = self.weekly.shape
+        years = weeks // 52
+        counts = self.weekly[:, : years * 52].reshape(reps, years, 52, n_p, -1).sum(axis=2)
+        names = list(WEEKLY_METRICS)
+        sizes = [p.list_size for pcn in self.scenario.pcns for p in pcn.practices]
+        rows = []
+        for r in range(reps):
+            for y in range(years):
+                for p in range(n_p):
+                    row = dict(zip(names, counts[r, y, p].tolist(), strict=True))
+                    row.update(replicate=r, year=y, practice=self.practice_names[p], age=-1,
+                               registered_days=sizes[p] * 364)
+                    rows.append(row)
+        df = pd.DataFrame(rows)
+        df["primary_care_contacts"] = metrics.primary_care_contacts(df)
+        return df
 
     def headline(self) -> pd.DataFrame:
         """Mean and 95% interval over replicates of the yearly metrics (years pooled per replicate)."""

@@ -75,3 +75,14 @@ def test_failed_write_leaves_nothing(tmp_path, baseline_run, monkeypatch):
 def test_load_of_a_non_results_directory_is_a_clear_error(tmp_path):
     with pytest.raises(ResultsError, match="not a pcnsim results directory"):
         Results.load(tmp_path)
+
+
+def test_summary_without_patient_table_agrees_on_aggregate_metrics(baseline_run):
+    from pcnsim.results import Results
+
+    lean = Results(**{**baseline_run.__dict__, "patients": None, "ledger": None, "extra": {}})
+    full = baseline_run.headline()
+    agg = lean.headline()
+    for metric in ("primary_care_contacts_per_person", "ae_per_1000", "revisit_rate", "dna_rate", "gp_per_1000"):
+        assert agg.loc[metric, "mean"] == pytest.approx(full.loc[metric, "mean"], rel=1e-12), metric
+    assert np.isnan(agg.loc["zero_contact_share", "mean"])
