@@ -7,9 +7,7 @@ scenario, an unwritable --out) print one line `error: FILE: field: message` to s
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -21,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from . import atomic
 from .scenario import ScenarioError
 
 app = typer.Typer(
@@ -46,19 +45,6 @@ def user_errors() -> Iterator[None]:
     except (ScenarioError, UserError) as exc:
         err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(code=2) from None
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write a text file via a temporary sibling and rename, so it is either complete or absent."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @app.command("validate")
@@ -89,7 +75,7 @@ def schema_command(
         return
     with user_errors():
         try:
-            write_atomic(out, text)
+            atomic.write_text(out, text)
         except OSError as exc:
             raise UserError(f"{out}: cannot write ({exc.strerror})") from None
     typer.echo(f"wrote {out}")
@@ -102,7 +88,7 @@ def run_command(
     years: Annotated[int | None, typer.Option(min=1, max=50, help="Reported years (default: scenario's).")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: scenario's simulation.seed).")] = None,
     reps: Annotated[int, typer.Option(min=1, max=10_000, help="Replicates (seeds spawned from the root seed).")] = 1,
-    out: Annotated[Path | None, typer.Option(help="Results directory (default: results/<scenario>-<date-time>).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Results directory (default: results/<name>-<date-time>).")] = None,
     ledger: Annotated[bool, typer.Option(help="Also keep one row per touchpoint (ledger.parquet).")] = False,
     patients: Annotated[bool, typer.Option(help="Keep the per-patient yearly table (patients_yearly.parquet).")
                         ] = True,
@@ -162,6 +148,63 @@ def describe_command(
         typer.echo("Add --full for every resolved parameter.")
 
 
+@app.command("calibrate")
+def calibrate_command(
+    experiment: Annotated[Path, typer.Argument(help="Calibration experiment YAML (e.g. experiments/calibration.yaml).",
+                                               show_default=False)],
+) -> None:
+    """Fit free parameters to the evidence targets and write the calibrated scenario (extends the base)."""
+    from . import calibrate as cal
+    from .run import run
+
+    with user_errors():
+        exp, _ = cal.load_experiment(experiment)
+        with _progress_plain() as bar:
+            task = bar.add_task(f"{exp.name}: evaluations (best cost so far)", total=exp.optimiser.max_evaluations)
+            best = [float("inf")]
+
+            def step(n: int, cost: float) -> None:
+                best[0] = min(best[0], cost)
+                bar.update(task, completed=n, description=f"{exp.name}: evaluations (best cost {best[0]:.3f})")
+
+            report = cal.calibrate(experiment, progress=step)
+    typer.echo(f"{report['evaluations']} evaluations, cost {report['cost']:.4f} ({report['status']})")
+    for path, x in report["x"].items():
+        typer.echo(f"  {path} = {x:.6g}")
+    from .targets import fit_table
+
+    res = run(report["output"], seed=exp.seed, years=exp.years, reps=exp.replicates)
+    table = fit_table(res.patients)
+    for row in table.itertuples():
+        mark = "in range " if row.in_range else "OUT      "
+        typer.echo(f"  {mark} {row.measure:32s} {row.model:10.3f}  [{row.low:g}, {row.high:g}]")
+    typer.echo(f"wrote {report['output']}")
+
+
+@app.command("report")
+def report_command(
+    results: Annotated[Path, typer.Argument(help="Results directory written by pcnsim run.", show_default=False)],
+    out: Annotated[Path | None, typer.Option(help="Report directory (default: RESULTS/report).")] = None,
+) -> None:
+    """Write an HTML report (summary, contacts by age and sex, who never comes, A&E, FA churn, fit to evidence)."""
+    from . import report
+    from .results import ResultsError
+
+    with user_errors():
+        try:
+            index = report.build(results, out)
+        except ResultsError as exc:
+            raise UserError(str(exc)) from None
+    typer.echo(f"wrote {index}")
+
+
+def _progress_plain():
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=err_console, transient=True)
+
+
 def _fte_table(sc, lay) -> Table:
     """FTE by role (rows) at each practice and network pool (columns); per PCN when there are many units."""
     from .vocab import ROLES
@@ -207,7 +250,7 @@ def _progress():
 
 
 def _headline_table(res, title: str) -> Table:
-    from .metrics import HEADLINE
+    from .metrics import HEADLINE, format_number
 
     head = res.headline()
     table = Table(title=title, title_justify="left")
@@ -217,18 +260,9 @@ def _headline_table(res, title: str) -> Table:
     for metric, label in HEADLINE.items():
         if metric in head.index:
             mean, lo, hi = head.loc[metric, ["mean", "low_95", "high_95"]]
-            table.add_row(label, _fmt(mean), f"{_fmt(lo)} - {_fmt(hi)}" if res.replicates > 1 else "")
+            interval = f"{format_number(lo)} - {format_number(hi)}" if res.replicates > 1 else ""
+            table.add_row(label, format_number(mean), interval)
     return table
-
-
-def _fmt(x: float) -> str:
-    if np.isnan(x):
-        return "n/a"
-    if abs(x) >= 1000:
-        return f"{x:,.0f}"
-    if abs(x) >= 10:
-        return f"{x:.1f}"
-    return f"{x:.3f}"
 
 
 if __name__ == "__main__":

@@ -144,3 +144,14 @@ def interval(values: np.ndarray) -> tuple[float, float, float]:
 def primary_care_contacts(counts: pd.DataFrame) -> pd.Series:
     """Primary-care contacts from per-role contact columns (the definition every FA measure uses)."""
     return counts[list(PRIMARY_CARE_ROLES)].sum(axis=1)
+
+
+def format_number(x: float) -> str:
+    """A number for tables: thousands separators from 1,000, one decimal from 10, else three."""
+    if x is None or np.isnan(x):
+        return "n/a"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    if abs(x) >= 10:
+        return f"{x:.1f}"
+    return f"{x:.3f}"

@@ -140,7 +140,8 @@ def _onset(sc: Scenario, max_age: int) -> tuple[np.ndarray, np.ndarray]:
                 sexm = on.female_multiplier.get(need, 1.0) if sex == 1 else 1.0
                 annual[s, sex, :, :, t] = rate * sexm * age[:, None] * np.array(on.deprivation_multiplier)[None, :]
     daily = annual / DAYS_PER_YEAR
-    return daily, daily.sum(axis=-1)
+    # summed in need order, as the kernel accumulates them when it draws the need type
+    return daily, np.cumsum(daily, axis=-1)[..., -1].copy()
 
 
 def _segments(sc: Scenario, max_age: int) -> np.ndarray:

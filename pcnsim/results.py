@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -27,7 +24,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from . import metrics
+from . import atomic, metrics
 from .engine import state as st
 from .scenario import Scenario, from_dict, to_yaml
 from .vocab import ROLES, SETTINGS
@@ -129,17 +126,7 @@ class Results:
                 raise ResultsError(f"{out}: exists and is not a directory")
             if any(out.iterdir()) and not (overwrite and (out / "manifest.json").exists()):
                 raise ResultsError(f"{out}: directory is not empty; choose a new --out directory")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        try:
-            self._write(tmp)
-            if out.exists():
-                shutil.rmtree(out)
-            os.replace(tmp, out)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return out
+        return atomic.write_dir(out, self._write)
 
     def _write(self, d: Path) -> None:
         self.summary().to_parquet(d / "summary.parquet", index=False)

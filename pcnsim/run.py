@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import churn
 from . import scenario as scenario_mod
 from .model import PCNModel
 from .results import Results
@@ -76,7 +77,7 @@ def run(
         weekly=np.stack(weekly),
         capacity_offered=np.stack(offered),
         capacity_used=np.stack(used),
-        patients=pd.concat(tables, ignore_index=True) if tables else None,
+        patients=churn.add_fa_flags(pd.concat(tables, ignore_index=True)) if tables else None,
         ledger=pd.concat(ledgers, ignore_index=True) if ledgers else None,
         wall_seconds=time.perf_counter() - started,
         patient_days=int(sc.n_patients) * model.n_days * reps,

@@ -178,8 +178,8 @@ class Workforce(Strict):
     )
     pcn_fte: dict[str, NonNegative] = Field(
         default_factory=lambda: {
-            "pharmacist": 5.5, "splw": 3.0, "paramedic": 2.0, "fcp": 2.5, "mhp": 3.0,
-            "pa": 1.5, "care_coordinator": 2.5, "community_nurse": 4.0,
+            "pharmacist": 6.0, "splw": 3.0, "paramedic": 1.5, "fcp": 3.0, "mhp": 3.5,
+            "pa": 1.5, "care_coordinator": 1.5, "community_nurse": 4.0,
         },
         description="PCN-funded FTE by role per PCN (ARRS ~20 FTE per PCN; community nursing by the trust).",
     )
@@ -340,19 +340,19 @@ class Need(Strict):
 def _default_needs() -> dict[str, Need]:
     return {
         "acute_minor": Need(same_day_share=0.8, self_resolution_weekly=0.30, revisit_interval_days=7,
-                            routing={"gp": 0.50, "nurse": 0.20, "pharmacist": 0.20, "pa": 0.10}),
+                            routing={"gp": 0.25, "nurse": 0.40, "pharmacist": 0.15, "pa": 0.10}),
         "ltc": Need(same_day_share=0.1, self_resolution_weekly=0.0, revisit_interval_days=28,
                     seek_multiplier=1.4, outpatient_referral=0.05,
-                    routing={"nurse": 0.55, "gp": 0.25, "pharmacist": 0.15, "community_nurse": 0.05}),
+                    routing={"nurse": 0.68, "gp": 0.12, "pharmacist": 0.15, "community_nurse": 0.05}),
         "complex": Need(same_day_share=0.3, self_resolution_weekly=0.005, revisit_interval_days=14,
                         seek_multiplier=1.2, outpatient_referral=0.05,
-                        routing={"gp": 0.75, "pharmacist": 0.15, "nurse": 0.05, "pa": 0.05}),
+                        routing={"gp": 0.55, "pharmacist": 0.15, "nurse": 0.15, "pa": 0.15}),
         "mental_health": Need(same_day_share=0.4, self_resolution_weekly=0.03, revisit_interval_days=14,
-                              routing={"gp": 0.70, "mhp": 0.30}, refer_to="mhp", referral_probability=0.2),
+                              routing={"gp": 0.60, "mhp": 0.40}, refer_to="mhp", referral_probability=0.2),
         "social": Need(same_day_share=0.1, self_resolution_weekly=0.01, revisit_interval_days=21,
                        routing={"gp": 0.80, "splw": 0.20}, refer_to="splw", referral_probability=0.3),
         "msk": Need(same_day_share=0.3, self_resolution_weekly=0.08, revisit_interval_days=21,
-                    outpatient_referral=0.08, routing={"gp": 0.60, "fcp": 0.40}, refer_to="fcp",
+                    outpatient_referral=0.08, routing={"gp": 0.45, "fcp": 0.55}, refer_to="fcp",
                     referral_probability=0.2),
         "wound": Need(same_day_share=0.2, self_resolution_weekly=0.02, revisit_interval_days=7,
                       routing={"nurse": 0.80, "community_nurse": 0.15, "gp": 0.05}),
@@ -397,7 +397,7 @@ class Onset(Strict):
     )
     age_multiplier: dict[str, AgeBanded] = Field(
         default_factory=lambda: {
-            "acute_minor": {0: 3.0, 5: 0.8, 16: 0.7, 31: 1.0, 65: 1.5, 80: 2.5},
+            "acute_minor": {0: 3.0, 1: 3.0, 5: 0.8, 16: 0.7, 31: 1.0, 65: 1.5, 80: 2.5},
             "msk": {0: 0.2, 16: 1.0, 45: 1.5, 65: 1.8},
             "wound": {0: 0.5, 65: 2.0, 80: 4.0},
             "mental_health": {0: 0.2, 11: 1.2, 25: 1.0, 65: 0.7},
@@ -664,14 +664,15 @@ def deep_merge(base: dict, override: dict) -> dict:
     return out
 
 
-def _defaults() -> dict:
+def scenario_defaults() -> dict:
     """Every default as plain data: the root that each scenario file is merged onto."""
     data = Scenario().model_dump()
     data.pop("pcns")  # a scenario names its own PCNs (or takes the default one whole)
     return data
 
 
-def _read_yaml(path: Path) -> dict:
+def read_yaml(path: Path) -> dict:
+    """A YAML mapping from a file; any problem becomes a one-line ScenarioError naming the file."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -700,7 +701,7 @@ def load_raw(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
     if path in _seen:
         chain = " -> ".join(p.name for p in (*_seen, path))
         raise ScenarioError(path, "extends", f"circular inheritance: {chain}")
-    data = _read_yaml(path)
+    data = read_yaml(path)
     parent = data.pop("extends", None)
     if parent is None:
         return data
@@ -712,7 +713,8 @@ def load_raw(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
     return deep_merge(load_raw(parent_path, (*_seen, path)), data)
 
 
-def _format_loc(loc: tuple) -> str:
+def format_location(loc: tuple) -> str:
+    """A pydantic error location as a field path: a.b[0].c."""
     parts: list[str] = []
     for item in loc:
         if isinstance(item, int):
@@ -728,10 +730,10 @@ def from_dict(data: dict, source: str | Path | None = None) -> Scenario:
     """Validate a mapping (merged onto the defaults) into a Scenario; the first error becomes a one-line
     ScenarioError naming `source`, the field path and what is allowed."""
     try:
-        return Scenario.model_validate(deep_merge(_defaults(), data))
+        return Scenario.model_validate(deep_merge(scenario_defaults(), data))
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
-        field = _format_loc(err["loc"])
+        field = format_location(err["loc"])
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             parent = err["loc"][:-1]

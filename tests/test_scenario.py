@@ -46,7 +46,7 @@ def test_extends_chain_with_relative_paths(tmp_path):
 def test_circular_extends(tmp_path):
     write(tmp_path / "x.yaml", {"extends": "y.yaml"})
     write(tmp_path / "y.yaml", {"extends": "x.yaml"})
-    with pytest.raises(ScenarioError, match="circular inheritance: x.yaml -> y.yaml -> x.yaml"):
+    with pytest.raises(ScenarioError, match=r"circular inheritance: x\.yaml -> y\.yaml -> x\.yaml"):
         load(tmp_path / "x.yaml")
 
 

@@ -41,12 +41,14 @@ from . import rng as R
 from .config import jit, jit_nrt
 from .state import (
     C_AE_SENSITIVE,
+    C_CLUSTER,
     C_DNA,
     C_EPISODES,
     C_REQUESTS,
     C_REVISITS,
     C_UNMET_DAYS,
     C_UNSERVED,
+    CLUSTER_WINDOW,
     DAYS_PER_MONTH,
     DAYS_PER_YEAR,
     EPISODE_SLOTS,
@@ -226,13 +228,14 @@ def open_episode(S, P, T, i, day, age):
     seg, sex, dep = S.seg[i], S.sex[i], S.dep[i]
     rates = P.onset_rate[seg, sex, age, dep]
     target = R.uniform(P.keys[R.ONSET_TYPE], pid, day, 0) * P.onset_total[seg, sex, age, dep]
-    t = rates.shape[0] - 1
+    t = -1
     cum = 0.0
     for j in range(rates.shape[0]):
         cum += rates[j]
-        if target < cum:
-            t = j
-            break
+        if rates[j] > 0.0:
+            t = j  # a draw rounding onto the total falls to the last need this person can have
+            if target < cum:
+                break
     slot = -1
     for k in range(K):
         if S.ep_type[i, k] < 0:
@@ -303,6 +306,8 @@ def draw_person(S, P, i, pid, practice, day, newborn):
         S.ep_pref[i, k] = -1
     for c in range(S.counters.shape[1]):
         S.counters[i, c] = 0
+    for c in range(S.last_contacts.shape[1]):
+        S.last_contacts[i, c] = -NEVER
 
 
 @jit
@@ -372,6 +377,10 @@ def monthly_update(S, P, T, day):
             if age >= OLD_AGE:
                 up *= P.old_age_mult
             down = P.desc[c] * (1.0 + P.fit_effect * S.fit_month[i])
+            if c == 3:  # no level above 3, none below 0
+                up = 0.0
+            if c == 0:
+                down = 0.0
             up = min(up, 1.0)
             down = min(down, 1.0 - up)
             u = R.uniform(keys[R.COMPLEXITY], pid, day, 0)
@@ -514,8 +523,10 @@ def contact(S, P, T, i, k, day):
         schedule_return(S, P, i, k, day)
         return
     count(S, T, i, role, day, 1)
-    if role != COMMUNITY_NURSE and S.ep_n[i, k] > 0:
-        count(S, T, i, C_REVISITS, day, 1)
+    if role != COMMUNITY_NURSE:
+        if S.ep_n[i, k] > 0:
+            count(S, T, i, C_REVISITS, day, 1)
+        note_contact_day(S, T, i, day)
     if t == URGENT_HOME_VISIT and role == GP:
         T.weekly[week_of(day), S.practice[i], M_HOME_VISITS] += 1
     flush_unmet(S, T, i, k, day)
@@ -537,6 +548,17 @@ def contact(S, P, T, i, k, day):
             and R.uniform(P.keys[R.REFERRAL], pid, day, k) < P.referral_prob[t]):
         S.ep_pref[i, k] = target
     schedule_return(S, P, i, k, day)
+
+
+@jit
+def note_contact_day(S, T, i, day):
+    """Remember the last three primary-care contact days; count a contact that is the 4th+ in 30 days."""
+    last = S.last_contacts
+    if last[i, 2] > day - CLUSTER_WINDOW:
+        count(S, T, i, C_CLUSTER, day, 1)
+    last[i, 2] = last[i, 1]
+    last[i, 1] = last[i, 0]
+    last[i, 0] = day
 
 
 @jit
@@ -674,6 +696,11 @@ def finish_day(S, P, T, W, day, order):
         t = S.ep_type[i, k]
         urgency = S.ep_urg[i, k]
         practice = S.practice[i]
+        if urgency == ROUTINE and not P.working[day]:  # a routine request waits for the next working day
+            S.ep_next[i, k] = P.next_working[day] if day + 1 < P.working.shape[0] else day + 1
+            if S.ep_wait[i, k] < 0:
+                S.ep_wait[i, k] = day
+            continue
         unit, booked_day, role = -1, -1, -1
         if P.working[day]:
             role = triage(S, P, i, k, day)
@@ -720,7 +747,7 @@ def finish_day(S, P, T, W, day, order):
     wk = week_of(day)
     for u in range(P.cap_rate.shape[0]):
         for r in range(N_ROLES):
-            total, same_day = day_capacity(P, u, r, day)
+            total, _ = day_capacity(P, u, r, day)
             if total > 0:
                 free = S.sameday_free[u, r] + S.routine_free[u, r, day % ring]
                 T.cap_offered[wk, u, r] += total

@@ -31,11 +31,14 @@ C_REQUESTS = N_SETTINGS + 3
 C_UNSERVED = N_SETTINGS + 4
 C_AE_SENSITIVE = N_SETTINGS + 5
 C_EPISODES = N_SETTINGS + 6
-N_COUNTERS = N_SETTINGS + 7
+C_CLUSTER = N_SETTINGS + 7  # primary-care contacts that were at least the 4th within 30 days
+N_COUNTERS = N_SETTINGS + 8
 COUNTER_NAMES = (
     "dna", "revisits", "unmet_days", "requests", "unserved_requests", "ae_primary_care_sensitive",
-    "episodes_opened",
+    "episodes_opened", "clustered_contacts",
 )
+CLUSTER_WINDOW = 30  # days: "more than 3 contacts in any 30-day window"
+CLUSTER_CONTACTS = 3  # contact days remembered per patient
 
 # ---- weekly counters per practice (columns of Tally.weekly): the patient counters, then events ----
 M_RESOLVED = N_COUNTERS
@@ -96,7 +99,7 @@ State = namedtuple(
         "next_onset", "next_bg_ae", "next_event", "unmet_month", "fit_month",
         "ep_type", "ep_urg", "ep_open", "ep_next", "ep_selfres", "ep_n", "ep_booked", "ep_unit", "ep_role",
         "ep_lead", "ep_wait", "ep_acc", "ep_pref",
-        "counters", "sameday_free", "routine_free", "routine_left", "next_pid",
+        "last_contacts", "counters", "sameday_free", "routine_free", "routine_left", "next_pid",
     ],
 )
 
@@ -125,6 +128,7 @@ def allocate_state(n: int, n_units: int, horizon: int) -> State:
         ep_n=np.zeros((n, k), np.int16), ep_booked=np.zeros((n, k), np.int8), ep_unit=np.zeros((n, k), i32),
         ep_role=np.zeros((n, k), np.int8), ep_lead=np.zeros((n, k), np.int16), ep_wait=np.full((n, k), -1, i32),
         ep_acc=np.zeros((n, k), i32), ep_pref=np.full((n, k), -1, np.int8),
+        last_contacts=np.full((n, CLUSTER_CONTACTS), -NEVER, i32),
         counters=np.zeros((n, N_COUNTERS), i32),
         sameday_free=np.zeros((n_units, N_ROLES), i32),
         routine_free=np.zeros((n_units, N_ROLES, horizon + 1), i32),

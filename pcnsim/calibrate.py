@@ -1,0 +1,283 @@
+"""Calibration: fit free parameters so a scenario meets the targets of MODEL.md section 8.
+
+An experiment file (`experiments/calibration.yaml`) names the base scenario, the free parameters by
+dotted path with bounds, the seed and replicates, and the optimiser. Every evaluation runs the same
+replicate seeds (common random numbers), so the objective is a deterministic function of the
+parameters and the fit reruns to the same numbers. The objective is least squares over every target
+check: residual = distance beyond the inner half of the range in half-widths, so a cost of 0 means
+every check sits in the middle half of its range and |residual| <= 0.5 means in range.
+The result is written as a scenario file that `extends:` the base and sets only the fitted values.
+
+Paths: `a.b.c` walks mappings (integer-looking keys match age bands), `[i]` indexes lists, `*` means
+every entry. kind `value` sets the leaves to x; kind `scale` multiplies the base values by x.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import yaml
+from pydantic import Field, model_validator
+from scipy import optimize
+
+from . import atomic, targets
+from .run import run
+from .scenario import (
+    ScenarioError,
+    Strict,
+    deep_merge,
+    format_location,
+    from_dict,
+    load_raw,
+    read_yaml,
+    scenario_defaults,
+)
+
+
+class Parameter(Strict):
+    path: str = Field(description="Dotted path into the scenario, e.g. ae.background_per_1000 or "
+                      "access.propensity.*[0].")
+    kind: Literal["value", "scale"] = Field("value", description="Set the leaves to x, or multiply them by x.")
+    low: float = Field(description="Lower bound of x.")
+    high: float = Field(description="Upper bound of x.")
+    start: float | None = Field(None, description="Starting x (default: 1 for scale, the base value for value).")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Parameter:
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if self.start is not None and not self.low <= self.start <= self.high:
+            raise ValueError(f"start {self.start} is outside [{self.low}, {self.high}]")
+        return self
+
+
+class Optimiser(Strict):
+    method: Literal["least_squares"] = Field("least_squares", description="scipy.optimize.least_squares (trf).")
+    max_evaluations: int = Field(120, ge=1, le=100_000, description="Simulation runs at most (finite-difference "
+                                 "runs included); the best point found so far is kept.")
+    diff_step: float = Field(0.05, gt=0, le=0.5, description="Finite-difference step, relative to each range.")
+    tolerance: float = Field(1e-3, gt=0, le=1, description="Stop when the cost changes less than this (ftol).")
+
+
+class Calibration(Strict):
+    name: str = Field("calibration", description="Name of the experiment.")
+    base: str = Field(description="Scenario to calibrate, relative to this file.")
+    output: str = Field(description="Scenario file to write (extends the base), relative to this file.")
+    output_name: str = Field("baseline", description="`name:` of the written scenario.")
+    seed: int = Field(1, ge=0, description="Root seed: the same replicate seeds are used at every evaluation.")
+    replicates: int = Field(1, ge=1, le=100, description="Replicates per evaluation.")
+    years: int = Field(2, ge=2, le=10, description="Reported years per run (persistence needs at least 2).")
+    parameters: list[Parameter] = Field(min_length=1, description="The free parameters.")
+    optimiser: Optimiser = Field(default_factory=Optimiser)
+
+
+# ---- paths into plain scenario data ------------------------------------------------------------------
+
+_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def parse_path(path: str) -> list[str | int]:
+    tokens: list[str | int] = []
+    for name, index in _TOKEN.findall(path):
+        tokens.append(int(index) if index else name)
+    if not tokens:
+        raise ValueError(f"empty path {path!r}")
+    return tokens
+
+
+def leaves(data, tokens: list[str | int], where: str = "", create: bool = False) -> list[tuple[object, object]]:
+    """(container, key) of every leaf a path reaches; raises KeyError naming the missing step.
+
+    create: the last step may name a key a mapping does not have yet (set by a `value` parameter)."""
+    if not tokens:
+        raise KeyError(where)
+    head, rest = tokens[0], tokens[1:]
+    if create and not rest and isinstance(data, dict) and head != "*" and head not in data:
+        if not (isinstance(head, str) and head.lstrip("-").isdigit() and int(head) in data):
+            return [(data, int(head) if isinstance(head, str) and head.isdigit() else head)]
+    if head == "*":
+        keys = list(data) if isinstance(data, dict) else list(range(len(data)))
+    elif isinstance(data, dict):
+        key = head
+        if key not in data and isinstance(head, str) and head.lstrip("-").isdigit() and int(head) in data:
+            key = int(head)
+        if key not in data:
+            raise KeyError(f"{where}.{head}".lstrip("."))
+        keys = [key]
+    elif isinstance(data, list) and isinstance(head, int) and head < len(data):
+        keys = [head]
+    else:
+        raise KeyError(f"{where}.{head}".lstrip("."))
+    if not rest:
+        return [(data, k) for k in keys]
+    found = []
+    for k in keys:
+        found += leaves(data[k], rest, f"{where}.{k}", create)
+    return found
+
+
+def _lists(x):
+    """Tuples to lists, recursively (so leaves can be assigned and YAML stays plain)."""
+    if isinstance(x, dict):
+        return {k: _lists(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_lists(v) for v in x]
+    return x
+
+
+def resolved_data(path: Path) -> dict:
+    """A scenario file as plain data with every default filled in."""
+    return _lists(deep_merge(scenario_defaults(), load_raw(path)))
+
+
+def _scaled(value, factor: float):
+    """Every number beneath a value (a number, list or mapping) multiplied by factor."""
+    if isinstance(value, dict):
+        return {k: _scaled(v, factor) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scaled(v, factor) for v in value]
+    return float(value) * factor
+
+
+def apply(base: dict, params: list[Parameter], x: np.ndarray) -> dict:
+    """The base data with each parameter's leaves set to (value) or multiplied by (scale) its x."""
+    data = copy.deepcopy(base)
+    for p, value in zip(params, x, strict=True):
+        for container, key in leaves(data, parse_path(p.path), create=p.kind == "value"):
+            container[key] = float(value) if p.kind == "value" else _scaled(container[key], float(value))
+    return data
+
+
+def override_for(data: dict, params: list[Parameter]) -> dict:
+    """The nested mapping holding just the fitted values: each path down to its first list, index or wildcard."""
+    out: dict = {}
+    for p in params:
+        tokens = parse_path(p.path)
+        prefix = []
+        for t in tokens:
+            if t == "*" or isinstance(t, int):
+                break
+            prefix.append(t)
+        node, src = out, data
+        for t in prefix[:-1]:  # walk with the keys as they are in the data (age bands are integers)
+            (_, key), *_ = leaves(src, [t])
+            node, src = node.setdefault(key, {}), src[key]
+        (container, key), *_ = leaves(src, [prefix[-1]], create=True)
+        if key in container:
+            node[key] = copy.deepcopy(container[key])
+    return out
+
+
+# ---- the fit -------------------------------------------------------------------------------------------
+
+
+def load_experiment(path: str | Path) -> tuple[Calibration, Path]:
+    from pydantic import ValidationError
+
+    path = Path(path)
+    raw = read_yaml(path)
+    try:
+        exp = Calibration.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        raise ScenarioError(path, format_location(err["loc"]), err["msg"].removeprefix("Value error, ")) from None
+    base = resolved_data(path.parent / exp.base)
+    for i, p in enumerate(exp.parameters):
+        try:
+            leaves(base, parse_path(p.path), create=p.kind == "value")
+        except (KeyError, ValueError) as exc:
+            raise ScenarioError(path, f"parameters[{i}].path", f"{p.path!r} does not reach a scenario value "
+                                f"(missing {exc.args[0]!r})") from None
+    from_dict(apply(base, exp.parameters, start_values(exp, base)), path)  # the paths name real fields
+    return exp, path.parent
+
+
+def start_values(exp: Calibration, base: dict) -> np.ndarray:
+    """x at the start: given, else 1 for a scale, else the base value (the lower bound for a new key)."""
+    out = []
+    for p in exp.parameters:
+        if p.start is not None:
+            out.append(p.start)
+        elif p.kind == "scale":
+            out.append(1.0)
+        else:
+            container, key = leaves(base, parse_path(p.path), create=True)[0]
+            out.append(float(container[key]) if key in container else p.low)
+    return np.array(out)
+
+
+class _BudgetSpent(Exception):
+    """Raised inside the objective when the evaluation budget is used up (counts Jacobian runs too)."""
+
+
+def residuals(patients, checks) -> np.ndarray:
+    """Per check: distance beyond the inner half of its range, in half-widths (0 well inside the range,
+    0.5 at its edge), so the fit works on what is out of range rather than centring what is already in."""
+    values = targets.measure_table(patients).mean(axis=1)
+    z = np.array([(values[c.measure] - (c.low + c.high) / 2) / ((c.high - c.low) / 2) for c in checks])
+    return np.sign(z) * np.maximum(np.abs(z) - 0.5, 0.0)
+
+
+def calibrate(path: str | Path, progress: Callable[[int, float], None] | None = None) -> dict:
+    """Run the calibration experiment; write the fitted scenario; return a report dictionary."""
+    exp, folder = load_experiment(path)
+    base_path = folder / exp.base
+    base = resolved_data(base_path)
+    params = exp.parameters
+    checks = [c for t in targets.TARGETS for c in t.checks]
+    lo = np.array([p.low for p in params])
+    hi = np.array([p.high for p in params])
+    start = start_values(exp, base)
+    z0 = np.clip((start - lo) / (hi - lo), 0.0, 1.0)
+    evaluations: list[tuple[np.ndarray, float]] = []
+
+    def fun(z: np.ndarray) -> np.ndarray:
+        if len(evaluations) >= exp.optimiser.max_evaluations:
+            raise _BudgetSpent
+        x = lo + np.clip(z, 0.0, 1.0) * (hi - lo)
+        sc = from_dict(apply(base, params, x), base_path)
+        res = run(sc, seed=exp.seed, years=exp.years, reps=exp.replicates)
+        r = residuals(res.patients, checks)
+        cost = float(0.5 * np.sum(r**2))
+        evaluations.append((x, cost))
+        if progress is not None:
+            progress(len(evaluations), cost)
+        return r
+
+    try:
+        status = optimize.least_squares(fun, z0, bounds=(0.0, 1.0), method="trf", diff_step=exp.optimiser.diff_step,
+                                        ftol=exp.optimiser.tolerance, xtol=1e-10).message
+    except _BudgetSpent:
+        status = f"evaluation budget of {exp.optimiser.max_evaluations} runs spent"
+    best_x, best_cost = min(evaluations, key=lambda e: e[1])
+    fitted = apply(base, params, best_x)
+    out_path = folder / exp.output
+    write_scenario(out_path, base_path, exp, fitted, params, best_x, best_cost, len(evaluations))
+    return {"output": out_path, "x": dict(zip([p.path for p in params], best_x.tolist(), strict=True)),
+            "cost": best_cost, "evaluations": len(evaluations), "status": status}
+
+
+def write_scenario(out_path: Path, base_path: Path, exp: Calibration, fitted: dict, params, x, cost, n) -> None:
+    """The fitted scenario: `extends:` the base and sets just the fitted values, with a header of the fit."""
+    body = {"extends": os.path.relpath(base_path.resolve(), out_path.parent.resolve()), "name": exp.output_name}
+    body.update(override_for(fitted, params))
+    header = [
+        f"# Calibrated by `pcnsim calibrate` on {date.today().isoformat()} (see experiments/ for the experiment).",
+        f"# Seed {exp.seed}, {exp.replicates} replicate(s) x {exp.years} years per evaluation, {n} evaluations,",
+        f"# least-squares cost {cost:.4f} (0.5 x sum of squared residuals; 0 = every check mid-range).",
+        "# Fitted parameters (x per path; scale = multiplier on the base value):",
+        *[f"#   {p.path} ({p.kind}) = {v:.6g}" for p, v in zip(params, x, strict=True)],
+        "# Everything else comes from the scenario named in `extends`.",
+    ]
+    text = "\n".join(header) + "\n" + yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
+    check = yaml.safe_load(text)
+    check.pop("extends")
+    from_dict(deep_merge(load_raw(base_path), check), out_path)  # what is written must load
+    atomic.write_text(out_path, text)

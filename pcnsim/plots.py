@@ -1,0 +1,108 @@
+"""Static figures (matplotlib, no display needed): one function per chart, each returning a Figure."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from . import churn, metrics
+
+COLOURS = {"male": "#1f77b4", "female": "#d62728", "complex": "#6a3d9a", "transient": "#ff7f00"}
+OUTCOME_LABELS = {"persist": "still a frequent attender", "still_high": "below threshold, still high",
+                  "dissipated": "need dissipated", "left_or_died": "left the list / died"}
+
+
+def _rate_by(patients: pd.DataFrame, column: str, by: list[str]) -> pd.Series:
+    df = patients.assign(age_band=metrics.age_band(patients["age"]))
+    g = df.groupby(by, observed=False)
+    return g[column].sum() / (g["registered_days"].sum() / 364)
+
+
+def contacts_by_age_sex(patients: pd.DataFrame):
+    rate = _rate_by(patients, "primary_care_contacts", ["age_band", "sex"]).unstack("sex")
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for sex in rate.columns:
+        ax.plot(range(len(rate)), rate[sex], marker="o", label=sex, color=COLOURS.get(str(sex)))
+    ax.set_xticks(range(len(rate)), rate.index.astype(str), rotation=45)
+    ax.set(xlabel="age band", ylabel="primary-care contacts per person-year",
+           title="Primary-care contacts by age and sex")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def zero_contact_by_age(patients: pd.DataFrame):
+    share = metrics.zero_contact_by_age(patients)
+    fig, ax = plt.subplots(figsize=(8, 4))
+    x = np.arange(len(share))
+    for i, sex in enumerate(share.columns):
+        ax.bar(x + (i - 0.5) * 0.4, share[sex], width=0.4, label=sex, color=COLOURS.get(str(sex)))
+    ax.set_xticks(x, share.index.astype(str), rotation=45)
+    ax.set(xlabel="age band", ylabel="share with no primary-care contact in the year",
+           title="Who never comes: people registered all year with no contact")
+    ax.legend()
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def ae_by_age_and_deprivation(patients: pd.DataFrame):
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
+    by_age = 1000 * _rate_by(patients, "ae", ["age_band"])
+    a1.bar(range(len(by_age)), by_age, color="#2ca02c")
+    a1.set_xticks(range(len(by_age)), by_age.index.astype(str), rotation=45)
+    a1.set(xlabel="age band", ylabel="A&E attendances per 1,000 a year", title="A&E by age")
+    by_dep = 1000 * _rate_by(patients, "ae", ["deprivation"])
+    a2.bar(range(len(by_dep)), by_dep, color="#8c564b")
+    a2.set_xticks(range(len(by_dep)), [f"Q{q}" for q in by_dep.index])
+    a2.set(xlabel="deprivation quintile (Q1 = most deprived)", title="A&E by deprivation")
+    for ax in (a1, a2):
+        ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def churn_flow(patients: pd.DataFrame, definition: str = "top10"):
+    """Year t's FAs by what became of them, beside year t+1's FAs: persisting and the new cohort."""
+    flows = churn.flow_counts(patients, definition).set_index(["side", "group", "need"])["count"]
+    fig, ax = plt.subplots(figsize=(9, 5.5))
+    if flows.empty:
+        ax.text(0.5, 0.5, "Churn needs at least two reported years (run with --years 2 or more).",
+                ha="center", va="center", fontsize=12)
+        ax.set_axis_off()
+        return fig
+    width = 0.35
+    segments_left = [(g, n) for g in churn.EXITS for n in ("complex", "transient")]
+    segments_right = [(g, n) for g in ("persist", "new") for n in ("complex", "transient")]
+    shades = {"persist": 1.0, "still_high": 0.75, "dissipated": 0.5, "left_or_died": 0.3, "new": 0.55}
+    spans = {}
+    for x, side, segments in ((0, "year t", segments_left), (1, "year t+1", segments_right)):
+        bottom = 0.0
+        for group, need in segments:
+            h = float(flows.get((side, group, need), 0.0))
+            ax.bar(x, h, width, bottom=bottom, color=COLOURS[need], alpha=shades[group], edgecolor="white")
+            if h > 0.03 * flows.xs(side).sum():
+                label = OUTCOME_LABELS.get(group, "new this year") + f" ({need})"
+                ax.text(x + (-width / 2 - 0.02 if x == 0 else width / 2 + 0.02), bottom + h / 2,
+                        f"{label}: {h:,.0f}", ha="right" if x == 0 else "left", va="center", fontsize=8)
+            spans[(side, group, need)] = (bottom, bottom + h)
+            bottom += h
+    for need in ("complex", "transient"):
+        (l0, l1), (r0, r1) = spans[("year t", "persist", need)], spans[("year t+1", "persist", need)]
+        ax.fill([width / 2, 1 - width / 2, 1 - width / 2, width / 2], [l0, r0, r1, l1], color=COLOURS[need], alpha=0.25)
+    ax.set_xticks([0, 1], ["frequent attenders in year t", "frequent attenders in year t+1"])
+    ax.set_xlim(-1.1, 2.1)
+    ax.set_ylabel("people (mean per year pair and replicate)")
+    ax.set_title(f"Frequent-attender churn ({churn.DEFINITIONS[definition]})")
+    fig.tight_layout()
+    return fig
+
+
+def save(fig, path) -> None:
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

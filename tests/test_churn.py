@@ -1,0 +1,83 @@
+"""Frequent-attender churn metrics on hand-built populations whose answers are known."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pcnsim import churn
+
+
+def people(rows):
+    cols = ["replicate", "year", "patient_id", "age", "sex", "registered_days", "primary_care_contacts",
+            "clustered_contacts", "complexity"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def test_exit_categories_exact():
+    # Four FAs (12+) in year 0: A stays, B drops to 7 (>= half of 12: still high), C leaves, D dissipates.
+    rows = [
+        (0, 0, 1, 40, "female", 364, 14, 1, 3), (0, 1, 1, 41, "female", 364, 13, 1, 3),
+        (0, 0, 2, 40, "female", 364, 12, 0, 0), (0, 1, 2, 41, "female", 364, 7, 0, 0),
+        (0, 0, 3, 40, "female", 364, 20, 2, 2), (0, 1, 3, 41, "female", 100, 5, 0, 2),
+        (0, 0, 4, 40, "female", 364, 12, 1, 1), (0, 1, 4, 41, "female", 364, 1, 0, 1),
+        (0, 0, 5, 40, "female", 364, 2, 0, 0), (0, 1, 5, 41, "female", 364, 12, 0, 0),
+    ]
+    table = churn.churn_table(people(rows))
+    got = table[(table["definition"] == "12plus") & (table["year"] == 0)].set_index("metric")["value"]
+    assert got["fa_count"] == 4 and got["prevalence"] == 4 / 5
+    assert (got["persist"], got["still_high"], got["left_or_died"], got["dissipated"]) == (0.25, 0.25, 0.25, 0.25)
+    assert got["complex_share"] == 0.5  # A (level 3) and C (level 2)
+    assert got["persist_complex"] == 0.5 and got["persist_transient"] == 0.0
+    assert got["share_of_contacts"] == 58 / 60
+    assert got["inflow_share"] == 0.5  # year 1 FAs: A (persisting) and E (new)
+
+
+def markov_population(n=20_000, years=6, stay=0.4, enter=0.05, seed=1):
+    """A closed population whose FA state is a two-state Markov chain started at its stationary law."""
+    rng = np.random.default_rng(seed)
+    pi = enter / (1 - stay + enter)
+    state = rng.random(n) < pi
+    complex_ = rng.random(n) < 0.5
+    rows = []
+    for y in range(years):
+        contacts = np.where(state, 15, 2)
+        rows.append(pd.DataFrame({
+            "replicate": 0, "year": y, "patient_id": np.arange(n), "age": 40, "sex": "female",
+            "registered_days": 364, "primary_care_contacts": contacts, "clustered_contacts": state.astype(int),
+            "complexity": np.where(state & complex_, 2, 0),
+        }))
+        state = np.where(state, rng.random(n) < stay, rng.random(n) < enter)
+    return pd.concat(rows, ignore_index=True), pi
+
+
+def test_two_state_chain_matches_its_analytic_churn():
+    stay, enter = 0.4, 0.05
+    pats, pi = markov_population(stay=stay, enter=enter)
+    summary = churn.churn_summary(churn.churn_table(pats)).set_index(["metric", "definition"])["mean"]
+    n_fa = pi * 20_000
+    # Tolerances: 4 standard errors of a proportion over the pooled years (5 transitions, ~1,540 FAs each).
+    se_persist = np.sqrt(stay * (1 - stay) / (5 * n_fa))
+    se_prev = np.sqrt(pi * (1 - pi) / (6 * 20_000))
+    for definition in ("12plus", "30day"):
+        assert summary["persist", definition] == pytest.approx(stay, abs=4 * se_persist)
+        assert summary["dissipated", definition] == pytest.approx(1 - stay, abs=4 * se_persist)
+        assert summary["left_or_died", definition] == 0 and summary["still_high", definition] == 0
+        assert summary["prevalence", definition] == pytest.approx(pi, abs=4 * se_prev)
+        # Stationary inflow: new FAs / all FAs = enter * (1 - pi) / pi = 1 - stay.
+        assert summary["inflow_share", definition] == pytest.approx(1 - stay, abs=4 * se_persist)
+        assert summary["persist_3_years", definition] == pytest.approx(stay**2, abs=4 * np.sqrt(stay**2 / n_fa))
+        assert summary["complex_share", definition] == pytest.approx(0.5, abs=4 * np.sqrt(0.25 / (6 * n_fa)))
+    # Top 10%: exactly ceil(10%) of the (single) age-sex band each year, every 15-contact FA among them.
+    assert summary["prevalence", "top10"] == pytest.approx(0.1)
+    flags = churn.add_fa_flags(pats)
+    assert (flags["fa_top10"] | ~flags["fa_12plus"]).all()
+
+
+def test_top10_is_within_age_sex_bands():
+    # Two bands with very different contact levels: each contributes its own top 10%.
+    rows = []
+    for i in range(100):
+        rows.append((0, 0, i, 80, "female", 364, 20 + i % 7, 0, 0))
+        rows.append((0, 0, 1000 + i, 20, "male", 364, i % 3, 0, 0))
+    flags = churn.add_fa_flags(people(rows))
+    assert flags.groupby("sex")["fa_top10"].sum().to_dict() == {"female": 10, "male": 10}
