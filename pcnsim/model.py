@@ -2,8 +2,9 @@
 
 Practices and network pools are Mesa agents that own capacity (FTE by role, contacts per FTE-day);
 the engine's capacity table is assembled from them, so what an agent holds is what the simulation
-offers. Patients stay in the engine's arrays. One model step is one week; at each year boundary the
-model reads every patient's yearly counters (and those of people who died or left) into a table.
+offers, and levers that pool roles or add network services move FTE between them week by week.
+Patients stay in the engine's arrays. One model step is one week; at each year boundary the model
+reads every patient's yearly counters (and those of people who died or left) into a table.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from . import engine, params, population
+from . import engine, levers, params, population
 from .engine import state as st
 from .scenario import Scenario
 from .vocab import PRIMARY_CARE_ROLES, ROLES, SEGMENTS, SETTINGS, SEXES
@@ -68,7 +69,8 @@ class PCNModel(mesa.Model):
             NetworkPool(self, f"{name} network pool", lay.n_practices + c, c, lay.fte[lay.n_practices + c])
             for c, name in enumerate(lay.pcn_names)
         ]
-        self.sync_capacity()
+        self.base_params = self.params
+        self.lever_intensity = dict.fromkeys(levers.NAMES, 0.0)
         self.state = population.synthesise(self.params, lay)
         self.n_days = int(self.params.working.shape[0])
         n = int(lay.list_sizes.sum())
@@ -96,15 +98,25 @@ class PCNModel(mesa.Model):
     def units(self) -> list[CapacityUnit]:
         return [*self.practices, *self.pools]
 
-    def sync_capacity(self) -> None:
-        """Rebuild the engine's capacity table from what the practice and pool agents hold."""
+    def capacity(self) -> np.ndarray:
+        """Slots per working day by unit and role, from what the practice and pool agents hold."""
         wf = self.scenario.workforce
         contacts = {r: wf.roles[r].contacts_per_fte_day for r in ROLES}
-        cap = np.array([
+        return np.array([
             u.slots_per_day(contacts, wf.network_handoff_cost if isinstance(u, NetworkPool) else 0.0)
             for u in self.units
         ])
-        self.params = self.params._replace(cap_rate=cap)
+
+    def apply_levers(self, day: int) -> None:
+        """Move staff between agents and update the engine's tables as the levers ramp up."""
+        x = levers.intensities(self.scenario, day)
+        if x == self.lever_intensity:
+            return
+        self.lever_intensity = x
+        fte = levers.unit_fte(self.scenario, self.layout, x)
+        for unit in self.units:
+            unit.fte = dict(zip(ROLES, map(float, fte[unit.unit]), strict=True))
+        self.params = levers.apply(self.scenario, self.base_params, self.layout, x, self.capacity())
 
     # ---- stepping --------------------------------------------------------------------------------------
     @property
@@ -117,6 +129,7 @@ class PCNModel(mesa.Model):
             self.running = False
             return
         d0, d1 = self.day, min(self.day + WEEK, self.n_days)
+        self.apply_levers(d0)
         engine.advance(self.state, self.params, self.tally, self.workspace, d0, d1)
         self.day = d1
         if d1 % engine.DAYS_PER_YEAR == 0:

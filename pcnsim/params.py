@@ -40,6 +40,7 @@ class Layout:
     practice_pcn: np.ndarray
     list_sizes: np.ndarray
     fte: np.ndarray  # [units, roles]: practices first, then one network pool per PCN
+    pcn_funded: np.ndarray  # [units, roles]: the part of `fte` funded by the PCN and placed at a practice
 
     @property
     def n_practices(self) -> int:
@@ -69,6 +70,7 @@ def layout(sc: Scenario) -> Layout:
     practices = [(c, p) for c, pcn in enumerate(sc.pcns) for p in pcn.practices]
     n_p, n_c = len(practices), len(sc.pcns)
     fte = np.zeros((n_p + n_c, N_ROLES))
+    pcn_funded = np.zeros_like(fte)
     wf = sc.workforce
     for i, (_, p) in enumerate(practices):
         for r, role in enumerate(ROLES):
@@ -86,13 +88,16 @@ def layout(sc: Scenario) -> Layout:
                 fte[n_p + c, r] += value
             else:
                 for i in members:
-                    fte[i, r] += value * practices[i][1].list_size / total
+                    share = value * practices[i][1].list_size / total
+                    fte[i, r] += share
+                    pcn_funded[i, r] += share
     return Layout(
         practice_names=[p.name for _, p in practices],
         pcn_names=[pcn.name for pcn in sc.pcns],
         practice_pcn=np.array([c for c, _ in practices], np.int32),
         list_sizes=np.array([p.list_size for _, p in practices], np.int64),
         fte=fte,
+        pcn_funded=pcn_funded,
     )
 
 
@@ -114,13 +119,19 @@ def calendar(sc: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return working, wd_index, next_working
 
 
-def _routing(sc: Scenario, cap_rate: np.ndarray, practice_pcn: np.ndarray) -> np.ndarray:
+def routing_weights(sc: Scenario) -> np.ndarray:
+    """Triage weights [need, role] of the scenario (before masking by what a practice can reach)."""
+    return np.array([[sc.needs[need].routing.get(role, 0.0) for role in ROLES] for need in NEEDS])
+
+
+def routing(weights: np.ndarray, cap_rate: np.ndarray, practice_pcn: np.ndarray) -> np.ndarray:
+    """Cumulative routing [practice, need, role] over the roles each practice can reach (own or pool)."""
     n_p = len(practice_pcn)
     route = np.zeros((n_p, N_NEEDS, N_ROLES))
     for p in range(n_p):
         reachable = (cap_rate[p] > 0) | (cap_rate[n_p + practice_pcn[p]] > 0)
-        for t, need in enumerate(NEEDS):
-            w = np.array([sc.needs[need].routing.get(role, 0.0) for role in ROLES]) * reachable
+        for t in range(N_NEEDS):
+            w = weights[t] * reachable
             if w.sum() <= 0:  # nobody this practice can reach takes it: the GP sees it
                 w = np.zeros(N_ROLES)
                 w[ROLES.index("gp")] = 1.0
@@ -239,7 +250,7 @@ def build(sc: Scenario, seed: int) -> tuple[Params, Layout]:
         working=working, wd_index=wd_index, next_working=next_working,
         practice_pcn=lay.practice_pcn, cap_rate=cap_rate, same_day_share=float(sc.booking.same_day_share),
         horizon=int(sc.booking.horizon_days), home_visit_slots=int(sc.booking.home_visit_slots),
-        route_cum=_routing(sc, cap_rate, lay.practice_pcn), match=match, fit=fit,
+        route_cum=routing(routing_weights(sc), cap_rate, lay.practice_pcn), match=match, fit=fit,
         need_same_day=np.array([n.same_day_share for n in needs]),
         need_urgent=np.array([n.urgent_share for n in needs]),
         selfres_rate=_weekly_hazard_to_daily_rate(np.array([n.self_resolution_weekly for n in needs])),

@@ -106,3 +106,33 @@ def churn_flow(patients: pd.DataFrame, definition: str = "top10"):
 def save(fig, path) -> None:
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def comparison(table: pd.DataFrame, metrics_shown: tuple[str, ...]):
+    """Paired differences (as % of the baseline) with 95% intervals, one row per metric, one colour per scenario."""
+    table = table[table["metric"].isin(metrics_shown)]
+    scenarios = list(dict.fromkeys(table["scenario"]))
+    fig, ax = plt.subplots(figsize=(9, 0.55 * len(metrics_shown) * max(1, len(scenarios)) + 1.5))
+    y = 0
+    ticks, labels = [], []
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for metric in metrics_shown:
+        for i, name in enumerate(scenarios):
+            row = table[(table["metric"] == metric) & (table["scenario"] == name)]
+            if row.empty or not row["base"].iloc[0]:
+                continue
+            base = row["base"].iloc[0]
+            mid, lo, hi = (100 * row[c].iloc[0] / base for c in ("diff", "low_95", "high_95"))
+            ax.errorbar(mid, y, xerr=[[mid - lo], [hi - mid]], fmt="o", color=colours[i % len(colours)],
+                        label=name if metric == metrics_shown[0] else None, capsize=3)
+            ticks.append(y)
+            labels.append(metric if i == 0 else "")
+            y -= 1
+        y -= 0.5
+    ax.axvline(0, color="grey", lw=1)
+    ax.set_yticks(ticks, labels)
+    ax.set_xlabel("difference from the baseline, % (paired, 95% interval)")
+    ax.legend(loc="best", fontsize=8)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig

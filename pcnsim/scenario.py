@@ -581,6 +581,87 @@ class Costs(Strict):
 
 
 # --------------------------------------------------------------------------------------------------
+# Levers (MODEL.md section 6): each off by default, with a start day and a ramp
+# --------------------------------------------------------------------------------------------------
+
+ARRS_ROLES = ("pharmacist", "splw", "paramedic", "fcp", "mhp", "pa", "care_coordinator")
+
+
+class LeverTiming(Strict):
+    enabled: bool = Field(False, description="Switch the lever on.")
+    start_day: int = Field(0, ge=0, le=36500, description="First day of the effect, counted from the first "
+                           "reported day (0 = the day reporting starts).")
+    ramp_days: int | None = Field(None, ge=0, le=3650, description="Days from start to full effect (default: "
+                                  "levers.delivery.ramp_days); shortened by delivery capacity.")
+
+
+class PooledRoles(LeverTiming):
+    roles: list[str] = Field(default_factory=lambda: list(ARRS_ROLES),
+                             description="PCN-funded roles moved from the practices to the network pool.")
+    share: Probability = Field(1.0, description="Share of those roles' practice-level FTE moved to the pool.")
+
+    @field_validator("roles")
+    @classmethod
+    def _roles(cls, v: list[str]) -> list[str]:
+        _check_keys(dict.fromkeys(v), ROLES, "role")
+        return v
+
+
+class AcuteVisiting(LeverTiming):
+    paramedic_fte: NonNegative = Field(2.0, le=500, description="Paramedic FTE of the network's acute visiting "
+                                       "service (added to the network pool).")
+    share_of_home_visits: Probability = Field(1.0, description="Share of urgent home visits routed to it.")
+
+
+class SocialPrescribing(LeverTiming):
+    extra_splw_fte: NonNegative = Field(2.0, le=500, description="Social prescribing link worker FTE added to "
+                                        "the network pool.")
+    referral_probability: Probability = Field(0.6, description="Chance an unresolved social need is referred to "
+                                              "a link worker (replaces needs.social.referral_probability).")
+    splw_resolution: Probability = Field(0.55, description="Chance a link-worker contact resolves a social need.")
+
+
+class CareNavigation(LeverTiming):
+    strength: Probability = Field(0.5, description="How far triage moves from the usual routing towards the "
+                                  "roles that best fit each need (weights proportional to match squared).")
+
+
+class Outreach(LeverTiming):
+    age_from: int = Field(7, ge=0, le=120, description="Youngest age reached (years).")
+    age_to: int = Field(28, ge=0, le=120, description="Oldest age reached (years, inclusive).")
+    deprivation_quintiles: list[Annotated[int, Field(ge=1, le=5)]] = Field(
+        default_factory=lambda: [1, 2, 3, 4, 5], description="Deprivation quintiles reached (1 = most deprived).")
+    access_multiplier: float = Field(1.3, ge=1.0, le=5.0, description="Multiplier on their access propensity.")
+
+    @model_validator(mode="after")
+    def _ages(self) -> Outreach:
+        if self.age_from > self.age_to:
+            raise ValueError(f"age_from ({self.age_from}) must not exceed age_to ({self.age_to})")
+        return self
+
+
+class Delivery(Strict):
+    project_manager_fte: NonNegative = Field(0.0, le=50, description="Project-management FTE per PCN "
+                                             "dedicated to delivering change.")
+    fte_for_full_delivery: float = Field(1.0, gt=0, le=50, description="Project-management FTE at which "
+                                         "delivery is fully resourced.")
+    ramp_days: int = Field(180, ge=0, le=3650, description="Days for a lever to reach full effect without "
+                                "project management (start).")
+    fidelity_without: Probability = Field(0.6, description="Share of a lever's effect realised with no "
+                                          "project management (start).")
+    ramp_reduction: Probability = Field(0.5, description="How much shorter the ramp is when fully resourced.")
+
+
+class Levers(Strict):
+    delivery: Delivery = Field(default_factory=Delivery)
+    pooled_roles: PooledRoles = Field(default_factory=PooledRoles)
+    acute_visiting: AcuteVisiting = Field(default_factory=AcuteVisiting)
+    social_prescribing: SocialPrescribing = Field(default_factory=SocialPrescribing)
+    care_navigation: CareNavigation = Field(default_factory=CareNavigation)
+    outreach: Outreach = Field(default_factory=Outreach)
+
+
+# --------------------------------------------------------------------------------------------------
 # The scenario
 # --------------------------------------------------------------------------------------------------
 
@@ -607,6 +688,7 @@ class Scenario(Strict):
     complexity: Complexity = Field(default_factory=Complexity)
     demography: Demography = Field(default_factory=Demography)
     costs: Costs = Field(default_factory=Costs)
+    levers: Levers = Field(default_factory=Levers)
 
     @field_validator("needs")
     @classmethod

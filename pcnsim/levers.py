@@ -1,0 +1,99 @@
+"""Network collaboration levers (MODEL.md section 6) applied to the engine's tables as they ramp up.
+
+Each lever has a start day (counted from the first reported day) and a ramp; its intensity rises
+linearly from 0 to its fidelity. Delivery capacity (project-management FTE) shortens the ramp and
+raises the fidelity. Intensities are rounded to steps of 1/20, so tables are rebuilt at most 20 times
+per lever. What each lever changes:
+- pooled roles: a share of the PCN-funded practice-level FTE of chosen roles moves to the network pool;
+- acute visiting service: paramedic FTE in the pool, and urgent home visits routed to it;
+- social prescribing: link-worker FTE in the pool, higher referral and resolution of social needs;
+- care navigation: triage moves towards the roles that fit each need best (weights ~ match squared);
+- outreach: higher access propensity for chosen ages and deprivation quintiles.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .engine.state import DAYS_PER_YEAR, Params
+from .params import Layout, routing, routing_weights
+from .scenario import Scenario
+from .vocab import NEEDS, ROLES, URGENT_HOME_VISIT
+
+STEPS = 20
+NAMES = ("pooled_roles", "acute_visiting", "social_prescribing", "care_navigation", "outreach")
+PARAMEDIC, SPLW = ROLES.index("paramedic"), ROLES.index("splw")
+SOCIAL = NEEDS.index("social")
+
+
+def intensities(sc: Scenario, day: int) -> dict[str, float]:
+    """Each lever's intensity (0 to its fidelity) on absolute model day `day`."""
+    lv = sc.levers
+    d = lv.delivery
+    resourced = min(1.0, d.project_manager_fte / d.fte_for_full_delivery)
+    fidelity = d.fidelity_without + (1.0 - d.fidelity_without) * resourced
+    t = day - sc.simulation.burn_in_years * DAYS_PER_YEAR
+    out = {}
+    for name in NAMES:
+        lever = getattr(lv, name)
+        if not lever.enabled or t < lever.start_day:
+            out[name] = 0.0
+            continue
+        ramp = (lever.ramp_days if lever.ramp_days is not None else d.ramp_days) * (1.0 - d.ramp_reduction * resourced)
+        progress = 1.0 if ramp <= 0 else min(1.0, (t - lever.start_day + 1) / ramp)
+        out[name] = round(fidelity * progress * STEPS) / STEPS
+    return out
+
+
+def any_enabled(sc: Scenario) -> bool:
+    return any(getattr(sc.levers, name).enabled for name in NAMES)
+
+
+def unit_fte(sc: Scenario, lay: Layout, x: dict[str, float]) -> np.ndarray:
+    """FTE by unit and role with the levers at intensities x."""
+    fte = lay.fte.copy()
+    n_p = lay.n_practices
+    pools = n_p + lay.practice_pcn  # each practice's pool unit
+    if x["pooled_roles"] > 0:
+        lever = sc.levers.pooled_roles
+        for role in lever.roles:
+            r = ROLES.index(role)
+            moved = lay.pcn_funded[:n_p, r] * lever.share * x["pooled_roles"]
+            fte[:n_p, r] -= moved
+            np.add.at(fte[:, r], pools, moved)
+    pool_units = n_p + np.arange(len(lay.pcn_names))
+    fte[pool_units, PARAMEDIC] += sc.levers.acute_visiting.paramedic_fte * x["acute_visiting"]
+    fte[pool_units, SPLW] += sc.levers.social_prescribing.extra_splw_fte * x["social_prescribing"]
+    return fte
+
+
+def apply(sc: Scenario, base: Params, lay: Layout, x: dict[str, float], cap_rate: np.ndarray) -> Params:
+    """Engine tables with the levers at intensities x (capacity already built from the agents' FTE)."""
+    lv = sc.levers
+    weights = routing_weights(sc)
+    if x["acute_visiting"] > 0:
+        s = lv.acute_visiting.share_of_home_visits * x["acute_visiting"]
+        visit = weights[URGENT_HOME_VISIT] / weights[URGENT_HOME_VISIT].sum()
+        weights[URGENT_HOME_VISIT] = (1 - s) * visit + s * np.eye(len(ROLES))[PARAMEDIC]
+    if x["care_navigation"] > 0:
+        s = lv.care_navigation.strength * x["care_navigation"]
+        fit = np.where(base.match[:, : len(ROLES)] > 0, base.match[:, : len(ROLES)], 0.0) ** 2
+        fit /= fit.sum(axis=1, keepdims=True)
+        norm = weights / weights.sum(axis=1, keepdims=True)
+        weights = (1 - s) * norm + s * fit
+    access, referral, match = base.access, base.referral_prob, base.match
+    if x["outreach"] > 0:
+        o = lv.outreach
+        access = access.copy()
+        ages = slice(o.age_from, min(o.age_to, base.max_age) + 1)
+        quintiles = [q - 1 for q in o.deprivation_quintiles]
+        factor = 1.0 + (o.access_multiplier - 1.0) * x["outreach"]
+        access[:, ages, quintiles] = np.minimum(access[:, ages, quintiles] * factor, 1.0)
+    if x["social_prescribing"] > 0:
+        sp, k = lv.social_prescribing, x["social_prescribing"]
+        referral, match = referral.copy(), match.copy()
+        if base.referral_role[SOCIAL] == SPLW:
+            referral[SOCIAL] += (sp.referral_probability - referral[SOCIAL]) * k
+        match[SOCIAL, SPLW] = max(match[SOCIAL, SPLW], 0.0) + (sp.splw_resolution - max(match[SOCIAL, SPLW], 0.0)) * k
+    return base._replace(cap_rate=cap_rate, route_cum=routing(weights, cap_rate, lay.practice_pcn), access=access,
+                         referral_prob=referral, match=match)
