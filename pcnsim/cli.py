@@ -158,6 +158,66 @@ def compare_command(
     typer.echo(f"Results: {target} (comparison.csv, by_group.parquet, comparison.png)")
 
 
+@app.command("deep-dive")
+def deep_dive_command(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML (the lever side).", show_default=False)],
+    patients: Annotated[str, typer.Option(help="Who: top-fa:N (most primary-care contacts in the base run) or "
+                                               "patient ids, e.g. 12,345.")] = "top-fa:5",
+    base: Annotated[Path | None, typer.Option(help="Base scenario (default: the embedded baseline).")] = None,
+    years: Annotated[int | None, typer.Option(min=1, max=10, help="Reported years (default: scenario's).")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: the base's simulation.seed).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Also write the timelines to this CSV file.")] = None,
+) -> None:
+    """Each chosen patient's dated touchpoint timeline (GP, nurse, network, A&E, admissions, outpatients),
+    base and lever side by side: the notes review a PCN meeting looks at."""
+    from .deepdive import deep_dive
+
+    with user_errors():
+        sc = load_or_fail(scenario)
+        base_sc = load_or_fail(base)
+        n_days = 2 * (sc.simulation.burn_in_years + (years or sc.simulation.years)) * 364
+        with _progress() as bar:
+            task = bar.add_task("running base and lever with the touchpoint ledger", total=n_days)
+            try:
+                dive = deep_dive(sc, base_sc, patients=patients, years=years, seed=seed)
+            except ValueError as exc:
+                raise UserError(str(exc)) from None
+            bar.update(task, completed=n_days)
+        if out is not None:
+            try:
+                atomic.write_text(out, dive.timelines.to_csv(index=False))
+            except OSError as exc:
+                raise UserError(f"{out}: cannot write ({exc.strerror})") from None
+    for pid in dive.patient_ids:
+        prof = dive.profiles[dive.profiles["patient_id"] == pid]
+        first = prof.iloc[0]
+        totals = prof.groupby("scenario", sort=False)[["primary_care_contacts", "ae", "admission", "revisits",
+                                                       "mdt_enrolled_months"]].sum()
+        summary = "; ".join(f"{name}: {int(t.primary_care_contacts)} contacts, {int(t.ae)} A&E, "
+                            f"{int(t.admission)} admissions, {int(t.revisits)} revisits"
+                            + (f", {int(t.mdt_enrolled_months)} months with the complex-care team"
+                               if t.mdt_enrolled_months else "")
+                            for name, t in totals.reindex(dive.names).dropna().iterrows())
+        table = Table(title=f"patient {pid}: {first.practice}, {first.sex} aged {first.age}, deprivation quintile "
+                            f"{first.deprivation}, {first.segment}, complexity {first.complexity}\n{summary}",
+                      title_justify="left")
+        table.add_column("day", justify="right")
+        for name in dive.names:
+            table.add_column(name)
+        for row in dive.side_by_side(pid).itertuples(index=False):
+            table.add_row(str(row[0]), *row[1:])
+        console.print(table)
+    if out is not None:
+        typer.echo(f"wrote {out}")
+
+
+def load_or_fail(path: Path | None):
+    """The scenario at `path` (None: the embedded baseline); a bad file is a one-line ScenarioError."""
+    from .scenario import load
+
+    return load(path)
+
+
 @app.command("describe")
 def describe_command(
     scenario: Annotated[Path | None, typer.Argument(help="Scenario YAML file (default: the embedded baseline).",
@@ -250,11 +310,11 @@ def _fte_table(sc, lay) -> Table:
     from .vocab import ROLES
 
     fte, names = lay.fte, lay.unit_names
-    if lay.n_units > 8:  # one column per PCN: practices and pool added up
-        unit_pcn = list(lay.practice_pcn) + list(range(len(lay.pcn_names)))
-        fte = np.array([fte[[u for u in range(lay.n_units) if unit_pcn[u] == c]].sum(0)
-                        for c in range(len(lay.pcn_names))])
-        names = lay.pcn_names
+    if lay.n_units > 8:  # one column per PCN: practices and pool added up (and the shared pool, if any)
+        unit_pcn = list(lay.practice_pcn) + list(range(len(lay.pcn_names))) + [-1] * (lay.shared_pool >= 0)
+        groups = list(range(len(lay.pcn_names))) + [-1] * (lay.shared_pool >= 0)
+        fte = np.array([fte[[u for u in range(lay.n_units) if unit_pcn[u] == c]].sum(0) for c in groups])
+        names = lay.pcn_names + ["shared pool"] * (lay.shared_pool >= 0)
     table = Table(title=f"{sc.name}: {sc.n_patients:,} patients, {lay.n_practices} practices, "
                         f"{len(lay.pcn_names)} PCN(s): FTE by role", title_justify="left")
     table.add_column("role")

@@ -8,7 +8,14 @@ per lever. What each lever changes:
 - acute visiting service: paramedic FTE in the pool, and urgent home visits routed to it;
 - social prescribing: link-worker FTE in the pool, higher referral and resolution of social needs;
 - care navigation: triage moves towards the roles that fit each need best (weights ~ match squared);
-- outreach: higher access propensity for chosen ages and deprivation quintiles.
+- outreach: higher access propensity for chosen ages and deprivation quintiles;
+- complex-care team: MDT FTE in the pool (plus GP sessions gifted by the practices, which lose them)
+  and a caseload that fills by monthly case finding; enrolled patients' complex, mental-health and
+  social needs go to the team, with lower A&E propensity and faster de-escalation (engine);
+- shared expertise: sessions of one practice's skilled practitioner move to the network pool as the
+  shared-expertise role, which resolves the named need with the skilled probability;
+- network of networks: a trust share of each member PCN's pool capacity in chosen roles moves to one
+  pool shared by all members (trust 0 = separate PCNs, 1 = a single pool).
 """
 
 from __future__ import annotations
@@ -18,11 +25,13 @@ import numpy as np
 from .engine.state import DAYS_PER_YEAR, Params
 from .params import Layout, routing, routing_weights
 from .scenario import Scenario
-from .vocab import NEEDS, ROLES, URGENT_HOME_VISIT
+from .vocab import GP, MDT, NEEDS, ROLES, SHARED_EXPERTISE, URGENT_HOME_VISIT
 
 STEPS = 20
-NAMES = ("pooled_roles", "acute_visiting", "social_prescribing", "care_navigation", "outreach")
+NAMES = ("pooled_roles", "acute_visiting", "social_prescribing", "care_navigation", "outreach", "complex_care",
+         "shared_expertise", "network_of_networks")
 PARAMEDIC, SPLW = ROLES.index("paramedic"), ROLES.index("splw")
+SESSIONS_PER_FTE = 10  # a session is half a working day
 SOCIAL = NEEDS.index("social")
 
 
@@ -61,9 +70,29 @@ def unit_fte(sc: Scenario, lay: Layout, x: dict[str, float]) -> np.ndarray:
             moved = lay.pcn_funded[:n_p, r] * lever.share * x["pooled_roles"]
             fte[:n_p, r] -= moved
             np.add.at(fte[:, r], pools, moved)
+    lv = sc.levers
     pool_units = n_p + np.arange(len(lay.pcn_names))
-    fte[pool_units, PARAMEDIC] += sc.levers.acute_visiting.paramedic_fte * x["acute_visiting"]
-    fte[pool_units, SPLW] += sc.levers.social_prescribing.extra_splw_fte * x["social_prescribing"]
+    fte[pool_units, PARAMEDIC] += lv.acute_visiting.paramedic_fte * x["acute_visiting"]
+    fte[pool_units, SPLW] += lv.social_prescribing.extra_splw_fte * x["social_prescribing"]
+    if x["complex_care"] > 0:
+        fte[pool_units, MDT] += lv.complex_care.fte * x["complex_care"]
+        gifted = np.minimum(fte[:n_p, GP], lv.complex_care.gifted_gp_fte_per_practice * x["complex_care"])
+        fte[:n_p, GP] -= gifted
+        np.add.at(fte[:, MDT], pools, gifted)
+    if x["shared_expertise"] > 0:
+        se = lv.shared_expertise
+        home = lay.practice_names.index(se.home_practice or lay.practice_names[0])
+        r = ROLES.index(se.home_role)
+        given = min(fte[home, r], se.sessions_per_week / SESSIONS_PER_FTE * x["shared_expertise"])
+        fte[home, r] -= given
+        fte[pools[home], SHARED_EXPERTISE] += given
+    if x["network_of_networks"] > 0:
+        trust = lv.network_of_networks.trust * x["network_of_networks"]
+        roles = [ROLES.index(role) for role in lv.network_of_networks.roles]
+        for c in np.flatnonzero(lay.pcn_shared >= 0):  # member PCNs in order
+            moved = fte[n_p + c, roles] * trust
+            fte[n_p + c, roles] -= moved
+            fte[lay.pcn_shared[c], roles] += moved
     return fte
 
 
@@ -81,7 +110,14 @@ def apply(sc: Scenario, base: Params, lay: Layout, x: dict[str, float], cap_rate
         fit /= fit.sum(axis=1, keepdims=True)
         norm = weights / weights.sum(axis=1, keepdims=True)
         weights = (1 - s) * norm + s * fit
-    access, referral, match = base.access, base.referral_prob, base.match
+    access, referral, match = base.access, base.referral_prob, base.match.copy()
+    if x["shared_expertise"] > 0:
+        se = lv.shared_expertise
+        t = NEEDS.index(se.skill)
+        match[t, SHARED_EXPERTISE] = se.skilled_resolution
+        s = se.routing_share * x["shared_expertise"]
+        norm = weights[t] / weights[t].sum()
+        weights[t] = (1 - s) * norm + s * np.eye(len(ROLES))[SHARED_EXPERTISE]
     if x["outreach"] > 0:
         o = lv.outreach
         access = access.copy()
@@ -91,9 +127,11 @@ def apply(sc: Scenario, base: Params, lay: Layout, x: dict[str, float], cap_rate
         access[:, ages, quintiles] = np.minimum(access[:, ages, quintiles] * factor, 1.0)
     if x["social_prescribing"] > 0:
         sp, k = lv.social_prescribing, x["social_prescribing"]
-        referral, match = referral.copy(), match.copy()
+        referral = referral.copy()
         if base.referral_role[SOCIAL] == SPLW:
             referral[SOCIAL] += (sp.referral_probability - referral[SOCIAL]) * k
         match[SOCIAL, SPLW] = max(match[SOCIAL, SPLW], 0.0) + (sp.splw_resolution - max(match[SOCIAL, SPLW], 0.0)) * k
-    return base._replace(cap_rate=cap_rate, route_cum=routing(weights, cap_rate, lay.practice_pcn), access=access,
-                         referral_prob=referral, match=match)
+    caseload = np.full(len(lay.pcn_names), round(lv.complex_care.caseload * x["complex_care"]), np.int64)
+    return base._replace(cap_rate=cap_rate, route_cum=routing(weights, cap_rate, lay.practice_pcn, lay.pcn_shared),
+                         access=access, referral_prob=referral, match=match,
+                         fit=(match >= sc.complexity.fit_threshold).astype(np.uint8), mdt_caseload=caseload)

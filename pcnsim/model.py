@@ -46,7 +46,8 @@ class Practice(CapacityUnit):
 
 
 class NetworkPool(CapacityUnit):
-    """A PCN's network pool: serves any member practice's patients, losing a share to hand-offs."""
+    """A PCN's network pool: serves any member practice's patients, losing a share to hand-offs. The
+    shared pool of a network of networks is one too (pcn = -1), serving every member PCN's patients."""
 
 
 class PCNModel(mesa.Model):
@@ -69,8 +70,12 @@ class PCNModel(mesa.Model):
             NetworkPool(self, f"{name} network pool", lay.n_practices + c, c, lay.fte[lay.n_practices + c])
             for c, name in enumerate(lay.pcn_names)
         ]
+        if lay.shared_pool >= 0:
+            self.pools.append(NetworkPool(self, lay.unit_names[lay.shared_pool], lay.shared_pool, -1,
+                                          lay.fte[lay.shared_pool]))
         self.base_params = self.params
         self.lever_intensity = dict.fromkeys(levers.NAMES, 0.0)
+        self.apply_levers(0)  # levers already in force on day 0 are in the first rota
         self.state = population.synthesise(self.params, lay)
         self.n_days = int(self.params.working.shape[0])
         n = int(lay.list_sizes.sum())
@@ -78,7 +83,7 @@ class PCNModel(mesa.Model):
         ledger_capacity = n * 40 + 10_000 if ledger else 0  # touchpoints per person-year are ~8
         self.tally = engine.allocate_tally(self.n_days // WEEK + 1, lay.n_practices, lay.n_units,
                                            exit_capacity, ledger_capacity)
-        self.workspace = engine.allocate_workspace(n)
+        self.workspace = engine.allocate_workspace(n, len(lay.pcn_names))
         self.day = 0
         self.burn_in_years = scenario.simulation.burn_in_years
         self.year_tables: list[pd.DataFrame] = []

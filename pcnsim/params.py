@@ -39,20 +39,27 @@ class Layout:
     pcn_names: list[str]
     practice_pcn: np.ndarray
     list_sizes: np.ndarray
-    fte: np.ndarray  # [units, roles]: practices first, then one network pool per PCN
+    fte: np.ndarray  # [units, roles]: practices, then one network pool per PCN, then the shared pool if any
     pcn_funded: np.ndarray  # [units, roles]: the part of `fte` funded by the PCN and placed at a practice
+    pcn_shared: np.ndarray  # [pcns]: unit of the network-of-networks pool each PCN shares, or -1
 
     @property
     def n_practices(self) -> int:
         return len(self.practice_names)
 
     @property
+    def shared_pool(self) -> int:
+        """Unit index of the network-of-networks pool (-1 when there is none)."""
+        return int(self.pcn_shared.max()) if len(self.pcn_shared) else -1
+
+    @property
     def n_units(self) -> int:
-        return len(self.practice_names) + len(self.pcn_names)
+        return len(self.practice_names) + len(self.pcn_names) + (1 if self.shared_pool >= 0 else 0)
 
     @property
     def unit_names(self) -> list[str]:
-        return self.practice_names + [f"{name} (network pool)" for name in self.pcn_names]
+        names = self.practice_names + [f"{name} (network pool)" for name in self.pcn_names]
+        return names + (["network of networks (shared pool)"] if self.shared_pool >= 0 else [])
 
 
 def age_banded(bands: dict[int, float], max_age: int) -> np.ndarray:
@@ -69,7 +76,12 @@ def layout(sc: Scenario) -> Layout:
     """Practices, PCNs and FTE by role at each unit (practice or network pool)."""
     practices = [(c, p) for c, pcn in enumerate(sc.pcns) for p in pcn.practices]
     n_p, n_c = len(practices), len(sc.pcns)
-    fte = np.zeros((n_p + n_c, N_ROLES))
+    non = sc.levers.network_of_networks
+    pcn_shared = np.full(n_c, -1, np.int32)
+    if non.enabled:
+        members = non.pcns if non.pcns is not None else [pcn.name for pcn in sc.pcns]
+        pcn_shared[[c for c, pcn in enumerate(sc.pcns) if pcn.name in members]] = n_p + n_c
+    fte = np.zeros((n_p + n_c + (1 if non.enabled else 0), N_ROLES))
     pcn_funded = np.zeros_like(fte)
     wf = sc.workforce
     for i, (_, p) in enumerate(practices):
@@ -98,7 +110,16 @@ def layout(sc: Scenario) -> Layout:
         list_sizes=np.array([p.list_size for _, p in practices], np.int64),
         fte=fte,
         pcn_funded=pcn_funded,
+        pcn_shared=pcn_shared,
     )
+
+
+def capacity_rate(sc: Scenario, fte: np.ndarray, n_practices: int) -> np.ndarray:
+    """Slots per working day by unit and role: FTE x contacts per FTE-day, less the hand-off cost in pools."""
+    contacts = np.array([sc.workforce.roles[r].contacts_per_fte_day for r in ROLES])
+    cap_rate = fte * contacts[None, :]
+    cap_rate[n_practices:] *= 1.0 - sc.workforce.network_handoff_cost
+    return cap_rate
 
 
 def calendar(sc: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -124,19 +145,24 @@ def routing_weights(sc: Scenario) -> np.ndarray:
     return np.array([[sc.needs[need].routing.get(role, 0.0) for role in ROLES] for need in NEEDS])
 
 
-def routing(weights: np.ndarray, cap_rate: np.ndarray, practice_pcn: np.ndarray) -> np.ndarray:
-    """Cumulative routing [practice, need, role] over the roles each practice can reach (own or pool)."""
+def routing(weights: np.ndarray, cap_rate: np.ndarray, practice_pcn: np.ndarray,
+            pcn_shared: np.ndarray) -> np.ndarray:
+    """Cumulative routing [practice, need, role] over the roles each practice can reach (own practice,
+    its network pool or a shared network-of-networks pool)."""
     n_p = len(practice_pcn)
     route = np.zeros((n_p, N_NEEDS, N_ROLES))
     for p in range(n_p):
         reachable = (cap_rate[p] > 0) | (cap_rate[n_p + practice_pcn[p]] > 0)
+        shared = pcn_shared[practice_pcn[p]]
+        if shared >= 0:
+            reachable |= cap_rate[shared] > 0
         for t in range(N_NEEDS):
             w = weights[t] * reachable
             if w.sum() <= 0:  # nobody this practice can reach takes it: the GP sees it
                 w = np.zeros(N_ROLES)
                 w[ROLES.index("gp")] = 1.0
             route[p, t] = np.cumsum(w / w.sum())
-            route[p, t, -1] = 1.0
+            route[p, t, np.flatnonzero(w)[-1]:] = 1.0  # no draw can fall past the last role that takes it
     return route
 
 
@@ -219,9 +245,7 @@ def build(sc: Scenario, seed: int) -> tuple[Params, Layout]:
     lay = layout(sc)
     max_age = sc.population.max_age
     working, wd_index, next_working = calendar(sc)
-    contacts = np.array([sc.workforce.roles[r].contacts_per_fte_day for r in ROLES])
-    cap_rate = lay.fte * contacts[None, :]
-    cap_rate[lay.n_practices:] *= 1.0 - sc.workforce.network_handoff_cost
+    cap_rate = capacity_rate(sc, lay.fte, lay.n_practices)
     match = np.full((N_NEEDS, len(MATCH_COLUMNS)), -1.0)
     for t, need in enumerate(NEEDS):
         for col, service in enumerate(MATCH_COLUMNS):
@@ -246,11 +270,14 @@ def build(sc: Scenario, seed: int) -> tuple[Params, Layout]:
     cx_cdf = np.array([np.cumsum(sc.population.initial_complexity.get(s, [1, 0, 0, 0])) for s in SEGMENTS])
     cx_cdf[:, -1] = 1.0
     referral_role = np.array([ROLES.index(n.refer_to) if n.refer_to else -1 for n in needs], np.int32)
+    cc = sc.levers.complex_care
     params = Params(
         working=working, wd_index=wd_index, next_working=next_working,
-        practice_pcn=lay.practice_pcn, cap_rate=cap_rate, same_day_share=float(sc.booking.same_day_share),
+        practice_pcn=lay.practice_pcn, pcn_shared=lay.pcn_shared, cap_rate=cap_rate,
+        same_day_share=float(sc.booking.same_day_share),
         horizon=int(sc.booking.horizon_days), home_visit_slots=int(sc.booking.home_visit_slots),
-        route_cum=routing(routing_weights(sc), cap_rate, lay.practice_pcn), match=match, fit=fit,
+        route_cum=routing(routing_weights(sc), cap_rate, lay.practice_pcn, lay.pcn_shared),
+        match=match, fit=fit,
         need_same_day=np.array([n.same_day_share for n in needs]),
         need_urgent=np.array([n.urgent_share for n in needs]),
         selfres_rate=_weekly_hazard_to_daily_rate(np.array([n.self_resolution_weekly for n in needs])),
@@ -270,6 +297,10 @@ def build(sc: Scenario, seed: int) -> tuple[Params, Layout]:
         seg_complex=np.array([s in COMPLEX_SEGMENTS for s in SEGMENTS], np.uint8),
         complex_seg_mult=float(sc.complexity.complex_segment_escalation),
         old_age_mult=float(sc.complexity.old_age_escalation),
+        mdt_caseload=np.zeros(len(sc.pcns), np.int64),  # the lever sets it as it ramps up
+        mdt_min_contacts=int(cc.min_contacts), mdt_window=int(cc.window_days), mdt_min_cx=int(cc.min_complexity),
+        mdt_days=int(cc.enrolment_days), mdt_needs=np.array([n in cc.needs for n in NEEDS], np.uint8),
+        mdt_ae_mult=float(cc.ae_multiplier), mdt_desc_mult=float(cc.deescalation_multiplier),
         death_monthly=_deaths(sc, max_age),
         leave_monthly=1.0 - (1.0 - sc.demography.turnover_per_year) ** (1.0 / MONTHS_PER_YEAR),
         newborn_share=float(sc.demography.newborn_share), entrant_cdf=age_cdf, dep_cdf=dep_cdf,

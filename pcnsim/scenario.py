@@ -165,6 +165,7 @@ def _default_roles() -> dict[str, Role]:
         "gp": (28, 140_000), "nurse": (30, 52_000), "pharmacist": (16, 62_000), "splw": (6, 36_000),
         "paramedic": (8, 62_000), "fcp": (16, 62_000), "mhp": (8, 58_000), "pa": (20, 58_000),
         "care_coordinator": (10, 34_000), "mdt": (6, 70_000), "community_nurse": (8, 52_000),
+        "shared_expertise": (12, 52_000),
     }
     return {k: Role(contacts_per_fte_day=c, cost_per_fte_year=f) for k, (c, f) in spec.items()}
 
@@ -566,7 +567,7 @@ class Costs(Strict):
         default_factory=lambda: {
             "gp": 42.0, "nurse": 15.0, "pharmacist": 20.0, "splw": 25.0, "paramedic": 60.0, "fcp": 30.0,
             "mhp": 40.0, "pa": 30.0, "care_coordinator": 15.0, "mdt": 80.0, "community_nurse": 45.0,
-            "ae": 250.0, "admission": 3000.0, "outpatient": 160.0,
+            "shared_expertise": 25.0, "ae": 250.0, "admission": 3000.0, "outpatient": 160.0,
         },
         description="Unit cost per touchpoint by setting, GBP (start: PSSRU Unit Costs / National Cost "
         "Collection, to be sourced precisely).",
@@ -640,6 +641,73 @@ class Outreach(LeverTiming):
         return self
 
 
+class ComplexCareTeam(LeverTiming):
+    fte: NonNegative = Field(3.0, le=200, description="Complex-care team (MDT) FTE per PCN, added to the network "
+                             "pool.")
+    gifted_gp_fte_per_practice: NonNegative = Field(
+        0.0, le=10, description="GP FTE each member practice gives the team as sessions: moved from the "
+        "practice's GP capacity to the team (the practice loses it).")
+    caseload: int = Field(150, ge=0, le=100_000, description="Patients the team can hold at once, per PCN.")
+    min_contacts: int = Field(4, ge=1, le=12, description="Case finding: at least this many primary-care "
+                              "contacts within window_days ...")
+    window_days: int = Field(90, ge=7, le=364, description="... (days) ...")
+    min_complexity: int = Field(2, ge=0, le=3, description="... and complexity at least this (0-3). Eligible "
+                                "patients are enrolled monthly, most complex first, while the caseload has room.")
+    enrolment_days: int = Field(364, ge=28, le=3640, description="Days a patient stays on the caseload.")
+    needs: list[str] = Field(default_factory=lambda: ["complex", "mental_health", "social"],
+                             description="Need types the team takes over for enrolled patients (their requests "
+                             "are triaged to the team while it has slots).")
+    ae_multiplier: Probability = Field(0.75, description="Multiplier on enrolled patients' A&E propensity "
+                                       "(background, direct and after a failed request).")
+    deescalation_multiplier: float = Field(1.5, ge=1.0, le=10.0, description="Multiplier on enrolled patients' "
+                                           "monthly complexity de-escalation.")
+
+    @field_validator("needs")
+    @classmethod
+    def _needs(cls, v: list[str]) -> list[str]:
+        _check_keys(dict.fromkeys(v), NEEDS, "need")
+        return v
+
+
+class SharedExpertise(LeverTiming):
+    skill: str = Field("wound", description="Need type the skill treats (e.g. wound for leg-ulcer care).")
+    home_practice: str | None = Field(None, description="Practice of the skilled practitioner (default: the "
+                                      "first practice of the first PCN).")
+    home_role: str = Field("nurse", description="Role of the practitioner: the home practice loses this much "
+                           "of that role's capacity.")
+    sessions_per_week: float = Field(4.0, gt=0, le=50, description="Sessions given to the network per week "
+                                     "(a session is half a day: 10 sessions = 1 FTE).")
+    skilled_resolution: Probability = Field(0.6, description="Chance one skilled contact resolves the need.")
+    routing_share: Probability = Field(1.0, description="Share of the PCN's requests for that need triaged to "
+                                       "the skilled sessions (the rest follow the usual routing).")
+
+    @field_validator("skill")
+    @classmethod
+    def _skill(cls, v: str) -> str:
+        _check_keys({v: 0}, NEEDS, "need")
+        return v
+
+    @field_validator("home_role")
+    @classmethod
+    def _role(cls, v: str) -> str:
+        _check_keys({v: 0}, ROLES, "role")
+        return v
+
+
+class NetworkOfNetworks(LeverTiming):
+    pcns: list[str] | None = Field(None, description="PCNs that pool services (default: every PCN; at least 2).")
+    roles: list[str] = Field(default_factory=lambda: list(ARRS_ROLES),
+                             description="Network-pool roles shared across the member PCNs.")
+    trust: Probability = Field(0.5, description="Share of each member's pooled capacity in those roles really "
+                               "made available to the others (0 = separate PCNs, 1 = one shared pool).")
+
+    @field_validator("roles")
+    @classmethod
+    def _roles(cls, v: list[str]) -> list[str]:
+        _check_keys(dict.fromkeys(v), ROLES, "role")
+        return v
+
+
 class Delivery(Strict):
     project_manager_fte: NonNegative = Field(0.0, le=50, description="Project-management FTE per PCN "
                                              "dedicated to delivering change.")
@@ -659,6 +727,9 @@ class Levers(Strict):
     social_prescribing: SocialPrescribing = Field(default_factory=SocialPrescribing)
     care_navigation: CareNavigation = Field(default_factory=CareNavigation)
     outreach: Outreach = Field(default_factory=Outreach)
+    complex_care: ComplexCareTeam = Field(default_factory=ComplexCareTeam)
+    shared_expertise: SharedExpertise = Field(default_factory=SharedExpertise)
+    network_of_networks: NetworkOfNetworks = Field(default_factory=NetworkOfNetworks)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -718,7 +789,36 @@ class Scenario(Strict):
             untaken = [r for r, w in spec.routing.items() if w > 0 and r not in self.match[need]]
             if untaken:
                 raise ValueError(f"needs.{need}.routing sends to {untaken}, which have no match entry for {need}")
+        self._check_levers(names)
         return self
+
+    def _check_levers(self, practice_names: list[str]) -> None:
+        se = self.levers.shared_expertise
+        if se.enabled:
+            home = se.home_practice or practice_names[0]
+            if home not in practice_names:
+                raise ValueError(f"levers.shared_expertise.home_practice {home!r} is not a practice of this "
+                                 f"scenario; allowed: {', '.join(practice_names)}")
+            p = next(p for pcn in self.pcns for p in pcn.practices if p.name == home)
+            own = p.fte.get(se.home_role, self.workforce.practice_fte_per_1000.get(se.home_role, 0.0)
+                            * p.list_size / 1000.0)
+            if se.sessions_per_week / 10.0 > own + 1e-9:
+                raise ValueError(f"levers.shared_expertise.sessions_per_week {se.sessions_per_week:g} is more than "
+                                 f"{home}'s {own:.2f} {se.home_role} FTE can give (at most {10 * own:.1f})")
+        non = self.levers.network_of_networks
+        if non.enabled and non.pcns is not None:
+            pcn_names = [pcn.name for pcn in self.pcns]
+            unknown = sorted(set(non.pcns) - set(pcn_names))
+            if unknown:
+                raise ValueError(f"levers.network_of_networks.pcns names unknown PCNs {unknown}; allowed: "
+                                 f"{', '.join(pcn_names)}")
+            if len(set(non.pcns)) < 2:
+                raise ValueError("levers.network_of_networks.pcns needs at least 2 PCNs")
+        cc = self.levers.complex_care
+        if cc.enabled:
+            untaken = [n for n in cc.needs if "mdt" not in self.match[n]]
+            if untaken:
+                raise ValueError(f"levers.complex_care.needs has {untaken}, which have no match entry for mdt")
 
     @property
     def n_patients(self) -> int:

@@ -18,7 +18,9 @@ N_NEEDS = len(NEEDS)
 URGENT_HOME_VISIT = NEEDS.index("urgent_home_visit")
 
 # Services with capacity (staffed roles). Contacts with these are primary-care contacts except
-# community nursing (a community-trust service), see PRIMARY_CARE_ROLES.
+# community nursing (a community-trust service), see PRIMARY_CARE_ROLES. "shared_expertise" is the
+# sessions a skilled practitioner gives the network (the shared-expertise lever); it has no capacity
+# and takes no need unless that lever is on.
 ROLES = (
     "gp",
     "nurse",
@@ -31,9 +33,14 @@ ROLES = (
     "care_coordinator",
     "mdt",
     "community_nurse",
+    "shared_expertise",
 )
 N_ROLES = len(ROLES)
 GP = ROLES.index("gp")
+NURSE = ROLES.index("nurse")
+MDT = ROLES.index("mdt")
+COMMUNITY_NURSE = ROLES.index("community_nurse")
+SHARED_EXPERTISE = ROLES.index("shared_expertise")
 PRIMARY_CARE_ROLES = tuple(r for r in ROLES if r != "community_nurse")
 
 ROLE_LABELS = {
@@ -48,6 +55,7 @@ ROLE_LABELS = {
     "care_coordinator": "care coordinator",
     "mdt": "complex-care team",
     "community_nurse": "community / district nursing",
+    "shared_expertise": "shared-expertise sessions",
 }
 
 # Touchpoint settings recorded in ledgers: every role, then the hospital settings.

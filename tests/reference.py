@@ -29,6 +29,7 @@ from pcnsim.engine.state import (
     C_CLUSTER,
     C_DNA,
     C_EPISODES,
+    C_MDT_MONTHS,
     C_REQUESTS,
     C_REVISITS,
     C_UNMET_DAYS,
@@ -60,6 +61,7 @@ from pcnsim.vocab import (
     FRAIL,
     GP,
     MATCH_COLUMNS,
+    MDT,
     N_ROLES,
     NO_EPISODE,
     OUTPATIENT,
@@ -153,6 +155,10 @@ class Patient:
     fit_month: int = 0  # needs resolved by a service that fits, since the last monthly update
     counters: list = field(default_factory=lambda: [0] * N_COUNTERS)
     contact_days: list = field(default_factory=list)  # primary-care contact days, oldest first
+    enrolled_until: int = 0  # on the complex-care team's caseload while day < enrolled_until
+
+    def enrolled(self, day: int) -> bool:
+        return day < self.enrolled_until
 
     def age(self, day: int, max_age: int) -> int:
         years = (day - self.birth_day) // DAYS_PER_YEAR
@@ -273,8 +279,18 @@ class Reference:
     def pool_of(self, practice: int) -> int:
         return self.P.n_practices + self.P.practice_pcn[practice]
 
+    def units_of(self, practice: int) -> list[int]:
+        """Where a practice's patients can be seen, in booking order: the practice, its network pool, and
+        the shared pool of a network of networks its PCN belongs to."""
+        shared = self.P.pcn_shared[self.P.practice_pcn[practice]]
+        return [practice, self.pool_of(practice)] + ([shared] if shared >= 0 else [])
+
     def can_reach(self, practice: int, role: int) -> bool:
-        return self.P.cap_rate[practice][role] > 0.0 or self.P.cap_rate[self.pool_of(practice)][role] > 0.0
+        return any(self.P.cap_rate[unit][role] > 0.0 for unit in self.units_of(practice))
+
+    def ae_factor(self, patient: Patient, day: int) -> float:
+        """Patients on the complex-care caseload go to A&E less."""
+        return self.P.mdt_ae_mult if patient.enrolled(day) else 1.0
 
     def slots_needed(self, need: int, role: int) -> int:
         """A GP home visit takes several appointment slots; anything else one."""
@@ -387,6 +403,8 @@ class Reference:
     # ---- step 1: demography and complexity, every 4 weeks ----------------------------------------
     def monthly(self, day: int):
         P = self.P
+        caseload = [0] * len(P.mdt_caseload)
+        candidates = []  # (priority key, patient) of eligible patients not on the caseload
         for slot in range(len(self.patients)):
             patient = self.patients[slot]
             for ep in patient.episodes:
@@ -418,6 +436,8 @@ class Reference:
                 if age >= OLD_AGE:
                     up *= P.old_age_mult
                 down = P.desc[c] * (1.0 + P.fit_effect * patient.fit_month)
+                if patient.enrolled(day):
+                    down *= P.mdt_desc_mult
                 if c == 3:
                     up = 0.0
                 if c == 0:
@@ -434,7 +454,25 @@ class Reference:
             rate = P.onset_total[patient.seg][patient.sex][age][patient.dep] * P.cx_onset_mult[patient.cx]
             patient.next_onset = day + self.waiting_days(self.u(R.ONSET_TIME, pid, day, 0), rate)
             patient.next_bg_ae = day + self.waiting_days(self.u(R.BACKGROUND_AE, pid, day, 0),
-                                                         P.ae_bg_daily[age][patient.dep])
+                                                         P.ae_bg_daily[age][patient.dep] * self.ae_factor(patient, day))
+            # Complex-care team: who is on the caseload, and who is eligible to join it.
+            pcn = P.practice_pcn[patient.practice]
+            if patient.enrolled(day):
+                caseload[pcn] += 1
+                self.count(patient, C_MDT_MONTHS, day)
+            elif P.mdt_caseload[pcn] > 0 and patient.cx >= P.mdt_min_cx:
+                recent = [d for d in patient.contact_days if d > day - P.mdt_window]
+                if len(recent) >= P.mdt_min_contacts:
+                    key = ((3 - patient.cx) << 61) | (bits_py(P.keys[R.CASE_FINDING], pid, day, 0) >> 3)
+                    candidates.append((key, patient))
+        # Case finding: most complex first, then a counter-based random priority, while there is room.
+        for _, patient in sorted(candidates, key=lambda c: c[0]):
+            pcn = P.practice_pcn[patient.practice]
+            if caseload[pcn] < P.mdt_caseload[pcn]:
+                patient.enrolled_until = day + P.mdt_days
+                caseload[pcn] += 1
+                self.count(patient, C_MDT_MONTHS, day)
+                self.stats["mdt_enrolments"] += 1
 
     # ---- diaries ---------------------------------------------------------------------------------
     def open_routine_day(self, day: int):
@@ -467,6 +505,9 @@ class Reference:
         ep = patient.episodes[k]
         if ep.referred_to >= 0:
             return ep.referred_to
+        if self.P.mdt_needs[ep.need] and patient.enrolled(day) and self.can_reach(patient.practice, MDT):
+            self.stats["mdt_triage"] += 1
+            return MDT
         route = self.P.route_cum[patient.practice][ep.need]
         u = self.u(R.TRIAGE, patient.pid, day, k)
         for role in range(N_ROLES):
@@ -475,13 +516,13 @@ class Reference:
         return N_ROLES - 1
 
     def find_slot(self, day: int, practice: int, role: int, need: int, urgency: int) -> tuple[int, int]:
-        """Own practice first, then the network pool. Same-day and urgent requests take today's reserved
-        slots, then today's unbooked routine slots; routine requests the earliest day within the
-        booking horizon with enough free routine slots. Returns (unit, day) or (-1, -1)."""
+        """Own practice first, then the network pool, then any shared pool. Same-day and urgent requests
+        take today's reserved slots, then today's unbooked routine slots; routine requests the earliest
+        day within the booking horizon with enough free routine slots. Returns (unit, day) or (-1, -1)."""
         P = self.P
         slots = self.slots_needed(need, role)
         last = min(day + P.horizon, P.n_days - 1)
-        for unit in (practice, self.pool_of(practice)):
+        for unit in self.units_of(practice):
             diary = self.units[unit].diaries[role]
             if urgency >= SAME_DAY:
                 if diary.same_day >= slots:
@@ -530,6 +571,8 @@ class Reference:
         ep.contacts += 1
         if unit >= P.n_practices:
             self.stats["pool_contacts"] += 1
+        if unit >= P.n_practices + len(P.mdt_caseload):
+            self.stats["shared_pool_contacts"] += 1
         if self.u(R.RESOLVE, pid, day, k) < max(P.match[need][role], 0.0):
             if P.fit[need][role]:
                 patient.fit_month += 1
@@ -609,7 +652,7 @@ class Reference:
                 patient.next_onset = day + 1 + self.waiting_days(self.u(R.ONSET_TIME, pid, day, 1), rate)
             if patient.next_bg_ae <= day:
                 ae_visits.append((patient, -1))
-                rate = P.ae_bg_daily[age][patient.dep]
+                rate = P.ae_bg_daily[age][patient.dep] * self.ae_factor(patient, day)
                 patient.next_bg_ae = day + 1 + self.waiting_days(self.u(R.BACKGROUND_AE, pid, day, 1), rate)
             for k in range(EPISODE_SLOTS):
                 ep = patient.episodes[k]
@@ -630,7 +673,7 @@ class Reference:
                     requests.append((patient, k))
                     ep.next_day = NEVER
                 else:
-                    p_direct = P.ae_direct[ep.urgency] * P.ae_mult[age][patient.dep]
+                    p_direct = P.ae_direct[ep.urgency] * P.ae_mult[age][patient.dep] * self.ae_factor(patient, day)
                     if self.u(R.DIRECT_AE, pid, day, k) < p_direct:
                         ae_visits.append((patient, k))
                         ep.next_day = NEVER
@@ -686,7 +729,8 @@ class Reference:
                 ep.waiting_since = day
             age = patient.age(day, P.max_age)
             waited = day - ep.waiting_since
-            p_ae = P.ae_unserved[ep.urgency] * (1.0 + P.ae_wait_slope * waited) * P.ae_mult[age][patient.dep]
+            p_ae = (P.ae_unserved[ep.urgency] * (1.0 + P.ae_wait_slope * waited) * P.ae_mult[age][patient.dep]
+                    * self.ae_factor(patient, day))
             if self.u(R.AE_CHOICE, patient.pid, day, k) < p_ae:
                 ae_visits.append((patient, k))
                 self.stats["spill_over_ae"] += 1

@@ -112,8 +112,37 @@ def test_describe_prints_step_order_and_structure():
     assert "42,000 patients, 5 practices, 1 PCN(s)" in proc.stdout
 
 
-@pytest.mark.parametrize("command", ["run", "describe", "validate", "schema"])
+@pytest.mark.parametrize("command", ["run", "describe", "validate", "schema", "compare", "deep-dive"])
 def test_help(command):
     proc = pcnsim(command, "--help")
     assert proc.returncode == 0
     assert "Usage" in proc.stdout
+
+
+def test_deep_dive_prints_the_top_frequent_attenders_side_by_side(tmp_path):
+    lever = ROOT / "scenarios" / "complex_care_team.yaml"
+    out = tmp_path / "timelines.csv"
+    proc = pcnsim("deep-dive", lever, "--patients", "top-fa:2", "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    timelines = pd.read_csv(out)
+    ids = list(dict.fromkeys(timelines["patient_id"]))
+    assert len(ids) == 2 and set(timelines["scenario"]) == {"base", "complex_care_team"}
+    for pid in ids:
+        assert f"patient {pid}:" in proc.stdout
+    # The chosen are the base run's two patients with the most primary-care contacts.
+    from pcnsim.run import run
+
+    base = run(BASELINE, reps=1).patients.groupby("patient_id")["primary_care_contacts"].sum()
+    assert sorted(base.loc[ids]) == sorted(base.nlargest(2))
+    assert base.loc[ids].min() >= base.nlargest(3).iloc[-1]
+    # Every touchpoint of theirs in the base run is in the timeline, dated within the reported year.
+    assert timelines["day"].between(0, 363).all()
+    assert (timelines["setting"].isin(["gp", "nurse", "ae", "mdt", "outpatient", "admission", "pharmacist", "pa",
+                                       "community_nurse", "splw", "mhp", "fcp", "paramedic", "care_coordinator"])).all()
+
+
+@pytest.mark.parametrize("spec", ["top-fa:0", "top:5", "12,abc", "999999999"])
+def test_deep_dive_bad_patients_is_one_line(spec):
+    proc = pcnsim("deep-dive", BASELINE, "--patients", spec)
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1 and "--patients" in proc.stderr, proc.stderr

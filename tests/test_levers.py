@@ -3,19 +3,21 @@
 One paired comparison (6 replicates, 1 reported year) of the baseline against each lever at full
 strength from day 0 (ramp 0, a project manager so fidelity is 1), plus an identical copy of the
 baseline. A direction is accepted only when the whole 95% paired interval lies on the expected side.
+The network of networks is tested for exact equivalences on a small two-PCN place instead.
 """
 
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
 from pcnsim import levers
 from pcnsim.compare import compare, paired_interval, per_replicate
 from pcnsim.run import run
-from pcnsim.scenario import ScenarioError, from_dict, load
-from pcnsim.vocab import ROLES
+from pcnsim.scenario import Scenario, ScenarioError, from_dict, load
+from pcnsim.vocab import PRIMARY_CARE_ROLES, ROLES
 
 ROOT = Path(__file__).resolve().parents[1]
 REPS = 6
@@ -26,6 +28,9 @@ LEVERS = {
     "social_prescribing": {"social_prescribing": FULL},
     "care_navigation": {"care_navigation": FULL},
     "outreach": {"outreach": {**FULL, "age_from": 15, "age_to": 24, "access_multiplier": 1.5}},
+    "complex_care": {"complex_care": FULL},
+    "shared_expertise": {"shared_expertise": {**FULL, "home_practice": "Riverside Health Centre",
+                                              "sessions_per_week": 4}},
 }
 
 
@@ -123,3 +128,120 @@ def test_lever_input_errors_are_clear():
         from_dict({"levers": {"outreach": {"age_from": 30, "age_to": 20}}}, "x.yaml")
     with pytest.raises(ScenarioError, match=r"levers.pooled_roles.roles: unknown role \['doctor'\]"):
         from_dict({"levers": {"pooled_roles": {"roles": ["doctor"]}}}, "x.yaml")
+
+
+def enrolled_pairs(comparison):
+    """Each replicate's patients who were on the complex-care caseload, with their base-run year alongside."""
+    lever = comparison.results["complex_care"].patients
+    base = comparison.results["baseline"].patients
+    pairs = base.merge(lever, on=["replicate", "patient_id"], suffixes=("_base", "_lever"))
+    return pairs[pairs["mdt_enrolled_months_lever"] > 0]
+
+
+def test_complex_care_team_lowers_revisits_and_ae_among_enrolled_patients(comparison):
+    enrolled = enrolled_pairs(comparison)
+    caseload = comparison.results["complex_care"].scenario.levers.complex_care.caseload
+    per_rep = enrolled.groupby("replicate")
+    assert (per_rep.size() > caseload / 2).all()  # the caseload fills by case finding
+    # Never more on the caseload than it holds: at most `caseload` enrolled patient-months per month.
+    assert (per_rep["mdt_enrolled_months_lever"].sum() <= caseload * 13).all()
+    assert (enrolled["mdt_enrolled_months_base"] == 0).all()
+    for measure in ("revisits", "ae", "unmet_days"):
+        totals = per_rep[[f"{measure}_base", f"{measure}_lever"]].sum()
+        _, _, high = paired_interval((totals[f"{measure}_lever"] - totals[f"{measure}_base"]).to_numpy())
+        assert high < 0, measure
+    assert diff(comparison, "complex_care", "mdt_per_1000")["low_95"] > 0
+
+
+def wound_resolution(res, practices) -> np.ndarray:
+    """Per replicate: share of wound contacts in primary care that resolved the need, for these practices."""
+    ledger = res.ledger
+    practice = res.patients.drop_duplicates(["replicate", "patient_id"]).set_index(["replicate", "patient_id"])
+    rows = ledger[(ledger["need"] == "wound") & ledger["setting"].isin(PRIMARY_CARE_ROLES)]
+    rows = rows.join(practice["practice"], on=["replicate", "patient_id"])
+    rows = rows[rows["practice"].isin(practices) & (rows["outcome"] != "dna")]
+    return rows.groupby("replicate")["outcome"].apply(lambda o: (o == "resolved").mean()).to_numpy()
+
+
+def test_shared_expertise_raises_wound_resolution_elsewhere_and_costs_the_home_practice(comparison):
+    # The comparison keeps no ledger; rerun the pair with it (same seed, so the same replicates).
+    lever = run(comparison.results["shared_expertise"].scenario, seed=11, reps=REPS, ledger=True)
+    base = run(comparison.results["baseline"].scenario, seed=11, reps=REPS, ledger=True)
+    home = "Riverside Health Centre"
+    others = [p for p in base.practice_names if p != home]
+    _, low, _ = paired_interval(wound_resolution(lever, others) - wound_resolution(base, others))
+    assert low > 0
+    nurse, shared = ROLES.index("nurse"), ROLES.index("shared_expertise")
+    h = base.practice_names.index(home)
+    assert lever.capacity_offered[..., h, nurse].sum() < base.capacity_offered[..., h, nurse].sum()
+    for p in range(len(base.practice_names)):  # only the home practice gives anything
+        if p != h:
+            assert np.array_equal(lever.capacity_offered[..., p, nurse], base.capacity_offered[..., p, nurse])
+    assert lever.capacity_offered[..., shared].sum() > 0 and base.capacity_offered[..., shared].sum() == 0
+
+
+# ---- network of networks: exact equivalences on a small two-PCN place -----------------------------
+
+def two_pcns(network_of_networks: dict | None = None, merged: bool = False) -> Scenario:
+    """Two small PCNs with every ARRS role at network level (or one PCN holding both, with both PCNs'
+    pooled FTE), no burn-in so that the lever acts from day 0 of the run."""
+    north = [{"name": "N1", "list_size": 1500, "deprivation_mix": [0.5, 0.3, 0.1, 0.1, 0.0]},
+             {"name": "N2", "list_size": 1000}]
+    south = [{"name": "S1", "list_size": 1200, "deprivation_mix": [0.0, 0.1, 0.2, 0.3, 0.4]}]
+    arrs = {"pharmacist": 0.3, "splw": 0.1, "paramedic": 0.05, "fcp": 0.15, "mhp": 0.15, "pa": 0.05,
+            "care_coordinator": 0.05, "community_nurse": 0.1}  # every default PCN-funded role, all pooled
+    data = {
+        "simulation": {"burn_in_years": 0, "years": 1},
+        "workforce": {"pcn_fte": arrs, "pcn_role_level": dict.fromkeys(arrs, "network")},
+        "pcns": ([{"name": "Both", "practices": north + south, "arrs_fte": {r: 2 * v for r, v in arrs.items()}}]
+                 if merged else [{"name": "North", "practices": north}, {"name": "South", "practices": south}]),
+    }
+    if network_of_networks is not None:
+        data["levers"] = {"delivery": {"project_manager_fte": 1.0},
+                          "network_of_networks": {**FULL, "roles": list(arrs), **network_of_networks}}
+    return from_dict(data)
+
+
+PATIENT_COLUMNS = ["replicate", "year", "patient_id", "practice", "age", "primary_care_contacts", "gp", "nurse",
+                   "pharmacist", "splw", "fcp", "mhp", "community_nurse", "ae", "admission", "revisits",
+                   "unmet_days", "dna", "unserved_requests", "complexity"]
+
+
+def patient_table(res):
+    return res.patients[PATIENT_COLUMNS].astype({"practice": str}).reset_index(drop=True)
+
+
+def test_network_of_networks_with_no_trust_is_separate_pcns():
+    separate = run(two_pcns(), seed=5, reps=2)
+    no_trust = run(two_pcns({"trust": 0.0}), seed=5, reps=2)
+    pd.testing.assert_frame_equal(patient_table(no_trust), patient_table(separate))
+    assert np.array_equal(no_trust.weekly, separate.weekly)
+    assert no_trust.capacity_offered[:, :, -1].sum() == 0  # the shared pool is empty
+
+
+def test_network_of_networks_with_full_trust_is_one_pool():
+    merged = run(two_pcns(merged=True), seed=5, reps=2)
+    full = run(two_pcns({"trust": 1.0}), seed=5, reps=2)
+    pd.testing.assert_frame_equal(patient_table(full), patient_table(merged))
+    n_p = len(full.practice_names)
+    # All pooled capacity sits in the shared pool, which serves both PCNs' patients as the merged pool does.
+    assert full.capacity_offered[:, :, n_p:n_p + 2].sum() == 0
+    assert np.array_equal(full.capacity_offered[:, :, -1], merged.capacity_offered[:, :, -1])
+    assert np.array_equal(full.capacity_used[:, :, -1], merged.capacity_used[:, :, -1])
+    half = run(two_pcns({"trust": 0.5}), seed=5, reps=2)
+    assert 0 < half.capacity_offered[:, :, -1].sum() < full.capacity_offered[:, :, -1].sum()
+
+
+@pytest.mark.parametrize(("block", "message"), [
+    ({"shared_expertise": {"enabled": True, "home_practice": "Nowhere"}},
+     r"home_practice 'Nowhere' is not a practice of this scenario"),
+    ({"shared_expertise": {"enabled": True, "home_practice": "Hillside Medical Group", "sessions_per_week": 40}},
+     r"sessions_per_week 40 is more than Hillside Medical Group's"),
+    ({"network_of_networks": {"enabled": True, "pcns": ["Riverside PCN", "Atlantis PCN"]}},
+     r"network_of_networks.pcns names unknown PCNs \['Atlantis PCN'\]"),
+    ({"complex_care": {"enabled": True, "needs": ["wound"]}}, r"complex_care.needs has \['wound'\]"),
+    ({"complex_care": {"caseload": -3}}, r"levers.complex_care.caseload: .*greater than or equal to 0"),
+])
+def test_network_lever_errors_name_the_field(block, message):
+    with pytest.raises(ScenarioError, match=message):
+        load(ROOT / "scenarios" / "baseline.yaml", overrides={"levers": block})

@@ -2,9 +2,11 @@
 (tests/reference.py), which must reproduce it event for event.
 
 Small PCNs (three practices, ~370 patients, the embedded baseline otherwise) for one simulated year, in
-four regimes: default staffing, roles pooled at network level, capacity so scarce that requests go
-unserved, spill over to A&E and book up to the edge of the routine horizon, and a GP-rich practice with
-many urgent home-visit needs (GP home visits take several slots at once); two seeds each. Compared: the
+five regimes: default staffing, roles pooled at network level, capacity so scarce that requests go
+unserved, spill over to A&E and book up to the edge of the routine horizon, a GP-rich practice with
+many urgent home-visit needs (GP home visits take several slots at once), and two PCNs with the
+network levers that reach into the engine (network of networks, complex-care team, shared expertise);
+two seeds each. Compared: the
 touchpoint ledger row for row, yearly counters per patient, leavers' records, weekly tallies per
 practice, capacity offered and used, and the final state of every patient, episode and diary.
 """
@@ -16,7 +18,7 @@ import itertools
 import numpy as np
 import pytest
 
-from pcnsim import engine, params, population, scenario
+from pcnsim import engine, levers, params, population, scenario
 from pcnsim.engine import state as st
 from pcnsim.vocab import NEEDS, OUTCOMES, ROLES, SETTINGS, URGENCIES
 
@@ -60,17 +62,40 @@ OVERRIDES = {
         "onset": {"base": {"urgent_home_visit": 0.05}, "segment_extra": {"frail": {"urgent_home_visit": 3.0}}},
         "needs": {"urgent_home_visit": {"urgent_share": 0.5, "same_day_share": 0.3}},
     },
+    # Two PCNs sharing pooled roles through a network of networks (trust 0.5), a complex-care team with
+    # a small caseload filled by case finding, and practice A's nurse giving leg-ulcer sessions to its PCN;
+    # levers at full strength from day 0.
+    "network levers": {
+        "pcns": [["North", ["A", "B"]], ["South", ["C"]]],
+        "practice_fte": {"A": {"nurse": 0.4}},
+        "workforce": {"pcn_role_level": POOLED},
+        "onset": {"base": {"wound": 0.2}},
+        "levers": {
+            "delivery": {"project_manager_fte": 1.0, "fte_for_full_delivery": 1.0, "ramp_days": 0},
+            "complex_care": {"enabled": True, "fte": 0.2, "caseload": 8, "min_contacts": 4, "min_complexity": 1},
+            "shared_expertise": {"enabled": True, "home_practice": "A", "sessions_per_week": 2.0},
+            "network_of_networks": {"enabled": True, "trust": 0.5,
+                                    "roles": ["pharmacist", "fcp", "mhp", "mdt", "shared_expertise"]},
+        },
+    },
 }
 
 
 def build(name: str, seed: int):
+    """Engine tables of a regime; enabled levers act at full strength from day 0."""
     overrides = dict(OVERRIDES[name])
     fte = overrides.pop("practice_fte", {})
-    practices = [{**practice, "fte": fte.get(practice["name"], {})} for practice in PRACTICES]
-    data = {"name": "reference test", "pcns": [{"name": "Tiny PCN", "practices": practices}],
-            "workforce": {"pcn_fte": SMALL_PCN_FTE}}
+    groups = overrides.pop("pcns", [["Tiny PCN", [p["name"] for p in PRACTICES]]])
+    practices = {p["name"]: {**p, "fte": fte.get(p["name"], {})} for p in PRACTICES}
+    pcns = [{"name": name, "practices": [practices[m] for m in members]} for name, members in groups]
+    data = {"name": "reference test", "pcns": pcns, "workforce": {"pcn_fte": SMALL_PCN_FTE}}
     sc = scenario.load(overrides=scenario.deep_merge(data, overrides))
-    return params.build(sc, seed)
+    p, lay = params.build(sc, seed)
+    full = {name: 1.0 if getattr(sc.levers, name).enabled else 0.0 for name in levers.NAMES}
+    if any(full.values()):
+        cap_rate = params.capacity_rate(sc, levers.unit_fte(sc, lay, full), lay.n_practices)
+        p = levers.apply(sc, p, lay, full, cap_rate)
+    return p, lay
 
 
 def run_engine(p, lay, days: int = DAYS, chunks: tuple[int, ...] = ()):
@@ -78,7 +103,7 @@ def run_engine(p, lay, days: int = DAYS, chunks: tuple[int, ...] = ()):
     s = population.synthesise(p, lay)
     t = engine.allocate_tally(p.working.shape[0] // 7 + 1, lay.n_practices, lay.n_units,
                               exit_capacity=10_000, ledger_capacity=500_000)
-    w = engine.allocate_workspace(len(s.pid))
+    w = engine.allocate_workspace(len(s.pid), len(lay.pcn_names))
     bounds = [0, *chunks, days]
     for d0, d1 in itertools.pairwise(bounds):
         engine.advance(s, p, t, w, d0, d1)
@@ -183,15 +208,17 @@ def compare_final_state(name: str, p, s, ref) -> None:
         eng = dict(pid=s.pid[i], practice=s.practice[i], birth_day=s.birth_day[i], sex=s.sex[i], dep=s.dep[i],
                    seg=s.seg[i], cx=s.cx[i], reg_day=s.reg_day[i], next_onset=s.next_onset[i],
                    next_bg_ae=s.next_bg_ae[i], next_event=s.next_event[i], unmet_month=s.unmet_month[i],
-                   fit_month=s.fit_month[i])
+                   fit_month=s.fit_month[i], enrolled_until=s.enrolled_until[i])
         mine = dict(pid=person.pid, practice=person.practice, birth_day=person.birth_day, sex=person.sex,
                     dep=person.dep, seg=person.seg, cx=person.cx, reg_day=person.reg_day,
                     next_onset=person.next_onset, next_bg_ae=person.next_bg_ae, next_event=person.next_event(),
-                    unmet_month=person.unmet_month, fit_month=person.fit_month)
+                    unmet_month=person.unmet_month, fit_month=person.fit_month,
+                    enrolled_until=person.enrolled_until)
         eng = {k: int(v) for k, v in eng.items()}
         assert eng == mine, f"{name}: slot {i} differs at the end: engine {eng} reference {mine}"
-        recent = sorted(person.contact_days, reverse=True)[:st.CLUSTER_CONTACTS]
-        recent += [-st.NEVER] * (st.CLUSTER_CONTACTS - len(recent))
+        memory = s.last_contacts.shape[1]
+        recent = sorted(person.contact_days, reverse=True)[:memory]
+        recent += [-st.NEVER] * (memory - len(recent))
         assert [int(v) for v in s.last_contacts[i]] == recent, f"{name}: slot {i} contact days differ"
         for k, ep in enumerate(person.episodes):
             if ep is None:
@@ -296,3 +323,14 @@ def test_regimes_exercise_what_they_claim(runs, seed):
     t, ref = runs["home visits", seed][-2:]
     assert t.weekly.sum(axis=(0, 1))[st.M_HOME_VISITS] > 10
     assert ref.stats["multi_slot_booking_same_day"] > 10 and ref.stats["multi_slot_booking_routine"] > 0
+
+    # Network levers: patients enrolled by case finding and seen by the team, shared-pool contacts from
+    # both PCNs, skilled leg-ulcer sessions; the last-contact memory is as deep as case finding needs.
+    _, lay, s, _, ref = runs["network levers", seed]
+    assert ref.stats["mdt_enrolments"] > 3 and ref.stats["mdt_triage"] > 10
+    assert ref.stats["shared_pool_contacts"] > 20
+    shared_rows = [row for row in ref.ledger if row[3] == lay.shared_pool]
+    practice_of = {person.pid: person.practice for person in ref.patients}
+    assert {lay.practice_pcn[practice_of[row[1]]] for row in shared_rows if row[1] in practice_of} == {0, 1}
+    assert sum(1 for row in ref.ledger if row[2] == ROLES.index("shared_expertise")) > 10
+    assert s.last_contacts.shape[1] == 4

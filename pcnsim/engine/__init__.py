@@ -23,14 +23,16 @@ from .state import (
 
 STEPS = (
     ("1 demography", "every 4 weeks: ageing, deaths, births, leavers and new registrations; complexity "
-                     "moves up with unmet need and down with needs met by a service that fits"),
+                     "moves up with unmet need and down with needs met by a service that fits; complex-care "
+                     "case finding fills the team's caseload"),
     ("2 onset", "new need episodes (type and urgency) and self-resolution of open ones"),
     ("3 care seeking", "patients whose next contact day is today decide whether to ask (access propensity); "
                        "those who do not may go straight to A&E"),
-    ("4 triage", "each request is routed to a role by need type (a referral sends it to the referred role)"),
+    ("4 triage", "each request is routed to a role by need type (a referral sends it to the referred role; "
+                 "an enrolled patient's complex, mental-health and social needs go to the complex-care team)"),
     ("5 booking", "same-day/urgent requests take today's reserved slots, routine ones the earliest free slot "
-                  "within the horizon; own practice first, then the network pool; taken by urgency, then a "
-                  "counter-based random priority; GP as the fall-back role"),
+                  "within the horizon; own practice first, then the network pool, then any network-of-networks "
+                  "pool; taken by urgency, then a counter-based random priority; GP as the fall-back role"),
     ("6 unserved", "no slot: ask again on the next working day, or go to A&E with a probability rising "
                    "with urgency, days waited, age and deprivation"),
     ("7 contacts", "did-not-attend (rises with lead time) or attend: resolution from the match matrix; "

@@ -3,12 +3,13 @@
 One call of `run_days` advances the simulation over [d0, d1). Each day runs the steps in the order
 declared in `pcnsim.engine.STEPS`:
 
-1. demography and complexity (every 4 weeks, `monthly_update`);
+1. demography and complexity (every 4 weeks, `monthly_update`), then complex-care case finding (`enrol`);
 2. onset of need episodes and self-resolution;
 3. care seeking by patients whose next contact day is today;
-4. triage and routing of each request to a role;
+4. triage and routing of each request to a role (enrolled patients' needs to the complex-care team);
 5. booking against the diaries (same-day slots today; routine slots within the horizon; own practice
-   first, then the network pool; requests taken by urgency, then by a counter-based random priority);
+   first, then the network pool, then any network-of-networks pool; requests taken by urgency, then by
+   a counter-based random priority);
 6. unserved requests wait for the next working day or go to A&E;
 7. contacts: did-not-attend, resolution from the match matrix, revisits, referrals;
 8. A&E (background, direct and spill-over) and emergency admissions;
@@ -24,9 +25,11 @@ import numpy as np
 from ..vocab import (
     ADMISSION,
     AE,
+    COMMUNITY_NURSE,
     DNA,
     FRAIL,
     GP,
+    MDT,
     N_ROLES,
     NO_EPISODE,
     OUTPATIENT,
@@ -44,10 +47,12 @@ from .state import (
     C_CLUSTER,
     C_DNA,
     C_EPISODES,
+    C_MDT_MONTHS,
     C_REQUESTS,
     C_REVISITS,
     C_UNMET_DAYS,
     C_UNSERVED,
+    CLUSTER_CONTACTS,
     CLUSTER_WINDOW,
     DAYS_PER_MONTH,
     DAYS_PER_YEAR,
@@ -89,7 +94,6 @@ K = EPISODE_SLOTS
 AE_COLUMN = N_ROLES  # the A&E column of the match matrix
 MALE_BIRTH_SHARE = 0.512
 OLD_AGE = 80
-COMMUNITY_NURSE = N_ROLES - 1
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -178,7 +182,21 @@ def next_event_of(S, i):
 @jit
 def reachable(P, practice, role):
     pool = P.practice_pcn.shape[0] + P.practice_pcn[practice]
-    return P.cap_rate[practice, role] > 0.0 or P.cap_rate[pool, role] > 0.0
+    shared = P.pcn_shared[P.practice_pcn[practice]]
+    return (P.cap_rate[practice, role] > 0.0 or P.cap_rate[pool, role] > 0.0
+            or (shared >= 0 and P.cap_rate[shared, role] > 0.0))
+
+
+@jit
+def enrolled(S, i, day):
+    """On the complex-care team's caseload today."""
+    return S.enrolled_until[i] > day
+
+
+@jit
+def ae_factor(S, P, i, day):
+    """Multiplier on a patient's A&E propensity (lower while on the complex-care caseload)."""
+    return P.mdt_ae_mult if enrolled(S, i, day) else 1.0
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -295,6 +313,7 @@ def draw_person(S, P, i, pid, practice, day, newborn):
     S.reg_day[i] = day
     S.unmet_month[i] = 0
     S.fit_month[i] = 0
+    S.enrolled_until[i] = 0
     S.next_onset[i] = NEVER
     S.next_bg_ae[i] = NEVER
     for k in range(K):
@@ -345,8 +364,18 @@ def exit_person(S, P, T, i, day, reason):
 
 
 @jit
-def monthly_update(S, P, T, day):
+def monthly_update(S, P, T, W, day):
+    """Deaths, leavers and their replacements, complexity transitions, the month's onset and background
+    A&E clocks; counts the complex-care caseload per PCN and lists eligible patients not yet enrolled
+    (W.req_i, with W.order_key: most complex first, then a counter-based random priority; W.n[0])."""
     keys = P.keys
+    mdt_on = False
+    for c in range(W.caseload.shape[0]):
+        W.caseload[c] = 0
+        if P.mdt_caseload[c] > 0:
+            mdt_on = True
+    n_cand = 0
+    memory = min(P.mdt_min_contacts, S.last_contacts.shape[1]) - 1
     for i in range(S.pid.shape[0]):
         for k in range(K):
             if S.ep_type[i, k] >= 0:
@@ -377,6 +406,8 @@ def monthly_update(S, P, T, day):
             if age >= OLD_AGE:
                 up *= P.old_age_mult
             down = P.desc[c] * (1.0 + P.fit_effect * S.fit_month[i])
+            if enrolled(S, i, day):
+                down *= P.mdt_desc_mult
             if c == 3:  # no level above 3, none below 0
                 up = 0.0
             if c == 0:
@@ -393,8 +424,34 @@ def monthly_update(S, P, T, day):
         seg, sex, dep = S.seg[i], S.sex[i], S.dep[i]
         rate = P.onset_total[seg, sex, age, dep] * P.cx_onset_mult[S.cx[i]]
         S.next_onset[i] = day + waiting_days(R.uniform(keys[R.ONSET_TIME], pid, day, 0), rate)
-        S.next_bg_ae[i] = day + waiting_days(R.uniform(keys[R.BACKGROUND_AE], pid, day, 0), P.ae_bg_daily[age, dep])
+        bg = P.ae_bg_daily[age, dep] * ae_factor(S, P, i, day)
+        S.next_bg_ae[i] = day + waiting_days(R.uniform(keys[R.BACKGROUND_AE], pid, day, 0), bg)
         S.next_event[i] = next_event_of(S, i)
+        if not mdt_on:
+            continue
+        pcn = P.practice_pcn[S.practice[i]]
+        if enrolled(S, i, day):
+            W.caseload[pcn] += 1
+            count(S, T, i, C_MDT_MONTHS, day, 1)
+        elif (P.mdt_caseload[pcn] > 0 and S.cx[i] >= P.mdt_min_cx
+              and S.last_contacts[i, memory] > day - P.mdt_window):
+            W.req_i[n_cand] = i
+            rank = np.uint64(3 - S.cx[i]) << np.uint64(61)
+            W.order_key[n_cand] = rank | (R.bits(keys[R.CASE_FINDING], pid, day, 0) >> np.uint64(3))
+            n_cand += 1
+    W.n[0] = n_cand
+
+
+@jit
+def enrol(S, P, T, W, day, order):
+    """Case finding: enrol the eligible patients in `order` while their PCN's caseload has room."""
+    for q in range(W.n[0]):
+        i = W.req_i[order[q]]
+        pcn = P.practice_pcn[S.practice[i]]
+        if W.caseload[pcn] < P.mdt_caseload[pcn]:
+            S.enrolled_until[i] = day + P.mdt_days
+            W.caseload[pcn] += 1
+            count(S, T, i, C_MDT_MONTHS, day, 1)
 
 
 @jit
@@ -447,17 +504,19 @@ def slots_needed(P, need, role):
 
 @jit
 def find_slot(S, P, day, practice, role, need, urgency):
-    """Earliest slot for a role: own practice first, then the network pool. Returns (unit, day) or (-1, -1).
+    """Earliest slot for a role: own practice first, then the network pool, then the shared pool of a
+    network of networks. Returns (unit, day) or (-1, -1).
 
     Same-day and urgent requests take today's reserved slots, then any of today's routine slots still free;
     routine requests take the earliest free routine slot within the booking horizon.
     """
     pool = P.practice_pcn.shape[0] + P.practice_pcn[practice]
+    shared = P.pcn_shared[P.practice_pcn[practice]]
     slots = slots_needed(P, need, role)
     ring = P.horizon + 1
     last = min(day + P.horizon, P.working.shape[0] - 1)
-    for which in range(2):
-        unit = np.int64(practice) if which == 0 else np.int64(pool)
+    for which in range(3 if shared >= 0 else 2):
+        unit = np.int64(practice) if which == 0 else (np.int64(pool) if which == 1 else np.int64(shared))
         if urgency >= SAME_DAY:
             if S.sameday_free[unit, role] >= slots:
                 S.sameday_free[unit, role] -= slots
@@ -483,9 +542,14 @@ def find_slot(S, P, day, practice, role, need, urgency):
 
 @jit
 def triage(S, P, i, k, day):
+    """The role a request goes to: a referral's role, else the complex-care team for an enrolled patient's
+    needs it takes, else a draw from the practice's routing table."""
     if S.ep_pref[i, k] >= 0:
         return S.ep_pref[i, k]
-    route = P.route_cum[S.practice[i], S.ep_type[i, k]]
+    t = S.ep_type[i, k]
+    if P.mdt_needs[t] and enrolled(S, i, day) and reachable(P, S.practice[i], MDT):
+        return MDT
+    route = P.route_cum[S.practice[i], t]
     u = R.uniform(P.keys[R.TRIAGE], S.pid[i], day, k)
     for r in range(N_ROLES):
         if u < route[r]:
@@ -552,12 +616,13 @@ def contact(S, P, T, i, k, day):
 
 @jit
 def note_contact_day(S, T, i, day):
-    """Remember the last three primary-care contact days; count a contact that is the 4th+ in 30 days."""
+    """Remember the latest primary-care contact days (newest first); count a contact that is the 4th+ in
+    30 days."""
     last = S.last_contacts
-    if last[i, 2] > day - CLUSTER_WINDOW:
+    if last[i, CLUSTER_CONTACTS - 1] > day - CLUSTER_WINDOW:
         count(S, T, i, C_CLUSTER, day, 1)
-    last[i, 2] = last[i, 1]
-    last[i, 1] = last[i, 0]
+    for c in range(last.shape[1] - 1, 0, -1):
+        last[i, c] = last[i, c - 1]
     last[i, 0] = day
 
 
@@ -639,7 +704,7 @@ def begin_day(S, P, T, W, day):
             ae_i[n_ae] = i
             ae_k[n_ae] = -1
             n_ae += 1
-            rate = P.ae_bg_daily[age, S.dep[i]]
+            rate = P.ae_bg_daily[age, S.dep[i]] * ae_factor(S, P, i, day)
             S.next_bg_ae[i] = day + 1 + waiting_days(R.uniform(keys[R.BACKGROUND_AE], pid, day, 1), rate)
         for k in range(K):
             if S.ep_type[i, k] < 0 or S.ep_next[i, k] > day:
@@ -664,7 +729,7 @@ def begin_day(S, P, T, W, day):
                 n_req += 1
                 S.ep_next[i, k] = NEVER
             else:
-                p_direct = P.ae_direct[S.ep_urg[i, k]] * P.ae_mult[age, S.dep[i]]
+                p_direct = P.ae_direct[S.ep_urg[i, k]] * P.ae_mult[age, S.dep[i]] * ae_factor(S, P, i, day)
                 if R.uniform(keys[R.DIRECT_AE], pid, day, k) < p_direct:
                     ae_i[n_ae] = i
                     ae_k[n_ae] = k
@@ -725,7 +790,8 @@ def finish_day(S, P, T, W, day, order):
             S.ep_wait[i, k] = day
         age = age_of(S.birth_day[i], day, P.max_age)
         waited = day - S.ep_wait[i, k]
-        p_ae = P.ae_unserved[urgency] * (1.0 + P.ae_wait_slope * waited) * P.ae_mult[age, S.dep[i]]
+        p_ae = (P.ae_unserved[urgency] * (1.0 + P.ae_wait_slope * waited) * P.ae_mult[age, S.dep[i]]
+                * ae_factor(S, P, i, day))
         if R.uniform(keys[R.AE_CHOICE], S.pid[i], day, k) < p_ae:
             ae_i[n_ae] = i
             ae_k[n_ae] = k
@@ -760,10 +826,13 @@ def finish_day(S, P, T, W, day, order):
 
 @jit_nrt
 def run_days(S, P, T, W, d0, d1):
-    """Advance the simulation over days [d0, d1): monthly demography on every 4th-week boundary, then the day."""
+    """Advance the simulation over days [d0, d1): monthly demography and case finding on every 4th-week
+    boundary, then the day."""
     for day in range(d0, d1):
         if day % DAYS_PER_MONTH == 0:
-            monthly_update(S, P, T, day)
+            monthly_update(S, P, T, W, day)
+            if W.n[0] > 0:
+                enrol(S, P, T, W, day, np.argsort(W.order_key[: W.n[0]], kind="mergesort"))
         begin_day(S, P, T, W, day)
         order = np.argsort(W.order_key[: W.n[1]], kind="mergesort")
         finish_day(S, P, T, W, day, order)

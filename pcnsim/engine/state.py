@@ -32,13 +32,14 @@ C_UNSERVED = N_SETTINGS + 4
 C_AE_SENSITIVE = N_SETTINGS + 5
 C_EPISODES = N_SETTINGS + 6
 C_CLUSTER = N_SETTINGS + 7  # primary-care contacts that were at least the 4th within 30 days
-N_COUNTERS = N_SETTINGS + 8
+C_MDT_MONTHS = N_SETTINGS + 8  # months begun on the complex-care team's caseload
+N_COUNTERS = N_SETTINGS + 9
 COUNTER_NAMES = (
     "dna", "revisits", "unmet_days", "requests", "unserved_requests", "ae_primary_care_sensitive",
-    "episodes_opened", "clustered_contacts",
+    "episodes_opened", "clustered_contacts", "mdt_enrolled_months",
 )
 CLUSTER_WINDOW = 30  # days: "more than 3 contacts in any 30-day window"
-CLUSTER_CONTACTS = 3  # contact days remembered per patient
+CLUSTER_CONTACTS = 3  # contact days remembered per patient (more if case finding needs them)
 
 # ---- weekly counters per practice (columns of Tally.weekly): the patient counters, then events ----
 M_RESOLVED = N_COUNTERS
@@ -71,8 +72,9 @@ Params = namedtuple(
     [
         # calendar
         "working", "wd_index", "next_working",
-        # structure and capacity (units: practices 0..P-1, then one network pool per PCN)
-        "practice_pcn", "cap_rate", "same_day_share", "horizon", "home_visit_slots",
+        # structure and capacity (units: practices 0..P-1, one network pool per PCN, then any shared pool
+        # of a network of networks; pcn_shared[c] is that pool's unit for member PCNs, else -1)
+        "practice_pcn", "pcn_shared", "cap_rate", "same_day_share", "horizon", "home_visit_slots",
         # needs and care
         "route_cum", "match", "fit", "need_same_day", "need_urgent", "selfres_rate", "revisit_mean",
         "seek_mult", "outpatient_ref", "referral_role", "referral_prob",
@@ -84,6 +86,9 @@ Params = namedtuple(
         "dna_same", "dna_week",
         # complexity
         "esc", "desc", "unmet_effect", "fit_effect", "seg_complex", "complex_seg_mult", "old_age_mult",
+        # complex-care team: case finding, caseload per PCN, enrolment, effects on enrolled patients
+        "mdt_caseload", "mdt_min_contacts", "mdt_window", "mdt_min_cx", "mdt_days", "mdt_needs", "mdt_ae_mult",
+        "mdt_desc_mult",
         # demography and new persons
         "death_monthly", "leave_monthly", "newborn_share", "entrant_cdf", "dep_cdf", "seg_cdf", "cx_cdf",
         "max_age",
@@ -96,7 +101,7 @@ State = namedtuple(
     "State",
     [
         "pid", "practice", "birth_day", "sex", "dep", "seg", "cx", "reg_day",
-        "next_onset", "next_bg_ae", "next_event", "unmet_month", "fit_month",
+        "next_onset", "next_bg_ae", "next_event", "unmet_month", "fit_month", "enrolled_until",
         "ep_type", "ep_urg", "ep_open", "ep_next", "ep_selfres", "ep_n", "ep_booked", "ep_unit", "ep_role",
         "ep_lead", "ep_wait", "ep_acc", "ep_pref",
         "last_contacts", "counters", "sameday_free", "routine_free", "routine_left", "next_pid",
@@ -104,7 +109,7 @@ State = namedtuple(
 )
 
 Workspace = namedtuple(
-    "Workspace", ["active", "req_i", "req_k", "order_key", "con_i", "con_k", "ae_i", "ae_k", "n"]
+    "Workspace", ["active", "req_i", "req_k", "order_key", "con_i", "con_k", "ae_i", "ae_k", "n", "caseload"]
 )
 
 Tally = namedtuple(
@@ -114,8 +119,9 @@ Tally = namedtuple(
 )
 
 
-def allocate_state(n: int, n_units: int, horizon: int) -> State:
-    """Empty state for n patient slots (filled by the population kernel)."""
+def allocate_state(n: int, n_units: int, horizon: int, contact_memory: int = CLUSTER_CONTACTS) -> State:
+    """Empty state for n patient slots (filled by the population kernel); `contact_memory` is how many
+    recent primary-care contact days each patient remembers (at least CLUSTER_CONTACTS)."""
     k = EPISODE_SLOTS
     i32 = np.int32
     return State(
@@ -123,12 +129,13 @@ def allocate_state(n: int, n_units: int, horizon: int) -> State:
         sex=np.zeros(n, np.int8), dep=np.zeros(n, np.int8), seg=np.zeros(n, np.int8), cx=np.zeros(n, np.int8),
         reg_day=np.zeros(n, i32), next_onset=np.full(n, NEVER, i32), next_bg_ae=np.full(n, NEVER, i32),
         next_event=np.full(n, NEVER, i32), unmet_month=np.zeros(n, i32), fit_month=np.zeros(n, i32),
+        enrolled_until=np.zeros(n, i32),
         ep_type=np.full((n, k), -1, np.int8), ep_urg=np.zeros((n, k), np.int8), ep_open=np.zeros((n, k), i32),
         ep_next=np.full((n, k), NEVER, i32), ep_selfres=np.full((n, k), NEVER, i32),
         ep_n=np.zeros((n, k), np.int16), ep_booked=np.zeros((n, k), np.int8), ep_unit=np.zeros((n, k), i32),
         ep_role=np.zeros((n, k), np.int8), ep_lead=np.zeros((n, k), np.int16), ep_wait=np.full((n, k), -1, i32),
         ep_acc=np.zeros((n, k), i32), ep_pref=np.full((n, k), -1, np.int8),
-        last_contacts=np.full((n, CLUSTER_CONTACTS), -NEVER, i32),
+        last_contacts=np.full((n, max(contact_memory, CLUSTER_CONTACTS)), -NEVER, i32),
         counters=np.zeros((n, N_COUNTERS), i32),
         sameday_free=np.zeros((n_units, N_ROLES), i32),
         routine_free=np.zeros((n_units, N_ROLES, horizon + 1), i32),
@@ -137,14 +144,16 @@ def allocate_state(n: int, n_units: int, horizon: int) -> State:
     )
 
 
-def allocate_workspace(n: int) -> Workspace:
-    """Per-day buffers: at most one entry per open episode (requests, contacts) or per patient."""
+def allocate_workspace(n: int, n_pcns: int = 1) -> Workspace:
+    """Per-day buffers: at most one entry per open episode (requests, contacts) or per patient; the
+    complex-care caseload count per PCN."""
     m = n * EPISODE_SLOTS + 1
     i32 = np.int32
     return Workspace(
         active=np.zeros(n, i32), req_i=np.zeros(m, i32), req_k=np.zeros(m, i32),
         order_key=np.zeros(m, np.uint64), con_i=np.zeros(m, i32), con_k=np.zeros(m, i32),
         ae_i=np.zeros(m + n, i32), ae_k=np.zeros(m + n, i32), n=np.zeros(4, np.int64),
+        caseload=np.zeros(max(n_pcns, 1), np.int64),
     )
 
 
