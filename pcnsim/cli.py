@@ -7,6 +7,7 @@ scenario, an unwritable --out) print one line `error: FILE: field: message` to s
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -216,6 +217,63 @@ def load_or_fail(path: Path | None):
     from .scenario import load
 
     return load(path)
+
+
+@app.command("sweep")
+def sweep_command(
+    experiment: Annotated[Path, typer.Argument(help="Experiment YAML (e.g. experiments/complex_care_x_social_"
+                                                    "prescribing.yaml).", show_default=False)],
+    workers: Annotated[int | None, typer.Option(min=1, max=1024, help="Local worker processes (default: every "
+                                                "core; 1 runs in this process).")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Run on a Dask cluster: the scheduler's address, e.g. "
+                                                  "tcp://10.0.0.5:8786 (pcnsim installed on every worker).")] = None,
+) -> None:
+    """Run a parameter sweep (grid, list, Latin hypercube, Sobol sequence, Sobol indices or Morris); rerun the
+    same command to resume: finished runs are kept and skipped."""
+    from . import sweep
+
+    with user_errors():
+        plan = sweep.load(experiment)
+        try:
+            pool = sweep.executor_for(workers, scheduler)
+        except ConnectionError as exc:
+            raise UserError(str(exc)) from None
+        where = scheduler or f"{workers or os.cpu_count()} local worker(s)"
+        n_done = 0
+        try:
+            with _progress_runs() as bar:
+                task = bar.add_task(f"{plan.experiment.name}: {len(plan.design)} points x "
+                                    f"{plan.experiment.replicates} replicates on {where}", total=len(plan.runs))
+
+                def progress(done: int, total: int) -> None:
+                    nonlocal n_done
+                    n_done = done
+                    bar.update(task, completed=done)
+
+                records = sweep.execute(plan, pool, progress)
+        except KeyboardInterrupt:
+            pool.close()
+            err_console.print(f"interrupted: {n_done} of {len(plan.runs)} runs are saved in {plan.output / 'runs'}; "
+                              "rerun the same command to finish the sweep")
+            raise typer.Exit(code=130) from None
+        pool.close()
+        table = sweep.combine(plan, records)
+        written = sweep.write_outputs(plan, table)
+    typer.echo(f"{len(table)} runs. Results: {plan.output} ({', '.join(p.name for p in written)})")
+
+
+def _progress_runs():
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
+                    TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err_console)
 
 
 @app.command("describe")

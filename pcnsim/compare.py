@@ -21,7 +21,7 @@ from .results import WEEKLY_METRICS, Results
 from .run import resolve_scenario, run
 from .scenario import Scenario
 
-KEY_METRICS = ("ae_per_1000", "revisit_rate", "gp_per_1000", "primary_care_contacts_per_person",
+KEY_METRICS = ("ae_per_1000", "revisits_per_1000", "revisit_rate", "gp_per_1000", "primary_care_contacts_per_person",
                "unmet_days_per_person", "admissions_per_1000", "unserved_requests_per_1000", "cost_per_person",
                "gp_hours_on_home_visits_per_1000")
 GROUP_COLUMNS = ("primary_care_contacts", "gp", "ae", "admission", "unmet_days", "revisits")
@@ -38,6 +38,11 @@ def paired_interval(diffs: np.ndarray) -> tuple[float, float, float]:
         return float(d.mean()), float(d.mean()), float(d.mean())
     half = stats.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
     return float(d.mean()), float(d.mean() - half), float(d.mean() + half)
+
+
+def replicate_metric_names() -> list[str]:
+    """Every metric `per_replicate` can report."""
+    return [*metrics.METRIC_NAMES, "gp_home_visits_per_1000", "gp_hours_on_home_visits_per_1000"]
 
 
 def per_replicate(res: Results) -> pd.DataFrame:

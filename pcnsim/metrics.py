@@ -44,6 +44,7 @@ HEADLINE = {
     "nurse_per_1000": "Practice nurse contacts per 1,000",
     "pharmacist_per_1000": "Clinical pharmacist contacts per 1,000",
     "revisit_rate": "Revisit rate (share of contacts)",
+    "revisits_per_1000": "Revisits per 1,000",
     "dna_rate": "Did-not-attend rate (share of bookings)",
     "unmet_days_per_person": "Unmet-need episode-days per person-year",
     "unserved_requests_per_1000": "Requests not served on the day, per 1,000",
@@ -55,6 +56,11 @@ HEADLINE = {
     "zero_contact_share": "Share with no primary-care contact in the year",
     "cost_per_person": "Cost of touchpoints, GBP per person-year",
 }
+
+# Every name `yearly` can produce (its age-band names only when someone was registered all year).
+METRIC_NAMES = (*HEADLINE, "cost_total", *(f"{s}_per_1000" for s in SETTINGS),
+                *(f"zero_contact_share_age_{label}" for label in AGE_BAND_LABELS))
+
 
 
 def age_band(age: np.ndarray | pd.Series) -> pd.Categorical:
@@ -81,6 +87,7 @@ def yearly(patients: pd.DataFrame, unit_costs: dict[str, float]) -> dict[str, fl
         "primary_care_contacts_per_person": contacts * per,
         "gp_share_of_contacts": patients["gp"].sum() / contacts if contacts else np.nan,
         "revisit_rate": patients["revisits"].sum() / contacts if contacts else np.nan,
+        "revisits_per_1000": 1000 * patients["revisits"].sum() * per,
         "dna_rate": patients["dna"].sum() / booked if booked else np.nan,
         "unmet_days_per_person": patients["unmet_days"].sum() * per,
         "unserved_requests_per_1000": 1000 * patients["unserved_requests"].sum() * per,

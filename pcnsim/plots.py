@@ -136,3 +136,51 @@ def comparison(table: pd.DataFrame, metrics_shown: tuple[str, ...]):
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def sensitivity(si: pd.DataFrame, kind: str):
+    """Sobol total and first-order indices, or Morris mu* and sigma, per parameter; one panel per metric."""
+    metrics_shown = list(dict.fromkeys(si["metric"]))
+    fig, axes = plt.subplots(1, len(metrics_shown), figsize=(4.5 * len(metrics_shown), 0.45 * si["parameter"].nunique()
+                                                              + 1.8), squeeze=False)
+    for ax, metric in zip(axes[0], metrics_shown, strict=True):
+        rows = si[si["metric"] == metric]
+        y = np.arange(len(rows))
+        if kind == "sobol_indices":
+            ax.barh(y + 0.2, rows["ST"], 0.4, xerr=rows["ST_conf"], label="total (ST)")
+            ax.barh(y - 0.2, rows["S1"], 0.4, xerr=rows["S1_conf"], label="first order (S1)")
+            ax.set_xlabel("Sobol index (share of variance)")
+        else:
+            ax.barh(y + 0.2, rows["mu_star"], 0.4, xerr=rows["mu_star_conf"], label="mu* (mean |effect|)")
+            ax.barh(y - 0.2, rows["sigma"], 0.4, label="sigma (non-linearity, interactions)")
+            ax.set_xlabel("Morris elementary effect over each parameter's range")
+        ax.set_yticks(y, rows["parameter"])
+        ax.set_title(metric)
+        ax.grid(axis="x", alpha=0.3)
+    axes[0][0].legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def sweep(summary: pd.DataFrame, parameters: list[str], metrics_shown: list[str]):
+    """Each metric against the first parameter (one line per value of the second, if any), with 95%
+    intervals over replicates; None when there are more than two parameters."""
+    if len(parameters) > 2:
+        return None
+    fig, axes = plt.subplots(1, len(metrics_shown), figsize=(4.2 * len(metrics_shown), 3.6), squeeze=False)
+    x = parameters[0]
+    for ax, metric in zip(axes[0], metrics_shown, strict=True):
+        rows = summary[summary["metric"] == metric]
+        groups = rows.groupby(parameters[1]) if len(parameters) == 2 else [(None, rows)]
+        for value, group in groups:
+            group = group.sort_values(x)
+            label = f"{parameters[1]} = {value:g}" if value is not None else None
+            ax.plot(group[x], group["mean"], marker="o", label=label)
+            ax.fill_between(group[x], group["low_95"], group["high_95"], alpha=0.2)
+        ax.set_xlabel(x)
+        ax.set_title(metric)
+        ax.grid(alpha=0.3)
+    if len(parameters) == 2:
+        axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig

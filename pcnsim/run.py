@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +35,7 @@ def run(
     seed: int | None = None,
     years: int | None = None,
     reps: int = 1,
+    replicates: Sequence[int] | None = None,
     ledger: bool = False,
     patients: bool = True,
     progress: Callable[[int], None] | None = None,
@@ -42,18 +43,23 @@ def run(
     """Simulate a scenario for `reps` replicates and return their results.
 
     seed: root seed (default: the scenario's `simulation.seed`); replicate seeds are spawned from it,
-    so the same scenario and seed always give identical numbers. progress: called with the number of
-    days just simulated (for progress bars).
+    so the same scenario and seed always give identical numbers. replicates: run only these replicate
+    indices (0 to reps - 1), e.g. one per sweep task; each gives what it gives in the full run.
+    progress: called with the number of days just simulated (for progress bars).
     """
     if reps < 1:
         raise ValueError("reps must be at least 1")
     sc = resolve_scenario(scenario, years)
     root = sc.simulation.seed if seed is None else int(seed)
-    seeds = replicate_seeds(root, reps)
+    chosen = list(range(reps)) if replicates is None else list(replicates)
+    if not chosen or not all(0 <= r < reps for r in chosen):
+        raise ValueError(f"replicates must be indices in [0, {reps})")
+    all_seeds = replicate_seeds(root, reps)
+    seeds = [all_seeds[r] for r in chosen]
     started = time.perf_counter()
     weekly, offered, used, tables, ledgers = [], [], [], [], []
     model = None
-    for r, s in enumerate(seeds):
+    for r, s in zip(chosen, seeds, strict=True):
         model = PCNModel(sc, s, replicate=r, ledger=ledger, keep_patients=patients)
         while not model.finished:
             d0 = model.day
@@ -80,5 +86,5 @@ def run(
         patients=churn.add_fa_flags(pd.concat(tables, ignore_index=True)) if tables else None,
         ledger=pd.concat(ledgers, ignore_index=True) if ledgers else None,
         wall_seconds=time.perf_counter() - started,
-        patient_days=int(sc.n_patients) * model.n_days * reps,
+        patient_days=int(sc.n_patients) * model.n_days * len(seeds),
     )
