@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated
 
 import numpy as np
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -274,6 +275,45 @@ def _progress_runs():
 
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
                     TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err_console)
+
+
+@app.command("optimise")
+def optimise_command(
+    experiment: Annotated[Path, typer.Argument(help="Workforce experiment YAML (e.g. experiments/workforce.yaml).",
+                                               show_default=False)],
+) -> None:
+    """Find where staff should sit (which practice or the network pool) and how many of each role, for a
+    budget: simple policies first, then an Optuna search on common random numbers, then the best against
+    each policy on fresh seeds. Writes best.yaml, trials.csv, validation.csv and tradeoff.png."""
+    from . import optimise
+
+    with user_errors():
+        problem = optimise.load(experiment)  # fail fast on a bad file
+        with _progress_runs() as bar:
+            task = bar.add_task(f"{problem.exp.name}: policies + {problem.exp.trials} trials x "
+                                f"{problem.exp.replicates} replicates", total=len(optimise.workforce.POLICIES)
+                                + problem.exp.trials)
+            outcome = optimise.optimise(experiment, progress=lambda done, total: bar.update(task, completed=done,
+                                                                                            total=total))
+    top = Table(title=f"{problem.exp.name}: best allocations (objective, mean and 95% interval over "
+                      f"{problem.exp.replicates} replicates)", title_justify="left")
+    for col in ("allocation", "objective", "95% interval", "staff cost"):
+        top.add_column(col, justify="left" if col == "allocation" else "right")
+    shown = outcome.trials.head(5)
+    shown = pd.concat([shown, outcome.trials[outcome.trials["kind"] == "policy"]]).drop_duplicates("label")
+    for row in shown.itertuples():
+        top.add_row(row.label, format_number(row.objective), f"{row.low_95:.4g} to {row.high_95:.4g}",
+                    f"£{row.staff_cost:,.0f}")
+    console.print(top)
+    val = Table(title=f"best vs each policy on {problem.exp.validation_replicates} fresh replicates (paired)",
+                title_justify="left")
+    for col in ("policy", "measure", "policy value", "best - policy", "95% interval"):
+        val.add_column(col, justify="left" if col in ("policy", "measure") else "right")
+    for row in outcome.validation.itertuples():
+        val.add_row(row.policy, row.measure, format_number(row.policy_value), f"{row.diff:+.4g}",
+                    f"{row.low_95:+.4g} to {row.high_95:+.4g}")
+    console.print(val)
+    typer.echo(f"Results: {problem.output} (best.yaml, trials.csv, validation.csv, tradeoff.png)")
 
 
 @app.command("describe")

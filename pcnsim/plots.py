@@ -184,3 +184,24 @@ def sweep(summary: pd.DataFrame, parameters: list[str], metrics_shown: list[str]
         axes[0][0].legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def tradeoff(trials: pd.DataFrame, best: str):
+    """Staff cost against the objective for every allocation tried; policies labelled, the best starred."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    searched = trials[trials["kind"] == "trial"]
+    ax.scatter(searched["staff_cost"] / 1000, searched["objective"], s=18, alpha=0.5, label="allocations tried")
+    for row in trials[trials["kind"] == "policy"].itertuples():
+        ax.errorbar(row.staff_cost / 1000, row.objective, yerr=[[row.objective - row.low_95],
+                                                                [row.high_95 - row.objective]], fmt="s", capsize=3)
+        ax.annotate(row.label.removeprefix("policy: "), (row.staff_cost / 1000, row.objective), fontsize=8,
+                    xytext=(4, 4), textcoords="offset points")
+    top = trials[trials["label"] == best].iloc[0]
+    ax.scatter([top["staff_cost"] / 1000], [top["objective"]], marker="*", s=220, color="crimson", zorder=5,
+               label=f"best ({best})")
+    ax.set_xlabel("staff cost of the placed roles, GBP thousand a year")
+    ax.set_ylabel("objective (lower is better; mean over replicates)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
