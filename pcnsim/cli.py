@@ -316,6 +316,24 @@ def optimise_command(
     typer.echo(f"Results: {problem.output} (best.yaml, trials.csv, validation.csv, tradeoff.png)")
 
 
+@app.command("dashboard")
+def dashboard_command(
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to serve on (0: any free port).")] = 8765,
+    host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 opens it to the network.")] = "127.0.0.1",
+) -> None:
+    """Serve the interactive what-if dashboard (Solara) on http://HOST:PORT; scenarios come from ./scenarios.
+    Front-end assets are served locally, so it works without internet access."""
+    import subprocess
+
+    typer.echo(f"pcnsim dashboard on http://{host}:{port} (Ctrl+C to stop)")
+    cmd = [sys.executable, "-m", "solara", "run", "pcnsim.dashboard", "--host", host, "--port", str(port),
+           "--production", "--no-open", "--log-level", "warning"]
+    try:
+        raise typer.Exit(code=subprocess.call(cmd))
+    except KeyboardInterrupt:
+        raise typer.Exit(code=130) from None
+
+
 @app.command("describe")
 def describe_command(
     scenario: Annotated[Path | None, typer.Argument(help="Scenario YAML file (default: the embedded baseline).",
