@@ -109,6 +109,7 @@ class Problem:
     totals: dict[str, float | None]  # fixed totals (None: chosen within the range)
     ranges: dict[str, tuple[float, float]]
     costs: dict[str, float]
+    policy_totals: dict[str, float]  # what the simple policies share out: today's totals, within ranges and budget
 
     @property
     def n_units(self) -> int:
@@ -148,10 +149,13 @@ def load(path: str | Path) -> Problem:
     if exp.budget is not None and least > exp.budget + 1e-6:
         raise ScenarioError(path, "budget", f"{exp.budget:,.0f} GBP a year cannot pay for the fixed and minimum FTE "
                             f"of these roles ({least:,.0f} GBP at workforce.roles costs)")
-    if not exp.network_pool and sum(len(p.practices) for p in base.pcns) == 0:
-        raise ScenarioError(path, "network_pool", "there are no practices to place staff in")
+    policy_totals = {r: t if t is not None else float(np.clip(round(now[r] / exp.step) * exp.step, *ranges[r]))
+                     for r, t in totals.items()}
+    while exp.budget is not None and sum(costs[r] * t for r, t in policy_totals.items()) > exp.budget + 1e-6:
+        cut = max((r for r in ranges if policy_totals[r] > ranges[r][0]), key=lambda r: costs[r])
+        policy_totals[cut] -= exp.step  # today's mix does not fit the budget: trim the dearest ranged role
     return Problem(exp=exp, source=path, output=(path.parent / exp.output).resolve(), base=base, roles=roles,
-                   totals=totals, ranges=ranges, costs=costs)
+                   totals=totals, ranges=ranges, costs=costs, policy_totals=policy_totals)
 
 
 def _on_step(x: float, step: float) -> bool:
@@ -226,7 +230,7 @@ def optimise(path: str | Path, progress: Callable[[int, int], None] | None = Non
     for name in workforce.POLICIES:
         if name == "pooled" and not exp.network_pool:
             continue
-        totals = {**fixed_totals, **{r: lo for r, (lo, _) in problem.ranges.items()}}
+        totals = problem.policy_totals
         alloc = workforce.policy(problem.base, name, problem.roles, totals)
         alloc.fte = np.array([share_out(totals[r], alloc.fte[i], exp.step) for i, r in enumerate(problem.roles)])
         record(f"policy: {name}", alloc, "policy")
@@ -236,7 +240,7 @@ def optimise(path: str | Path, progress: Callable[[int, int], None] | None = Non
     for alloc in list(allocations.values()):  # start the search from the policies
         study.enqueue_trial({f"w:{r}:{u}": round(WEIGHT_LEVELS * alloc.fte[i, u] / max(alloc.fte[i].max(), 1e-9))
                              for i, r in enumerate(problem.roles) for u in range(problem.n_units)}
-                            | {f"total:{r}": lo for r, (lo, _) in problem.ranges.items()}, skip_if_exists=True)
+                            | {f"total:{r}": problem.policy_totals[r] for r in problem.ranges}, skip_if_exists=True)
 
     def objective(trial) -> float:
         """Totals within the ranges and the budget (role by role), then a weight per unit and role."""

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import churn
+from . import churn, memory
 from . import scenario as scenario_mod
 from .model import PCNModel
 from .results import Results
@@ -50,6 +50,7 @@ def run(
     if reps < 1:
         raise ValueError("reps must be at least 1")
     sc = resolve_scenario(scenario, years)
+    memory.check(sc, reps if replicates is None else len(replicates), ledger, patients)
     root = sc.simulation.seed if seed is None else int(seed)
     chosen = list(range(reps)) if replicates is None else list(replicates)
     if not chosen or not all(0 <= r < reps for r in chosen):

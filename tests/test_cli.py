@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -146,3 +147,14 @@ def test_deep_dive_bad_patients_is_one_line(spec):
     proc = pcnsim("deep-dive", BASELINE, "--patients", spec)
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and "--patients" in proc.stderr, proc.stderr
+
+
+def test_a_run_too_big_for_memory_is_refused_before_allocating(tmp_path):
+    practices = "\n".join(f"      - {{name: P{i}, list_size: 200000}}" for i in range(400))
+    scen = write(tmp_path / "huge.yaml", f"extends: {BASELINE}\npcns:\n  - name: Huge\n    practices:\n{practices}\n")
+    started = time.time()
+    proc = pcnsim("run", scen, "--out", tmp_path / "out")
+    assert proc.returncode == 2, proc.stderr
+    line = proc.stderr.strip()
+    assert len(line.splitlines()) == 1 and "80,000,000 patients" in line and "GiB is available" in line, line
+    assert time.time() - started < 60 and not (tmp_path / "out").exists()

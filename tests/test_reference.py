@@ -334,3 +334,16 @@ def test_regimes_exercise_what_they_claim(runs, seed):
     assert {lay.practice_pcn[practice_of[row[1]]] for row in shared_rows if row[1] in practice_of} == {0, 1}
     assert sum(1 for row in ref.ledger if row[2] == ROLES.index("shared_expertise")) > 10
     assert s.last_contacts.shape[1] == 4
+
+
+def test_mesa_model_matches_the_engine_event_for_event():
+    """The idiomatic Mesa model (patients as mesa.Agents; tests/mesa_reference.py) that the engine's speed
+    is compared against in benchmarks/bench_mesa.py runs the same events as the engine."""
+    from . import mesa_reference
+
+    p, lay = build("network pools", SEEDS[0])
+    s, t = run_engine(p, lay)
+    mesa_run = mesa_reference.simulate(p, lay, DAYS)
+    compare("Mesa model", p, lay, s, t, mesa_run)
+    assert all(isinstance(person, mesa_reference.PatientAgent) for person in mesa_run.patients)
+    assert len(mesa_run.patients[0].model.agents) == len(s.pid)  # leavers' agents were removed

@@ -1,0 +1,70 @@
+"""How much memory a run will need, checked before anything is allocated.
+
+The engine's arrays are sized by the number of patients (state, the day's workspace, leavers' records,
+the optional ledger) and the per-patient yearly tables kept for every replicate. Their bytes per patient
+are read off the allocators themselves (allocated for one patient), so the estimate follows the code.
+"""
+
+from __future__ import annotations
+
+import os
+
+from . import engine
+from .scenario import Scenario, ScenarioError
+
+TABLE_BYTES_PER_PATIENT_YEAR = 260  # the per-patient yearly table in pandas (about 50 numeric columns)
+LEDGER_ROWS_PER_PATIENT_YEAR = 40  # the ledger buffer the model reserves (touchpoints are ~10 a year)
+HEADROOM = 0.85  # share of the available memory a run may plan to use
+
+
+def per_patient_bytes(sc: Scenario, ledger: bool = False) -> dict[str, float]:
+    """Bytes per registered patient of each part of one run (engine arrays; tables per reported year)."""
+    horizon = sc.booking.horizon_days
+    memory = sc.levers.complex_care.min_contacts
+    one = engine.allocate_state(1, 1, horizon, memory)
+    fixed = engine.allocate_state(0, 1, horizon, memory)
+    state = sum(a.nbytes for a in one) - sum(a.nbytes for a in fixed)
+    two, one_ws = engine.allocate_workspace(2), engine.allocate_workspace(1)
+    workspace = sum(a.nbytes for a in two) - sum(a.nbytes for a in one_ws)
+    tally = engine.allocate_tally(1, 1, 1, exit_capacity=2)
+    exits = (tally.exit_meta.nbytes + tally.exit_counters.nbytes) / 2 * 0.5  # room for half the list leaving
+    out = {"state": float(state), "workspace": float(workspace), "leavers": exits}
+    if ledger:
+        out["ledger"] = LEDGER_ROWS_PER_PATIENT_YEAR * tally.ledger.shape[1] * tally.ledger.itemsize
+    return out
+
+
+def estimate(sc: Scenario, reps: int = 1, ledger: bool = False, patients: bool = True) -> int:
+    """Bytes a run of `reps` replicates will hold at its peak (one model at a time, tables for all)."""
+    n = sc.n_patients
+    parts = per_patient_bytes(sc, ledger)
+    engine_bytes = n * sum(v for k, v in parts.items() if k != "ledger")
+    years = sc.simulation.years
+    tables = n * reps * years * TABLE_BYTES_PER_PATIENT_YEAR * 2 if patients else 0  # x2: the final concat
+    ledger_bytes = n * parts.get("ledger", 0.0)
+    ledger_tables = n * reps * years * 10 * 40 if ledger else 0  # kept ledger rows in pandas
+    return int(engine_bytes + tables + ledger_bytes + ledger_tables)
+
+
+def available() -> int:
+    """Memory the system can give a new process now (MemAvailable), or the physical total if unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def check(sc: Scenario, reps: int = 1, ledger: bool = False, patients: bool = True, source=None) -> None:
+    """Raise a one-line ScenarioError, before allocating, when the run would not fit in memory."""
+    need, have = estimate(sc, reps, ledger, patients), available()
+    if need > HEADROOM * have:
+        per = sum(per_patient_bytes(sc).values())
+        hints = [h for h, on in (("drop --ledger", ledger), ("keep no per-patient tables (--no-patients)", patients),
+                                 ("run fewer replicates", reps > 1)) if on]
+        raise ScenarioError(source or sc.name, "", f"this run needs about {need / 2**30:.1f} GiB ({sc.n_patients:,} "
+                            f"patients x {per:.0f} bytes of engine state each, plus results) but only "
+                            f"{have / 2**30:.1f} GiB is available; " + ("; ".join(hints) or "simulate fewer patients"))
