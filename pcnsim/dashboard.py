@@ -204,11 +204,13 @@ def Page() -> None:
     reps = solara.use_reactive(3)
     runs = solara.use_reactive(0)
     progress = solara.use_reactive(0.0)
-    error = None
-    try:
-        scenario = build(data, values.value)
-    except ValueError as exc:  # a ScenarioError: settings the schema refuses
-        scenario, error = None, str(exc)
+    def settle() -> tuple[Scenario | None, str | None]:
+        try:
+            return build(data, values.value), None
+        except ValueError as exc:  # a ScenarioError: settings the schema refuses
+            return None, str(exc)
+
+    scenario, error = solara.use_memo(settle, dependencies=[choice.value, values.value])
 
     def work():
         if runs.value == 0 or scenario is None:
@@ -217,9 +219,11 @@ def Page() -> None:
         total = 2 * reps.value * (base.simulation.burn_in_years + years.value) * 364
         done = [0]
 
-        def tick(days: int) -> None:
+        def tick(days: int) -> None:  # whole percents only: every update re-renders the progress bar
+            before = int(100 * done[0] / total)
             done[0] += days
-            progress.set(100.0 * done[0] / total)
+            if int(100 * done[0] / total) != before:
+                progress.set(float(int(100 * done[0] / total)))
 
         progress.set(0.0)
         return compare(base, [scenario], years=years.value, reps=reps.value, progress=tick)
@@ -243,15 +247,14 @@ def Page() -> None:
         solara.Button("Run and compare", color="primary", on_click=lambda: runs.set(runs.value + 1),
                       disabled=result.pending or scenario is None, classes=["pcnsim-run"])
         if scenario is not None:
-            solara.FileDownload(scenario_yaml(scenario), filename=f"{scenario.name}.yaml",
+            solara.FileDownload(lambda: scenario_yaml(scenario), filename=f"{scenario.name}.yaml",
                                 label="Download scenario YAML")
     with solara.Column():
         Heading(f"{files[choice.value].name}: {from_dict(data).description or 'scenario'}", level=2)
         if error:
             solara.Error(error)
         if result.pending:
-            solara.ProgressLinear(value=progress.value)
-            solara.Text(f"Simulating base and levers: {progress.value:.0f}%")
+            Progress(progress)
         elif runs.value == 0:
             solara.Info("Move the levers, then press Run and compare. Both sides run on the same seeds "
                         "(common random numbers), so differences are paired.")
@@ -260,6 +263,13 @@ def Page() -> None:
         comparison = result.value if result.finished and not result.pending else None
         if comparison is not None:
             Results(comparison)
+
+
+@solara.component
+def Progress(progress: solara.Reactive) -> None:
+    """Only this small component reads the progress, so only it re-renders as the run advances."""
+    solara.ProgressLinear(value=progress.value)
+    solara.Text(f"Simulating base and levers: {progress.value:.0f}%")
 
 
 @solara.component
