@@ -34,14 +34,14 @@ def per_patient_bytes(sc: Scenario, ledger: bool = False) -> dict[str, float]:
     return out
 
 
-def estimate(sc: Scenario, reps: int = 1, ledger: bool = False, patients: bool = True) -> int:
-    """Bytes a run of `reps` replicates will hold at its peak (one model at a time, tables for all)."""
+def estimate(sc: Scenario, reps: int = 1, ledger: bool = False, patients: bool = True, at_once: int = 1) -> int:
+    """Bytes a run of `reps` replicates will hold at its peak (`at_once` models alive, tables for all)."""
     n = sc.n_patients
     parts = per_patient_bytes(sc, ledger)
-    engine_bytes = n * sum(v for k, v in parts.items() if k != "ledger")
+    engine_bytes = n * sum(v for k, v in parts.items() if k != "ledger") * at_once
     years = sc.simulation.years
     tables = n * reps * years * TABLE_BYTES_PER_PATIENT_YEAR * 2 if patients else 0  # x2: the final concat
-    ledger_bytes = n * parts.get("ledger", 0.0)
+    ledger_bytes = n * parts.get("ledger", 0.0) * at_once
     ledger_tables = n * reps * years * 10 * 40 if ledger else 0  # kept ledger rows in pandas
     return int(engine_bytes + tables + ledger_bytes + ledger_tables)
 
@@ -58,9 +58,10 @@ def available() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def check(sc: Scenario, reps: int = 1, ledger: bool = False, patients: bool = True, source=None) -> None:
+def check(sc: Scenario, reps: int = 1, ledger: bool = False, patients: bool = True, source=None,
+          at_once: int = 1) -> None:
     """Raise a one-line ScenarioError, before allocating, when the run would not fit in memory."""
-    need, have = estimate(sc, reps, ledger, patients), available()
+    need, have = estimate(sc, reps, ledger, patients, at_once), available()
     if need > HEADROOM * have:
         per = sum(per_patient_bytes(sc).values())
         hints = [h for h, on in (("drop --ledger", ledger), ("keep no per-patient tables (--no-patients)", patients),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +38,7 @@ def run(
     years: int | None = None,
     reps: int = 1,
     replicates: Sequence[int] | None = None,
+    threads: int | None = None,
     ledger: bool = False,
     patients: bool = True,
     progress: Callable[[int], None] | None = None,
@@ -45,12 +48,15 @@ def run(
     seed: root seed (default: the scenario's `simulation.seed`); replicate seeds are spawned from it,
     so the same scenario and seed always give identical numbers. replicates: run only these replicate
     indices (0 to reps - 1), e.g. one per sweep task; each gives what it gives in the full run.
-    progress: called with the number of days just simulated (for progress bars).
+    threads: replicates simulated at once (default: one per core); each replicate is computed alone, so
+    the numbers do not depend on it. progress: called with the number of days just simulated (for
+    progress bars; from several threads when threads > 1).
     """
     if reps < 1:
         raise ValueError("reps must be at least 1")
     sc = resolve_scenario(scenario, years)
-    memory.check(sc, reps if replicates is None else len(replicates), ledger, patients)
+    n_runs = reps if replicates is None else len(replicates)
+    memory.check(sc, n_runs, ledger, patients, at_once=min(n_runs, threads or os.cpu_count() or 1))
     root = sc.simulation.seed if seed is None else int(seed)
     chosen = list(range(reps)) if replicates is None else list(replicates)
     if not chosen or not all(0 <= r < reps for r in chosen):
@@ -58,15 +64,25 @@ def run(
     all_seeds = replicate_seeds(root, reps)
     seeds = [all_seeds[r] for r in chosen]
     started = time.perf_counter()
-    weekly, offered, used, tables, ledgers = [], [], [], [], []
-    model = None
-    for r, s in zip(chosen, seeds, strict=True):
-        model = PCNModel(sc, s, replicate=r, ledger=ledger, keep_patients=patients)
+    n_threads = max(1, min(len(chosen), threads or os.cpu_count() or 1))
+
+    def one(job: tuple[int, int]) -> PCNModel:
+        model = PCNModel(sc, job[1], replicate=job[0], ledger=ledger, keep_patients=patients)
         while not model.finished:
             d0 = model.day
-            model.step()
+            model.step()  # the kernels release the GIL, so replicates in threads run side by side
             if progress is not None:
                 progress(model.day - d0)
+        return model
+
+    jobs = list(zip(chosen, seeds, strict=True))
+    if n_threads == 1:
+        models = [one(job) for job in jobs]
+    else:
+        with ThreadPoolExecutor(max_workers=n_threads) as pool:
+            models = list(pool.map(one, jobs))  # in replicate order, whatever finishes first
+    weekly, offered, used, tables, ledgers = [], [], [], [], []
+    for model in models:
         first_week = model.burn_in_years * 52
         last_week = model.n_days // 7
         weekly.append(model.tally.weekly[first_week:last_week])
@@ -74,6 +90,7 @@ def run(
         used.append(model.tally.cap_used[first_week:last_week])
         tables.extend(model.year_tables)
         ledgers.extend(model.ledger_tables)
+    model = models[-1]
     assert model is not None
     return Results(
         scenario=sc,

@@ -57,3 +57,14 @@ def test_replicates_differ_but_each_is_reproducible(baseline_run, baseline):
     again = run(baseline, seed=res.root_seed, years=1, reps=1)
     assert np.array_equal(again.weekly[0], res.weekly[0])
     assert hashlib.sha256(again.weekly[0].tobytes()).hexdigest() == hashlib.sha256(res.weekly[0].tobytes()).hexdigest()
+
+
+def test_replicates_in_threads_give_the_numbers_of_one_thread(baseline):
+    """Replicates run side by side in threads (the kernels release the GIL); each is computed alone, so the
+    results, in replicate order, are those of a one-at-a-time run; and replicate r alone is replicate r."""
+    one = run(baseline, seed=3, years=1, reps=3, threads=1)
+    two = run(baseline, seed=3, years=1, reps=3, threads=2)
+    assert np.array_equal(one.weekly, two.weekly) and np.array_equal(one.capacity_used, two.capacity_used)
+    pd.testing.assert_frame_equal(one.patients, two.patients)
+    alone = run(baseline, seed=3, years=1, reps=3, replicates=[2])
+    assert np.array_equal(alone.weekly[0], one.weekly[2])

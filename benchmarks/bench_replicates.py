@@ -1,0 +1,45 @@
+"""Many replicates of one PCN: wall time of `run(baseline, years=5, reps=100)` on every core.
+
+Run: python benchmarks/bench_replicates.py [--reps 100] [--years 5] [--patients] [--json FILE]
+
+Replicates run side by side in threads (the numba kernels release the GIL), one per core. By default
+the per-patient yearly tables are not kept (weekly tallies only), as for a throughput run; --patients
+keeps them. The numba cache is warmed first, so compile time is excluded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reps", type=int, default=100)
+    ap.add_argument("--years", type=int, default=5, help="reported years (after the 1-year burn-in)")
+    ap.add_argument("--patients", action="store_true", help="also keep the per-patient yearly tables")
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args()
+    from pcnsim.run import run
+
+    run(None, years=1, reps=1, patients=False)  # load the compiled kernels
+    result = {"reps": args.reps, "years_reported": args.years, "patients_tables": args.patients,
+              "threads": os.cpu_count()}
+    for threads in (1, os.cpu_count() or 1):
+        started = time.perf_counter()
+        res = run(None, years=args.years, reps=args.reps, patients=args.patients, threads=threads)
+        wall = time.perf_counter() - started
+        result[f"wall_seconds_{threads}_thread"] = wall
+        result[f"patient_days_per_second_{threads}_thread"] = res.patient_days / wall
+    for key, value in result.items():
+        print(f"{key:36s} {value:,.2f}" if isinstance(value, float) else f"{key:36s} {value}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
