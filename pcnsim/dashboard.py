@@ -304,6 +304,7 @@ def Results(comparison) -> None:
             solara.FigureMatplotlib(plots.zero_contact_by_age(res.patients), format="png")
         with Tab("Workforce"):
             solara.FigureMatplotlib(utilisation_figure(res), format="png")
+            solara.DataFrame(res.workforce().round(3), items_per_page=20)
         with Tab("Patient timeline"):
             DeepDive(comparison)
 

@@ -117,6 +117,29 @@ class Results:
                           index=idx).reset_index()
         return df[df["offered"] > 0].reset_index(drop=True)
 
+    def workforce(self) -> pd.DataFrame:
+        """Per role and level (practices, network pools, a shared pool): slots offered and used per year
+        (replicates averaged), utilisation, and overflow per year: requests a practice sent to the network
+        for a role it holds, and requests no unit could book for their role (GP fall-back or unserved)."""
+        n_p = len(self.practice_names)
+        years = self.weekly.shape[1] / 52 * self.replicates
+        level = np.array(["practice" if u < n_p else "shared pool" if name.endswith("(shared pool)") else
+                          "network pool" for u, name in enumerate(self.unit_names)])
+        offered = self.capacity_offered.sum(axis=(0, 1))
+        used = self.capacity_used.sum(axis=(0, 1))
+        weekly = self.weekly.sum(axis=(0, 1, 2))
+        rows = []
+        for r, role in enumerate(ROLES):
+            to_network = weekly[WEEKLY_METRICS.index(f"overflow_to_network_{role}")] / years
+            unplaced = weekly[WEEKLY_METRICS.index(f"unplaced_{role}")] / years
+            for lv in ("practice", "network pool", "shared pool"):
+                o, u = offered[level == lv, r].sum() / years, used[level == lv, r].sum() / years
+                if o > 0:
+                    rows.append({"role": role, "level": lv, "slots_offered_per_year": o, "slots_used_per_year": u,
+                                 "utilisation": u / o, "overflow_to_network_per_year": to_network,
+                                 "unplaced_requests_per_year": unplaced})
+        return pd.DataFrame(rows)
+
     # ---- disk ------------------------------------------------------------------------------------------
     def save(self, path: str | Path, overwrite: bool = False) -> Path:
         """Write the results directory atomically (temporary sibling, then rename)."""

@@ -50,6 +50,8 @@ from pcnsim.engine.state import (
     M_REGISTRATIONS,
     M_RESOLVED,
     M_SELF_RESOLVED,
+    M_TO_NETWORK,
+    M_UNPLACED,
     N_COUNTERS,
     N_WEEKLY,
     NEVER,
@@ -700,6 +702,10 @@ class Reference:
             if P.working[day]:
                 role = self.triage(patient, k, day)
                 unit, booked_day = self.find_slot(day, patient.practice, role, ep.need, ep.urgency)
+                if unit < 0:  # no unit had a slot for that role
+                    self.event(patient, M_UNPLACED + role, day)
+                elif unit >= P.n_practices and P.cap_rate[patient.practice][role] > 0.0:  # practice full
+                    self.event(patient, M_TO_NETWORK + role, day)
                 if unit < 0 and role != GP:
                     role = GP
                     unit, booked_day = self.find_slot(day, patient.practice, role, ep.need, ep.urgency)

@@ -309,6 +309,8 @@ def test_regimes_exercise_what_they_claim(runs, seed):
     practice_rows = [row for row in ref.ledger if 0 <= row[3] < lay.n_practices]
     assert {ROLES[row[2]] for row in practice_rows} >= {"gp", "pharmacist", "fcp"}
     assert t.cap_used[:, lay.n_practices:].sum() > 0
+    weekly = t.weekly.sum(axis=(0, 1))
+    assert weekly[st.M_TO_NETWORK:st.M_UNPLACED].sum() > 0  # practices full for a role they hold
 
     # Scarce capacity: unserved requests on working days (same-day, and routine ones with nothing free
     # within the horizon) and on closed days, A&E spill-over, GP fall-back, bookings at the horizon's edge,
@@ -318,6 +320,8 @@ def test_regimes_exercise_what_they_claim(runs, seed):
     assert stats["unserved_closed_day"] > 0 and stats["spill_over_ae"] > 20 and stats["gp_fallback"] > 0
     assert stats["routine_deferred_closed_day"] > 0
     assert stats["booked_at_horizon_edge"] > 0 and stats["released_bookings"] > 0
+    t = runs["scarce capacity", seed][3]
+    assert t.weekly.sum(axis=(0, 1))[st.M_UNPLACED:st.N_WEEKLY].sum() > 100  # no unit had the role's slot
 
     # Home visits: GP home visits (several slots at once), booked same-day and ahead.
     t, ref = runs["home visits", seed][-2:]

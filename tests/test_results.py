@@ -86,3 +86,18 @@ def test_summary_without_patient_table_agrees_on_aggregate_metrics(baseline_run)
     for metric in ("primary_care_contacts_per_person", "ae_per_1000", "revisit_rate", "dna_rate", "gp_per_1000"):
         assert agg.loc[metric, "mean"] == pytest.approx(full.loc[metric, "mean"], rel=1e-12), metric
     assert np.isnan(agg.loc["zero_contact_share", "mean"])
+
+
+def test_workforce_table_reports_capacity_use_and_overflow(baseline_run):
+    t = baseline_run.workforce().set_index(["role", "level"])
+    assert t["utilisation"].between(0, 1).all()
+    assert (t[["overflow_to_network_per_year", "unplaced_requests_per_year"]] >= 0).all().all()
+    # GP slots offered at practice level: FTE x 28 contacts x working days (364 - 104 weekend - 8 holidays).
+    sc = baseline_run.scenario
+    gp_fte = sc.n_patients / 1000 * sc.workforce.practice_fte_per_1000["gp"]
+    expected = gp_fte * sc.workforce.roles["gp"].contacts_per_fte_day * (364 - 104 - 8)
+    assert t.loc[("gp", "practice"), "slots_offered_per_year"] == pytest.approx(expected, rel=0.01)
+    # Community nursing sits in the network pool only; practice GPs are busy enough that some requests
+    # for a GP find no slot at all.
+    assert ("community_nurse", "network pool") in t.index and ("community_nurse", "practice") not in t.index
+    assert t.loc[("gp", "practice"), "unplaced_requests_per_year"] > 0

@@ -77,6 +77,8 @@ from .state import (
     M_REGISTRATIONS,
     M_RESOLVED,
     M_SELF_RESOLVED,
+    M_TO_NETWORK,
+    M_UNPLACED,
     NEVER,
     X_BIRTH_DAY,
     X_CX,
@@ -770,6 +772,10 @@ def finish_day(S, P, T, W, day, order):
         if P.working[day]:
             role = triage(S, P, i, k, day)
             unit, booked_day = find_slot(S, P, day, practice, role, t, urgency)
+            if unit < 0:
+                T.weekly[week_of(day), practice, M_UNPLACED + role] += 1
+            elif unit >= P.practice_pcn.shape[0] and P.cap_rate[practice, role] > 0.0:
+                T.weekly[week_of(day), practice, M_TO_NETWORK + role] += 1
             if unit < 0 and role != GP:
                 role = GP
                 unit, booked_day = find_slot(S, P, day, practice, role, t, urgency)

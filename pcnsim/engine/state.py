@@ -15,7 +15,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..vocab import N_ROLES, N_SETTINGS
+from ..vocab import N_ROLES, N_SETTINGS, ROLES
 
 DAYS_PER_YEAR = 364
 DAYS_PER_MONTH = 28
@@ -52,10 +52,15 @@ M_BIRTHS = N_COUNTERS + 6
 M_REGISTRATIONS = N_COUNTERS + 7
 M_HOME_VISITS = N_COUNTERS + 8
 M_AE_BACKGROUND = N_COUNTERS + 9
-N_WEEKLY = N_COUNTERS + 10
+# Overflow by role (column + role): requests the practice could not book for a role it holds, booked in a
+# network pool instead; and requests no unit could book for their role (fell back to the GP or unserved).
+M_TO_NETWORK = N_COUNTERS + 10
+M_UNPLACED = M_TO_NETWORK + N_ROLES
+N_WEEKLY = M_UNPLACED + N_ROLES
 WEEKLY_EVENT_NAMES = (
     "episodes_resolved", "episodes_self_resolved", "episodes_closed_by_exit", "onsets_merged", "deaths",
     "leavers", "births", "registrations", "gp_home_visits", "ae_background",
+    *(f"overflow_to_network_{r}" for r in ROLES), *(f"unplaced_{r}" for r in ROLES),
 )
 
 # ---- leavers' records (Tally.exit_meta columns) ----------------------------------------------------
