@@ -98,11 +98,13 @@ def run_command(
     overwrite: Annotated[bool, typer.Option(help="Replace an existing results directory written by pcnsim.")] = False,
 ) -> None:
     """Simulate a scenario and write its results; prints a summary with 95% intervals over replicates."""
+    from . import memory
     from .results import ResultsError
     from .run import resolve_scenario, run
 
     with user_errors():
         sc = resolve_scenario(scenario, years)
+        memory.check(sc, reps, ledger, patients, source=scenario, at_once=min(reps, os.cpu_count() or 1))
         root = sc.simulation.seed if seed is None else seed
         target = out or Path("results") / f"{sc.name}-{datetime.now():%Y%m%d-%H%M%S}"
         _check_out_dir(target, overwrite)

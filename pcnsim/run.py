@@ -56,7 +56,8 @@ def run(
         raise ValueError("reps must be at least 1")
     sc = resolve_scenario(scenario, years)
     n_runs = reps if replicates is None else len(replicates)
-    memory.check(sc, n_runs, ledger, patients, at_once=min(n_runs, threads or os.cpu_count() or 1))
+    memory.check(sc, n_runs, ledger, patients, at_once=min(n_runs, threads or os.cpu_count() or 1),
+                 source=scenario if isinstance(scenario, (str, Path)) else None)
     root = sc.simulation.seed if seed is None else int(seed)
     chosen = list(range(reps)) if replicates is None else list(replicates)
     if not chosen or not all(0 <= r < reps for r in chosen):
