@@ -112,3 +112,12 @@ def test_json_schema_has_every_block_and_descriptions():
     assert set(Scenario.model_fields) | {"extends"} <= set(schema["properties"])
     booking = schema["$defs"]["Booking"]["properties"]["same_day_share"]
     assert booking["maximum"] == 1 and "same-day" in booking["description"]
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_scenario_file_validates_and_opens_with_its_question(path):
+    text = path.read_text(encoding="utf-8")
+    header = [line for line in text.splitlines() if line.startswith("#")]
+    assert text.startswith("#") and len(" ".join(header)) > 80, f"{path.name}: no comment header"
+    sc = load(path)
+    assert sc.n_patients > 0 and sc.name
