@@ -1,4 +1,5 @@
-"""The `pcnsim` command line: run, describe, validate and schema.
+"""The `pcnsim` command line: run, compare, deep-dive, sweep, optimise, calibrate, report, dashboard,
+describe, validate and schema.
 
 Interfaces call the public API (`run`, `load`, ...) only, never the kernels. User mistakes (a bad
 scenario, an unwritable --out) print one line `error: FILE: field: message` to stderr and exit 2.

@@ -1,6 +1,6 @@
 """The simulation engine: numba kernels over struct-of-arrays state (no mesa, pydantic or I/O here).
 
-`STEPS` declares the daily step order once; `kernels.one_day` runs it and `pcnsim describe` prints it.
+`STEPS` declares the daily step order once; `kernels.run_days` runs it and `pcnsim describe` prints it.
 The functions below are thin validating wrappers over the kernels.
 """
 
