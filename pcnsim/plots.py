@@ -167,9 +167,13 @@ def sweep(summary: pd.DataFrame, parameters: list[str], metrics_shown: list[str]
     intervals over replicates; None when there are more than two parameters."""
     if len(parameters) > 2:
         return None
-    fig, axes = plt.subplots(1, len(metrics_shown), figsize=(4.2 * len(metrics_shown), 3.6), squeeze=False)
+    cols = min(4, len(metrics_shown))
+    rows = -(-len(metrics_shown) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False)
+    for ax in axes.flat[len(metrics_shown):]:
+        ax.set_visible(False)
     x = parameters[0]
-    for ax, metric in zip(axes[0], metrics_shown, strict=True):
+    for ax, metric in zip(axes.flat, metrics_shown, strict=False):
         rows = summary[summary["metric"] == metric]
         groups = rows.groupby(parameters[1]) if len(parameters) == 2 else [(None, rows)]
         for value, group in groups:
@@ -181,7 +185,7 @@ def sweep(summary: pd.DataFrame, parameters: list[str], metrics_shown: list[str]
         ax.set_title(metric)
         ax.grid(alpha=0.3)
     if len(parameters) == 2:
-        axes[0][0].legend(fontsize=8)
+        axes.flat[0].legend(fontsize=8)
     fig.tight_layout()
     return fig
 
