@@ -57,7 +57,8 @@ class SweepParameter(Strict):
     high: float | None = Field(None, description="Upper end (uniform, triangular) or 95th percentile (normal90).")
     distribution: Literal["uniform", "triangular", "normal90"] = Field(
         "uniform", description="How sampled designs spread x: uniform on [low, high], triangular with `mode`, "
-        "or normal with [low, high] as its 90% interval (as an uncertainty interval is often given).")
+        "or normal with [low, high] as its 90% interval (as an uncertainty interval is often given; truncated "
+        "at 0 when low >= 0).")
     mode: float | None = Field(None, description="Most likely value of a triangular distribution.")
     integer: bool = Field(False, description="Round sampled values to whole numbers (e.g. a caseload).")
 
@@ -84,6 +85,8 @@ class SweepParameter(Strict):
         else:
             sd = (hi - lo) / (2 * stats.norm.ppf(0.95))
             x = stats.norm.ppf(np.clip(u, 1e-9, 1 - 1e-9), loc=(lo + hi) / 2, scale=sd)
+            if lo >= 0:  # a non-negative quantity (rates, FTE, shares) stays non-negative
+                x = np.maximum(x, 0.0)
         return np.round(x) if self.integer else x
 
 
@@ -246,11 +249,12 @@ def load(path: str | Path) -> Plan:
             raise ScenarioError(path, f"parameters[{i}].path", f"{p.path!r} does not reach a scenario value "
                                 f"(missing {exc.args[0]!r})") from None
     values, unit = design_points(exp)
-    integers = [p.integer or all(float(v).is_integer() for v in (p.values or [])) for p in exp.parameters]
+    integers = [p.integer or (p.values is not None and all(float(v).is_integer() for v in p.values))
+                for p in exp.parameters]  # whole numbers stay integers (caseloads, days); ranges stay real
     runs = []
     for i, x in enumerate(values):
         data = apply(base, exp.parameters, x)
-        for j, p in enumerate(exp.parameters):  # whole numbers stay integers (caseloads, days)
+        for j, p in enumerate(exp.parameters):
             if integers[j] and p.kind == "value":
                 for container, key in leaves(data, parse_path(p.path)):
                     container[key] = round(float(x[j]))
