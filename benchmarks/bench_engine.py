@@ -11,7 +11,6 @@ burn-in included.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import subprocess
@@ -19,6 +18,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from report import report
 
 COMPILE_PROBE = """
 import time
@@ -75,11 +76,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as cache:
             result["compile_cold_seconds"] = compile_seconds(cache)
             result["start_warm_seconds"] = compile_seconds(cache)
-    for key, value in result.items():
-        print(f"{key:28s} {value:,.2f}" if isinstance(value, float) else f"{key:28s} {value}")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2))
+    report(result, args.json)
 
 
 if __name__ == "__main__":

@@ -11,10 +11,11 @@ of touchpoints, and tests/test_reference.py checks every event). Engine time exc
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
+
+from report import report
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -77,11 +78,7 @@ def main() -> None:
         "mesa_patient_days_per_second": patient_days / mesa_seconds,
         "speed_ratio": mesa_seconds / engine_seconds,
     }
-    for key, value in result.items():
-        print(f"{key:32s} {value:,.2f}" if isinstance(value, float) else f"{key:32s} {value:,}")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2))
+    report(result, args.json)
 
 
 if __name__ == "__main__":

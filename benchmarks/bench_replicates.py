@@ -10,10 +10,11 @@ keeps them. The numba cache is warmed first, so compile time is excluded.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from pathlib import Path
+
+from report import report
 
 
 def main() -> None:
@@ -34,11 +35,7 @@ def main() -> None:
         wall = time.perf_counter() - started
         result[f"wall_seconds_{threads}_thread"] = wall
         result[f"patient_days_per_second_{threads}_thread"] = res.patient_days / wall
-    for key, value in result.items():
-        print(f"{key:36s} {value:,.2f}" if isinstance(value, float) else f"{key:36s} {value}")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2))
+    report(result, args.json)
 
 
 if __name__ == "__main__":

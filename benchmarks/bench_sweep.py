@@ -12,13 +12,13 @@ cache on every worker, as a user would see it; the numba cache is warm beforehan
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
 import time
 from pathlib import Path
 
 import yaml
+from report import report
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,11 +58,7 @@ def main() -> None:
     result["runs_per_minute_2_workers"] = timed(args.runs, workers=2)
     with sweep.local_cluster(2) as (address, _):
         result["runs_per_minute_dask_2_workers"] = timed(args.runs, scheduler=address)
-    for key, value in result.items():
-        print(f"{key:32s} {value:,.1f}" if isinstance(value, float) else f"{key:32s} {value}")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2))
+    report(result, args.json)
 
 
 if __name__ == "__main__":

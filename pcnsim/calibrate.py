@@ -27,16 +27,14 @@ from pydantic import Field, model_validator
 from scipy import optimize
 
 from . import atomic, targets
-from .paths import apply, leaves, parse_path, resolved_data
+from .paths import apply, leaves, parse_path, require, resolved_data
 from .run import run
 from .scenario import (
-    ScenarioError,
     Strict,
     deep_merge,
-    format_location,
     from_dict,
     load_raw,
-    read_yaml,
+    validate_file,
 )
 
 
@@ -101,22 +99,10 @@ def override_for(data: dict, params: list[Parameter]) -> dict:
 
 
 def load_experiment(path: str | Path) -> tuple[Calibration, Path]:
-    from pydantic import ValidationError
-
     path = Path(path)
-    raw = read_yaml(path)
-    try:
-        exp = Calibration.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        raise ScenarioError(path, format_location(err["loc"]), err["msg"].removeprefix("Value error, ")) from None
+    exp = validate_file(Calibration, path)
     base = resolved_data(path.parent / exp.base)
-    for i, p in enumerate(exp.parameters):
-        try:
-            leaves(base, parse_path(p.path), create=p.kind == "value")
-        except (KeyError, ValueError) as exc:
-            raise ScenarioError(path, f"parameters[{i}].path", f"{p.path!r} does not reach a scenario value "
-                                f"(missing {exc.args[0]!r})") from None
+    require(base, exp.parameters, path)
     from_dict(apply(base, exp.parameters, start_values(exp, base)), path)  # the paths name real fields
     return exp, path.parent
 

@@ -245,7 +245,7 @@ def sweep_command(
         where = scheduler or f"{workers or os.cpu_count()} local worker(s)"
         n_done = 0
         try:
-            with _progress_runs() as bar:
+            with _progress("runs", transient=False) as bar:
                 task = bar.add_task(f"{plan.experiment.name}: {len(plan.design)} points x "
                                     f"{plan.experiment.replicates} replicates on {where}", total=len(plan.runs))
 
@@ -266,20 +266,6 @@ def sweep_command(
     typer.echo(f"{len(table)} runs. Results: {plan.output} ({', '.join(p.name for p in written)})")
 
 
-def _progress_runs():
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
-                    TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err_console)
-
-
 @app.command("optimise")
 def optimise_command(
     experiment: Annotated[Path, typer.Argument(help="Workforce experiment YAML (e.g. experiments/workforce.yaml).",
@@ -292,7 +278,7 @@ def optimise_command(
 
     with user_errors():
         problem = optimise.load(experiment)  # fail fast on a bad file
-        with _progress_runs() as bar:
+        with _progress("runs", transient=False) as bar:
             task = bar.add_task(f"{problem.exp.name}: policies + {problem.exp.trials} trials x "
                                 f"{problem.exp.replicates} replicates", total=len(optimise.workforce.POLICIES)
                                 + problem.exp.trials)
@@ -378,7 +364,7 @@ def calibrate_command(
 
     with user_errors():
         exp, _ = cal.load_experiment(experiment)
-        with _progress_plain() as bar:
+        with _progress("evaluations") as bar:
             task = bar.add_task(f"{exp.name}: evaluations (best cost so far)", total=exp.optimiser.max_evaluations)
             best = [float("inf")]
 
@@ -417,13 +403,6 @@ def report_command(
     typer.echo(f"wrote {index}")
 
 
-def _progress_plain():
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=err_console, transient=True)
-
-
 def _fte_table(sc, lay) -> Table:
     """FTE by role (rows) at each practice and network pool (columns); per PCN when there are many units."""
     from .vocab import ROLES
@@ -454,7 +433,8 @@ def _check_out_dir(target: Path, overwrite: bool) -> None:
                             "pcnsim results directory)")
 
 
-def _progress():
+def _progress(unit: str = "days", transient: bool = True):
+    """A progress bar counting `unit` with elapsed time and ETA, on stderr."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -464,8 +444,9 @@ def _progress():
         TimeRemainingColumn,
     )
 
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("days"),
-                    TimeElapsedColumn(), TimeRemainingColumn(), console=err_console, transient=True)
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn(unit),
+                    TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err_console,
+                    transient=transient)
 
 
 def _headline_table(res, title: str) -> Table:

@@ -20,7 +20,7 @@ from solara.lab import Tab, Tabs, use_task
 
 from . import plots
 from .compare import KEY_METRICS, compare
-from .paths import leaves, parse_path, resolved_data
+from .paths import leaves, parse_path, resolved_data, set_value
 from .scenario import Scenario, from_dict
 from .vocab import ROLES
 
@@ -87,10 +87,9 @@ def build(data: dict, values: dict[str, object]) -> Scenario:
 
     out = copy.deepcopy(data)
     for path, value in values.items():
-        for container, key in leaves(out, parse_path(path), create=True):
-            container[key] = value
-            if path.endswith(".enabled") and value and not get(data, path):
-                container["start_day"] = 0
+        set_value(out, path, value)
+        if path.endswith(".enabled") and value and not get(data, path):
+            set_value(out, path.removesuffix(".enabled") + ".start_day", 0)
     out["name"] = f"{data.get('name', 'scenario')}_dashboard"
     return from_dict(out)
 
@@ -250,7 +249,7 @@ def Page() -> None:
             solara.FileDownload(lambda: scenario_yaml(scenario), filename=f"{scenario.name}.yaml",
                                 label="Download scenario YAML")
     with solara.Column():
-        Heading(f"{files[choice.value].name}: {from_dict(data).description or 'scenario'}", level=2)
+        Heading(f"{files[choice.value].name}: {data.get('description') or 'scenario'}", level=2)
         if error:
             solara.Error(error)
         if result.pending:

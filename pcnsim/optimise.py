@@ -23,12 +23,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from . import atomic, workforce
 from .compare import paired_interval, per_replicate, replicate_metric_names
 from .paths import resolved_data
-from .scenario import ScenarioError, Strict, format_location, from_dict, read_yaml
+from .scenario import ScenarioError, Strict, from_dict, validate_file
 from .vocab import ROLES
 
 WEIGHT_LEVELS = 10
@@ -123,12 +123,7 @@ class Problem:
 def load(path: str | Path) -> Problem:
     """Validate an optimisation experiment; budget and constraint problems are one-line ScenarioErrors."""
     path = Path(path)
-    raw = read_yaml(path)
-    try:
-        exp = WorkforceExperiment.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        raise ScenarioError(path, format_location(err["loc"]), err["msg"].removeprefix("Value error, ")) from None
+    exp = validate_file(WorkforceExperiment, path)
     base_data = resolved_data(path.parent / exp.base)
     base = from_dict(base_data, path.parent / exp.base)
     roles = [d.role for d in exp.roles]

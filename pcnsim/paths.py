@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .scenario import deep_merge, load_raw, scenario_defaults
+from .scenario import ScenarioError, deep_merge, load_raw, scenario_defaults
 
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
@@ -88,3 +88,19 @@ def apply(base: dict, params: list, x: np.ndarray) -> dict:
         for container, key in leaves(data, parse_path(p.path), create=p.kind == "value"):
             container[key] = float(value) if p.kind == "value" else _scaled(container[key], float(value))
     return data
+
+
+def set_value(data: dict, path: str, value) -> None:
+    """Set every leaf a path reaches (creating a missing last key) to `value`."""
+    for container, key in leaves(data, parse_path(path), create=True):
+        container[key] = value
+
+
+def require(data: dict, params: list, source: Path, where: str = "parameters") -> None:
+    """Raise a ScenarioError naming `where[i].path` when a parameter's path does not reach the scenario."""
+    for i, p in enumerate(params):
+        try:
+            leaves(data, parse_path(p.path), create=p.kind == "value")
+        except (KeyError, ValueError) as exc:
+            raise ScenarioError(source, f"{where}[{i}].path", f"{p.path!r} does not reach a scenario value "
+                                f"(missing {exc.args[0]!r})") from None

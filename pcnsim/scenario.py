@@ -925,6 +925,17 @@ def from_dict(data: dict, source: str | Path | None = None) -> Scenario:
         raise ScenarioError(source, field, msg) from None
 
 
+def validate_file(model: type[BaseModel], path: Path) -> Any:
+    """Read a YAML file and validate it against `model` (an experiment schema); the first error becomes a
+    one-line ScenarioError naming the file and the field."""
+    raw = read_yaml(path)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        raise ScenarioError(path, format_location(err["loc"]), err["msg"].removeprefix("Value error, ")) from None
+
+
 def _allowed_fields(loc: tuple) -> list[str]:
     model: Any = Scenario
     for item in loc:

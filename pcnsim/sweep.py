@@ -35,14 +35,14 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from scipy import stats
 from scipy.stats import qmc
 
 from . import atomic
 from .compare import per_replicate, replicate_metric_names
-from .paths import apply, leaves, parse_path, resolved_data
-from .scenario import ScenarioError, Strict, format_location, from_dict, read_yaml
+from .paths import apply, leaves, parse_path, require, resolved_data, set_value
+from .scenario import ScenarioError, Strict, from_dict, validate_file
 
 DESIGNS = ("grid", "list", "latin_hypercube", "sobol_sequence", "sobol_indices", "morris")
 RESULTS_FILE = "results.parquet"
@@ -221,33 +221,18 @@ def salib_problem(exp: Experiment) -> dict:
 # ---- loading ---------------------------------------------------------------------------------------------
 
 
-def _set_path(data: dict, path: str, value) -> None:
-    for container, key in leaves(data, parse_path(path), create=True):
-        container[key] = value
-
-
 def load(path: str | Path) -> Plan:
     """Validate an experiment file and every design point's scenario; ScenarioError names the problem."""
     path = Path(path)
-    raw = read_yaml(path)
-    try:
-        exp = Experiment.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        raise ScenarioError(path, format_location(err["loc"]), err["msg"].removeprefix("Value error, ")) from None
+    exp = validate_file(Experiment, path)
     base = resolved_data(path.parent / exp.base)
     for dotted, value in exp.set.items():
         try:
-            _set_path(base, dotted, value)
+            set_value(base, dotted, value)
         except (KeyError, ValueError) as exc:
             raise ScenarioError(path, f"set.{dotted}", f"does not reach a scenario value (missing {exc.args[0]!r})"
                                 ) from None
-    for i, p in enumerate(exp.parameters):
-        try:
-            leaves(base, parse_path(p.path), create=p.kind == "value")
-        except (KeyError, ValueError) as exc:
-            raise ScenarioError(path, f"parameters[{i}].path", f"{p.path!r} does not reach a scenario value "
-                                f"(missing {exc.args[0]!r})") from None
+    require(base, exp.parameters, path)
     values, unit = design_points(exp)
     integers = [p.integer or (p.values is not None and all(float(v).is_integer() for v in p.values))
                 for p in exp.parameters]  # whole numbers stay integers (caseloads, days); ranges stay real
