@@ -105,7 +105,7 @@ def run_command(
 
     with user_errors():
         sc = resolve_scenario(scenario, years)
-        memory.check(sc, reps, ledger, patients, source=scenario, at_once=min(reps, os.cpu_count() or 1))
+        memory.check(sc, reps, ledger, patients, source=scenario, at_once=os.cpu_count() or 1)
         root = sc.simulation.seed if seed is None else seed
         target = out or Path("results") / f"{sc.name}-{datetime.now():%Y%m%d-%H%M%S}"
         _check_out_dir(target, overwrite)

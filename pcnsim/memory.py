@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 
-from . import engine
+from . import engine, partition
 from .scenario import Scenario, ScenarioError
+from .vocab import N_ROLES
 
 TABLE_BYTES_PER_PATIENT_YEAR = 260  # the per-patient yearly table in pandas (about 50 numeric columns)
 LEDGER_ROWS_PER_PATIENT_YEAR = 40  # the ledger buffer the model reserves (touchpoints are ~10 a year)
@@ -34,16 +35,25 @@ def per_patient_bytes(sc: Scenario, ledger: bool = False) -> dict[str, float]:
     return out
 
 
+def largest_group(sc: Scenario) -> int:
+    """Patients of the largest group of PCNs simulated on its own (`pcnsim.partition`)."""
+    return max(sum(p.list_size for c in group for p in sc.pcns[c].practices) for group in partition.groups(sc))
+
+
 def estimate(sc: Scenario, reps: int = 1, ledger: bool = False, patients: bool = True, at_once: int = 1) -> int:
-    """Bytes a run of `reps` replicates will hold at its peak (`at_once` models alive, tables for all)."""
+    """Bytes a run of `reps` replicates will hold at its peak: engine arrays of `at_once` groups of PCNs
+    (at most the largest) simulated at once, and the tables for all."""
     n = sc.n_patients
     parts = per_patient_bytes(sc, ledger)
-    engine_bytes = n * sum(v for k, v in parts.items() if k != "ledger") * at_once
+    engine_bytes = min(n * reps, largest_group(sc) * at_once) * sum(v for k, v in parts.items() if k != "ledger")
     years = sc.simulation.years
     tables = n * reps * years * TABLE_BYTES_PER_PATIENT_YEAR * 2 if patients else 0  # x2: the final concat
-    ledger_bytes = n * parts.get("ledger", 0.0) * at_once
+    ledger_bytes = min(n * reps, largest_group(sc) * at_once) * parts.get("ledger", 0.0)
     ledger_tables = n * reps * years * 10 * 40 if ledger else 0  # kept ledger rows in pandas
-    return int(engine_bytes + tables + ledger_bytes + ledger_tables)
+    n_practices = sum(len(pcn.practices) for pcn in sc.pcns)
+    units = n_practices + len(sc.pcns) + 1
+    tallies = reps * (years * 52 + 1) * (n_practices * engine.state.N_WEEKLY + 2 * units * N_ROLES) * 8
+    return int(engine_bytes + tables + ledger_bytes + ledger_tables + tallies)
 
 
 def available() -> int:

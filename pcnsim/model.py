@@ -15,6 +15,7 @@ import pandas as pd
 
 from . import engine, levers, params, population
 from .engine import state as st
+from .partition import PersonIds
 from .scenario import Scenario
 from .vocab import PRIMARY_CARE_ROLES, ROLES, SEGMENTS, SETTINGS, SEXES
 
@@ -54,13 +55,15 @@ class PCNModel(mesa.Model):
     """One replicate of a scenario: engine state plus the practices and pools that own capacity."""
 
     def __init__(self, scenario: Scenario, seed: int, replicate: int = 0, ledger: bool = False,
-                 keep_patients: bool = True):
+                 keep_patients: bool = True, ids: PersonIds | None = None):
+        """`ids`: how persons are numbered (default: the scenario as a whole place); a group of a larger
+        place simulated alone passes `pcnsim.partition.person_ids(place, group)`."""
         super().__init__(seed=seed)
         self.scenario = scenario
         self.run_seed = seed
         self.replicate = replicate
         self.keep_patients = keep_patients
-        self.params, self.layout = params.build(scenario, seed)
+        self.params, self.layout = params.build(scenario, seed, ids)
         lay = self.layout
         self.practices = [
             Practice(self, name, p, int(lay.practice_pcn[p]), lay.fte[p], int(lay.list_sizes[p]))

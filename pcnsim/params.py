@@ -14,6 +14,7 @@ import numpy as np
 
 from .engine import rng
 from .engine.state import DAYS_PER_MONTH, DAYS_PER_YEAR, Params
+from .partition import PersonIds, person_ids
 from .scenario import Scenario
 from .vocab import (
     COMPLEX_SEGMENTS,
@@ -240,9 +241,11 @@ def _weekly_hazard_to_daily_rate(weekly: np.ndarray) -> np.ndarray:
     return -np.log1p(-np.minimum(weekly, 1.0 - 1e-9)) / 7.0
 
 
-def build(sc: Scenario, seed: int) -> tuple[Params, Layout]:
-    """Flatten a scenario into engine tables for one run seed."""
+def build(sc: Scenario, seed: int, ids: PersonIds | None = None) -> tuple[Params, Layout]:
+    """Flatten a scenario into engine tables for one run seed; `ids` numbers its persons (default: as a
+    whole place, `pcnsim.partition.person_ids`)."""
     lay = layout(sc)
+    ids = ids if ids is not None else person_ids(sc)
     max_age = sc.population.max_age
     working, wd_index, next_working = calendar(sc)
     cap_rate = capacity_rate(sc, lay.fte, lay.n_practices)
@@ -305,6 +308,8 @@ def build(sc: Scenario, seed: int) -> tuple[Params, Layout]:
         leave_monthly=1.0 - (1.0 - sc.demography.turnover_per_year) ** (1.0 / MONTHS_PER_YEAR),
         newborn_share=float(sc.demography.newborn_share), entrant_cdf=age_cdf, dep_cdf=dep_cdf,
         seg_cdf=_segments(sc, max_age), cx_cdf=cx_cdf, max_age=int(max_age),
+        first_pid=ids.first_pid.astype(np.int64), practice_group=ids.practice_group.astype(np.int32),
+        entrant_pid=ids.entrant_pid.astype(np.int64), pid_stride=int(ids.stride),
         keys=rng.stream_keys(seed),
     )
     return params, lay

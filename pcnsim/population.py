@@ -22,6 +22,7 @@ def practice_of_slots(list_sizes: np.ndarray) -> np.ndarray:
 def synthesise(params: engine.Params, lay: Layout) -> engine.State:
     """A fresh state holding the day-0 registered population with empty diaries and no episodes."""
     n = int(lay.list_sizes.sum())
-    state = engine.allocate_state(n, lay.n_units, params.horizon, params.mdt_min_contacts)
+    state = engine.allocate_state(n, lay.n_units, params.horizon, params.mdt_min_contacts,
+                                  n_groups=len(params.entrant_pid))
     engine.populate(state, params, practice_of_slots(lay.list_sizes))
     return state

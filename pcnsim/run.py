@@ -6,14 +6,16 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import churn, memory
+from . import churn, memory, params, partition
 from . import scenario as scenario_mod
 from .model import PCNModel
+from .partition import PersonIds
 from .results import Results
 from .scenario import Scenario
 
@@ -56,7 +58,7 @@ def run(
         raise ValueError("reps must be at least 1")
     sc = resolve_scenario(scenario, years)
     n_runs = reps if replicates is None else len(replicates)
-    memory.check(sc, n_runs, ledger, patients, at_once=min(n_runs, threads or os.cpu_count() or 1),
+    memory.check(sc, n_runs, ledger, patients, at_once=threads or os.cpu_count() or 1,
                  source=scenario if isinstance(scenario, (str, Path)) else None)
     root = sc.simulation.seed if seed is None else int(seed)
     chosen = list(range(reps)) if replicates is None else list(replicates)
@@ -65,45 +67,117 @@ def run(
     all_seeds = replicate_seeds(root, reps)
     seeds = [all_seeds[r] for r in chosen]
     started = time.perf_counter()
-    n_threads = max(1, min(len(chosen), threads or os.cpu_count() or 1))
 
-    def one(job: tuple[int, int]) -> PCNModel:
-        model = PCNModel(sc, job[1], replicate=job[0], ledger=ledger, keep_patients=patients)
+    parts = _parts(sc)
+    lay = params.layout(sc)
+
+    def one(job: tuple[int, int, int]) -> _Outcome:
+        replicate, seed, p = job
+        part = parts[p]
+        model = PCNModel(part.scenario, seed, replicate=replicate, ledger=ledger, keep_patients=patients, ids=part.ids)
+        share = part.scenario.n_patients / sc.n_patients  # progress counts whole-place days
         while not model.finished:
             d0 = model.day
-            model.step()  # the kernels release the GIL, so replicates in threads run side by side
+            model.step()  # the kernels release the GIL, so replicates and groups in threads run side by side
             if progress is not None:
-                progress(model.day - d0)
-        return model
+                progress((model.day - d0) * share)
+        outcome = _outcome(model, part, lay if len(parts) > 1 else None)
+        # Mesa agents and their model form reference cycles, freed only by a later garbage collection:
+        # drop the engine arrays now so memory stays at the groups being simulated.
+        model.state = model.tally = model.workspace = None
+        return outcome
 
-    jobs = list(zip(chosen, seeds, strict=True))
+    jobs = [(r, sd, p) for r, sd in zip(chosen, seeds, strict=True) for p in range(len(parts))]
+    n_threads = max(1, min(len(jobs), threads or os.cpu_count() or 1))
     if n_threads == 1:
-        models = [one(job) for job in jobs]
+        outcomes = [one(job) for job in jobs]
     else:
         with ThreadPoolExecutor(max_workers=n_threads) as pool:
-            models = list(pool.map(one, jobs))  # in replicate order, whatever finishes first
+            outcomes = list(pool.map(one, jobs))  # in job order, whatever finishes first
     weekly, offered, used, tables, ledgers = [], [], [], [], []
-    for model in models:
-        first_week = model.burn_in_years * 52
-        last_week = model.n_days // 7
-        weekly.append(model.tally.weekly[first_week:last_week])
-        offered.append(model.tally.cap_offered[first_week:last_week])
-        used.append(model.tally.cap_used[first_week:last_week])
-        tables.extend(model.year_tables)
-        ledgers.extend(model.ledger_tables)
-    model = models[-1]
-    assert model is not None
+    for r in range(len(chosen)):
+        mine = outcomes[r * len(parts):(r + 1) * len(parts)]
+        weekly.append(_place(mine, "weekly", "practices", lay.n_practices))
+        offered.append(_place(mine, "offered", "units", lay.n_units))
+        used.append(_place(mine, "used", "units", lay.n_units))
+        tables.extend(t for o in mine for t in o.tables)
+        ledgers.extend(t for o in mine for t in o.ledgers)
+    patients_table = None
+    if tables:
+        patients_table = pd.concat(tables, ignore_index=True)
+        if len(parts) > 1:  # one table per group: rows by replicate and year, then group
+            patients_table = patients_table.sort_values(["replicate", "year"], kind="stable", ignore_index=True)
+        patients_table = churn.add_fa_flags(patients_table)
     return Results(
         scenario=sc,
         root_seed=root,
         seeds=seeds,
-        practice_names=model.layout.practice_names,
-        unit_names=model.layout.unit_names,
+        practice_names=lay.practice_names,
+        unit_names=lay.unit_names,
         weekly=np.stack(weekly),
         capacity_offered=np.stack(offered),
         capacity_used=np.stack(used),
-        patients=churn.add_fa_flags(pd.concat(tables, ignore_index=True)) if tables else None,
+        patients=patients_table,
         ledger=pd.concat(ledgers, ignore_index=True) if ledgers else None,
         wall_seconds=time.perf_counter() - started,
-        patient_days=int(sc.n_patients) * model.n_days * len(seeds),
+        patient_days=int(sc.n_patients) * outcomes[0].n_days * len(seeds),
     )
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One independent group of the place, simulated on its own (the whole place when it is one group)."""
+
+    scenario: Scenario
+    ids: PersonIds | None
+    practices: np.ndarray  # index in the place of each of the part's practices
+    units: np.ndarray  # ... and of each of its capacity units
+
+
+@dataclass
+class _Outcome:
+    """What one part's run leaves once its model is dropped (reported weeks only)."""
+
+    n_days: int
+    weekly: np.ndarray
+    offered: np.ndarray
+    used: np.ndarray
+    tables: list
+    ledgers: list
+    part: _Part
+
+
+def _parts(sc: Scenario) -> list[_Part]:
+    n = len(partition.groups(sc))
+    if n == 1:
+        lay = params.layout(sc)
+        return [_Part(sc, None, np.arange(lay.n_practices), np.arange(lay.n_units))]
+    return [_Part(partition.sub_scenario(sc, g), partition.person_ids(sc, g), partition.practice_map(sc, g),
+                  partition.unit_map(sc, g)) for g in range(n)]
+
+
+def _outcome(model: PCNModel, part: _Part, place: params.Layout | None) -> _Outcome:
+    """A finished part's tallies and tables; given the `place` it belongs to, the tables' categories name
+    all the place's practices, PCNs and units, so the parts' tables concatenate."""
+    first, last = model.burn_in_years * 52, model.n_days // 7
+    T = model.tally
+    tables, ledgers = model.year_tables, model.ledger_tables
+    if place is not None:
+        for t in tables:
+            t["practice"] = t["practice"].cat.set_categories(place.practice_names)
+            t["pcn"] = t["pcn"].cat.set_categories(place.pcn_names)
+        for t in ledgers:
+            t["unit"] = t["unit"].cat.set_categories(place.unit_names)
+    return _Outcome(model.n_days, T.weekly[first:last].copy(), T.cap_offered[first:last].copy(),
+                    T.cap_used[first:last].copy(), tables, ledgers, part)
+
+
+def _place(outcomes: list[_Outcome], field: str, axis: str, size: int) -> np.ndarray:
+    """One replicate's tally for the whole place, each part's rows at its practices' (units') places."""
+    first = getattr(outcomes[0], field)
+    if len(outcomes) == 1:
+        return first
+    out = np.zeros((first.shape[0], size, first.shape[2]), first.dtype)
+    for o in outcomes:
+        out[:, getattr(o.part, axis)] = getattr(o, field)
+    return out

@@ -240,14 +240,14 @@ class Reference:
         self.cap_used = [[[0] * N_ROLES for _ in range(P.n_units)] for _ in range(n_weeks)]
         self.stats: Counter = Counter()
         self.units = [Unit(u, P.cap_rate[u]) for u in range(P.n_units)]
-        # The initial list: practices in order, each with its list size of consecutive slots;
-        # slot s holds person id s, registered on day 0.
+        # The initial list: practices in order, each with its list size of consecutive slots holding
+        # consecutive person ids from the practice's first id, registered on day 0. Each group of PCNs
+        # numbers its newcomers on its own: its next id, then steps of pid_stride.
         self.patients: list[Patient] = []
         for practice, size in enumerate(int(x) for x in layout.list_sizes):
-            for _ in range(size):
-                pid = len(self.patients)
-                self.patients.append(self.draw_person(pid, practice, 0, newborn=False))
-        self.next_pid = len(self.patients)
+            for j in range(size):
+                self.patients.append(self.draw_person(P.first_pid[practice] + j, practice, 0, newborn=False))
+        self.next_pid = list(P.entrant_pid)
         # Diaries open with routine slots for days [0, horizon); day `horizon` opens on day 0.
         for day in range(0, P.horizon):
             self.open_routine_day(day)
@@ -424,8 +424,9 @@ class Reference:
                 practice = patient.practice
                 self.exit(patient, day, reason)
                 newborn = self.u(R.NEWBORN, pid, day, 0) < P.newborn_share  # keyed by the leaver's id
-                patient = self.draw_person(self.next_pid, practice, day, newborn)
-                self.next_pid += 1
+                group = P.practice_group[practice]
+                patient = self.draw_person(self.next_pid[group], practice, day, newborn)
+                self.next_pid[group] += P.pid_stride
                 self.patients[slot] = patient
                 self.event(patient, M_BIRTHS if newborn else M_REGISTRATIONS, day)
                 pid = patient.pid

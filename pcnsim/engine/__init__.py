@@ -62,7 +62,7 @@ __all__ = [
 
 
 def populate(state: State, params: Params, practice_of_slot: np.ndarray) -> None:
-    """Draw the initial list (person id = slot) and open the booking diaries at day 0."""
+    """Draw the initial list (person ids from `params.first_pid`) and open the booking diaries at day 0."""
     if practice_of_slot.shape != state.pid.shape:
         raise ValueError("practice_of_slot must have one entry per patient slot")
     if practice_of_slot.size and practice_of_slot.max() >= params.practice_pcn.shape[0]:

@@ -333,10 +333,16 @@ def draw_person(S, P, i, pid, practice, day, newborn):
 
 @jit
 def init_population(S, P, practice_of_slot):
-    """The initial list: slot i holds person id i, registered at its practice on day 0."""
+    """The initial list, registered on day 0: a practice's slots are consecutive and hold consecutive person
+    ids from its `first_pid`; each group's newcomers will take ids from its `entrant_pid`."""
+    start, prev = 0, -1
     for i in range(S.pid.shape[0]):
-        draw_person(S, P, i, i, practice_of_slot[i], 0, False)
-    S.next_pid[0] = S.pid.shape[0]
+        practice = practice_of_slot[i]
+        if practice != prev:
+            start, prev = i, practice
+        draw_person(S, P, i, P.first_pid[practice] + (i - start), practice, 0, False)
+    for g in range(S.next_pid.shape[0]):
+        S.next_pid[g] = P.entrant_pid[g]
 
 
 @jit
@@ -394,8 +400,9 @@ def monthly_update(S, P, T, W, day):
             practice = S.practice[i]
             exit_person(S, P, T, i, day, reason)
             newborn = R.uniform(keys[R.NEWBORN], pid, day, 0) < P.newborn_share
-            new_pid = S.next_pid[0]
-            S.next_pid[0] = new_pid + 1
+            g = P.practice_group[practice]  # each group numbers its newcomers on its own (pcnsim.partition)
+            new_pid = S.next_pid[g]
+            S.next_pid[g] = new_pid + P.pid_stride
             draw_person(S, P, i, new_pid, practice, day, newborn)
             T.weekly[week_of(day), practice, M_BIRTHS if newborn else M_REGISTRATIONS] += 1
             pid = new_pid

@@ -97,6 +97,9 @@ Params = namedtuple(
         # demography and new persons
         "death_monthly", "leave_monthly", "newborn_share", "entrant_cdf", "dep_cdf", "seg_cdf", "cx_cdf",
         "max_age",
+        # person ids (pcnsim.partition): first id of each practice's initial list; each practice's group;
+        # the next newcomer's id in each group; the step between a group's newcomer ids
+        "first_pid", "practice_group", "entrant_pid", "pid_stride",
         # random streams
         "keys",
     ],
@@ -124,9 +127,11 @@ Tally = namedtuple(
 )
 
 
-def allocate_state(n: int, n_units: int, horizon: int, contact_memory: int = CLUSTER_CONTACTS) -> State:
+def allocate_state(n: int, n_units: int, horizon: int, contact_memory: int = CLUSTER_CONTACTS,
+                   n_groups: int = 1) -> State:
     """Empty state for n patient slots (filled by the population kernel); `contact_memory` is how many
-    recent primary-care contact days each patient remembers (at least CLUSTER_CONTACTS)."""
+    recent primary-care contact days each patient remembers (at least CLUSTER_CONTACTS); one newcomer id
+    counter per group of PCNs (`pcnsim.partition`)."""
     k = EPISODE_SLOTS
     i32 = np.int32
     return State(
@@ -145,7 +150,7 @@ def allocate_state(n: int, n_units: int, horizon: int, contact_memory: int = CLU
         sameday_free=np.zeros((n_units, N_ROLES), i32),
         routine_free=np.zeros((n_units, N_ROLES, horizon + 1), i32),
         routine_left=np.zeros((n_units, N_ROLES), i32),
-        next_pid=np.zeros(1, np.int64),
+        next_pid=np.zeros(n_groups, np.int64),
     )
 
 
