@@ -700,6 +700,7 @@ def begin_day(S, P, T, W, day):
     # Steps 2-3, patient by patient.
     for a in range(n_active):
         i = active[a]
+        listed = n_req + n_con + n_ae
         pid = S.pid[i]
         age = age_of(S.birth_day[i], day, P.max_age)
         for k in range(K):
@@ -746,6 +747,8 @@ def begin_day(S, P, T, W, day):
                     S.ep_next[i, k] = NEVER
                 else:
                     schedule_return(S, P, i, k, day)
+        if n_req + n_con + n_ae == listed:  # nothing more today: next event now, while the patient is in cache
+            S.next_event[i] = next_event_of(S, i)
 
     # Ordering keys for booking: urgency first, then a counter-based random priority.
     for q in range(n_req):
@@ -763,7 +766,7 @@ def finish_day(S, P, T, W, day, order):
     """Steps 4-9: triage and booking in `order`, unserved requests, contacts, A&E, capacity ledgers."""
     keys = P.keys
     req_i, req_k, con_i, con_k, ae_i, ae_k = W.req_i, W.req_k, W.con_i, W.con_k, W.ae_i, W.ae_k
-    n_active, n_req, n_con, n_ae = W.n[0], W.n[1], W.n[2], W.n[3]
+    n_req, n_con, n_ae = W.n[1], W.n[2], W.n[3]
     for q in range(n_req):
         i = req_i[order[q]]
         k = req_k[order[q]]
@@ -832,9 +835,12 @@ def finish_day(S, P, T, W, day, order):
                 T.cap_offered[wk, u, r] += total
                 T.cap_used[wk, u, r] += total - free
             S.routine_left[u, r] -= S.routine_free[u, r, day % ring]  # today's leftovers expire
-    for a in range(n_active):
-        i = W.active[a]
-        S.next_event[i] = next_event_of(S, i)
+    for q in range(n_req):  # next events of everyone with a request, contact or attendance today
+        S.next_event[req_i[q]] = next_event_of(S, req_i[q])
+    for c in range(n_con):
+        S.next_event[con_i[c]] = next_event_of(S, con_i[c])
+    for a in range(n_ae):
+        S.next_event[ae_i[a]] = next_event_of(S, ae_i[a])
 
 
 @jit_nrt
