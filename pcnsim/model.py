@@ -57,7 +57,7 @@ class PCNModel(mesa.Model):
     def __init__(self, scenario: Scenario, seed: int, replicate: int = 0, ledger: bool = False,
                  keep_patients: bool = True, ids: PersonIds | None = None):
         """`ids`: how persons are numbered (default: the scenario as a whole place); a group of a larger
-        place simulated alone passes `pcnsim.partition.person_ids(place, group)`."""
+        place simulated alone passes `pcnsim.partition.Partition(place).ids(group)`."""
         super().__init__(seed=seed)
         self.scenario = scenario
         self.run_seed = seed

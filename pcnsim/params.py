@@ -243,7 +243,7 @@ def _weekly_hazard_to_daily_rate(weekly: np.ndarray) -> np.ndarray:
 
 def build(sc: Scenario, seed: int, ids: PersonIds | None = None) -> tuple[Params, Layout]:
     """Flatten a scenario into engine tables for one run seed; `ids` numbers its persons (default: as a
-    whole place, `pcnsim.partition.person_ids`)."""
+    whole place, `pcnsim.partition.Partition.ids`)."""
     lay = layout(sc)
     ids = ids if ids is not None else person_ids(sc)
     max_age = sc.population.max_age

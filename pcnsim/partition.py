@@ -46,52 +46,63 @@ def groups(sc: Scenario) -> list[list[int]]:
     return out
 
 
-def _practice_pcn(sc: Scenario) -> np.ndarray:
-    return np.array([c for c, pcn in enumerate(sc.pcns) for _ in pcn.practices], np.int64)
+class Partition:
+    """A place cut into its independent groups, with what a run of one group alone needs."""
+
+    def __init__(self, sc: Scenario):
+        self.place = sc
+        self.groups = groups(sc)
+        self.practice_pcn = np.array([c for c, pcn in enumerate(sc.pcns) for _ in pcn.practices], np.int64)
+        sizes = np.array([p.list_size for pcn in sc.pcns for p in pcn.practices], np.int64)
+        self.first_pid = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        self.n_patients = int(sizes.sum())
+        self.group_of_pcn = np.empty(len(sc.pcns), np.int32)
+        for g, pcns in enumerate(self.groups):
+            self.group_of_pcn[pcns] = g
+
+    def __len__(self) -> int:
+        return len(self.groups)
+
+    def ids(self, group: int | None = None) -> PersonIds:
+        """Person ids for a run of the whole place (group None) or of one of its groups alone."""
+        n_groups = len(self.groups)
+        if group is None:
+            return PersonIds(self.first_pid, self.group_of_pcn[self.practice_pcn],
+                             self.n_patients + np.arange(n_groups, dtype=np.int64), n_groups)
+        chosen = self.practices(group)
+        return PersonIds(self.first_pid[chosen], np.zeros(len(chosen), np.int32),
+                         np.array([self.n_patients + group], np.int64), n_groups)
+
+    def practices(self, group: int) -> np.ndarray:
+        """Index in the whole place of each of the group's practices (in the group's order)."""
+        return np.flatnonzero(self.group_of_pcn[self.practice_pcn] == group)
+
+    def units(self, group: int) -> np.ndarray:
+        """Index in the whole place of each of the group's capacity units: practices, network pools, then
+        the shared pool of a network of networks (see `pcnsim.params.Layout`)."""
+        pcns = self.groups[group]
+        n_p, n_c = len(self.practice_pcn), len(self.place.pcns)
+        units = [self.practices(group), n_p + np.asarray(pcns)]
+        if len(pcns) > 1:  # a network of networks's members
+            units.append(np.array([n_p + n_c]))
+        return np.concatenate(units).astype(np.int64)
+
+    def scenario(self, group: int) -> Scenario:
+        """The place restricted to one group's PCNs, with the levers that reach across groups pinned:
+        shared expertise only where its home practice is, a network of networks only for its members."""
+        sc = self.place
+        pcns = [sc.pcns[c] for c in self.groups[group]]
+        practice_names = {p.name for pcn in pcns for p in pcn.practices}
+        lv = sc.levers
+        se = lv.shared_expertise
+        home = se.home_practice or sc.pcns[0].practices[0].name
+        se = se.model_copy(update={"home_practice": home, "enabled": se.enabled and home in practice_names})
+        non = lv.network_of_networks
+        non = non.model_copy(update={"pcns": [pcn.name for pcn in pcns], "enabled": non.enabled and len(pcns) > 1})
+        levers = lv.model_copy(update={"shared_expertise": se, "network_of_networks": non})
+        return sc.model_copy(update={"pcns": pcns, "levers": levers})
 
 
-def person_ids(sc: Scenario, group: int | None = None) -> PersonIds:
-    """Person ids for a run of the whole place (group None) or of one of its groups alone."""
-    sizes = np.array([p.list_size for pcn in sc.pcns for p in pcn.practices], np.int64)
-    first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    gs = groups(sc)
-    n_groups, n = len(gs), int(sizes.sum())
-    if group is None:
-        group_of_pcn = np.empty(len(sc.pcns), np.int32)
-        for g, pcns in enumerate(gs):
-            group_of_pcn[pcns] = g
-        return PersonIds(first, group_of_pcn[_practice_pcn(sc)], n + np.arange(n_groups, dtype=np.int64), n_groups)
-    chosen = np.isin(_practice_pcn(sc), gs[group])
-    return PersonIds(first[chosen], np.zeros(int(chosen.sum()), np.int32), np.array([n + group], np.int64), n_groups)
-
-
-def sub_scenario(sc: Scenario, group: int) -> Scenario:
-    """The scenario restricted to one group's PCNs, with the levers that reach across groups pinned:
-    shared expertise only where its home practice is, a network of networks only for its members."""
-    pcns = [sc.pcns[c] for c in groups(sc)[group]]
-    practice_names = {p.name for pcn in pcns for p in pcn.practices}
-    lv = sc.levers
-    se = lv.shared_expertise
-    home = se.home_practice or sc.pcns[0].practices[0].name
-    se = se.model_copy(update={"home_practice": home, "enabled": se.enabled and home in practice_names})
-    non = lv.network_of_networks
-    non = non.model_copy(update={"pcns": [pcn.name for pcn in pcns], "enabled": non.enabled and len(pcns) > 1})
-    levers = lv.model_copy(update={"shared_expertise": se, "network_of_networks": non})
-    return sc.model_copy(update={"pcns": pcns, "levers": levers})
-
-
-def practice_map(sc: Scenario, group: int) -> np.ndarray:
-    """Index in the whole place of each of the group's practices (in the group's order)."""
-    return np.flatnonzero(np.isin(_practice_pcn(sc), groups(sc)[group]))
-
-
-def unit_map(sc: Scenario, group: int) -> np.ndarray:
-    """Index in the whole place of each of the group's capacity units: practices, network pools, then the
-    shared pool of a network of networks (see `pcnsim.params.Layout`)."""
-    pcns = groups(sc)[group]
-    n_p = sum(len(pcn.practices) for pcn in sc.pcns)
-    n_c = len(sc.pcns)
-    units = [practice_map(sc, group), n_p + np.asarray(pcns)]
-    if len(pcns) > 1:  # a network of networks's members
-        units.append(np.array([n_p + n_c]))
-    return np.concatenate(units).astype(np.int64)
+def person_ids(sc: Scenario) -> PersonIds:
+    """Person ids for a run of the whole place."""
+    return Partition(sc).ids()

@@ -148,12 +148,11 @@ class _Outcome:
 
 
 def _parts(sc: Scenario) -> list[_Part]:
-    n = len(partition.groups(sc))
-    if n == 1:
+    cut = partition.Partition(sc)
+    if len(cut) == 1:
         lay = params.layout(sc)
         return [_Part(sc, None, np.arange(lay.n_practices), np.arange(lay.n_units))]
-    return [_Part(partition.sub_scenario(sc, g), partition.person_ids(sc, g), partition.practice_map(sc, g),
-                  partition.unit_map(sc, g)) for g in range(n)]
+    return [_Part(cut.scenario(g), cut.ids(g), cut.practices(g), cut.units(g)) for g in range(len(cut))]
 
 
 def _outcome(model: PCNModel, part: _Part, place: params.Layout | None) -> _Outcome:

@@ -46,11 +46,15 @@ def test_groups_join_network_of_networks_members_where_the_first_stands():
     assert [pcn.name for pcn in sc.pcns][1] == "Canal Side PCN" and sc.pcns[3].name == "Market Town PCN"
     assert partition.groups(sc) == [[0], [1, 3], [2], [4], [5]]
     assert partition.groups(borough()) == [[c] for c in range(6)]
-    ids = partition.person_ids(sc)
+    cut = partition.Partition(sc)
+    ids = cut.ids()
     assert ids.stride == 5 and list(ids.entrant_pid) == [sc.n_patients + g for g in range(5)]
-    sub = partition.person_ids(sc, 1)
-    canal_and_market = [ids.first_pid[p] for p in partition.practice_map(sc, 1)]
+    sub = cut.ids(1)
+    canal_and_market = [ids.first_pid[p] for p in cut.practices(1)]
+    assert len(canal_and_market) == 10 and canal_and_market[5] > canal_and_market[4] + 1  # not adjacent
     assert list(sub.first_pid) == canal_and_market and list(sub.entrant_pid) == [sc.n_patients + 1]
+    n_p = len(ids.first_pid)
+    assert list(cut.units(1)[-3:]) == [n_p + 1, n_p + 3, n_p + 6]  # both PCNs' pools, then the shared pool
 
 
 @pytest.mark.parametrize("levers", [
