@@ -40,20 +40,27 @@ def largest_group(sc: Scenario) -> int:
     return max(sum(p.list_size for c in group for p in sc.pcns[c].practices) for group in partition.groups(sc))
 
 
-def estimate(sc: Scenario, reps: int = 1, ledger: bool = False, patients: bool = True, at_once: int = 1) -> int:
-    """Bytes a run of `reps` replicates will hold at its peak: engine arrays of `at_once` groups of PCNs
-    (at most the largest) simulated at once, and the tables for all."""
+def breakdown(sc: Scenario, reps: int = 1, ledger: bool = False, patients: bool = True,
+              at_once: int = 1) -> dict[str, int]:
+    """Bytes a run of `reps` replicates will hold at its peak, by part: engine arrays of the `at_once`
+    groups of PCNs simulated at once (at most the largest), per-patient tables, ledger, weekly tallies."""
     n = sc.n_patients
     parts = per_patient_bytes(sc, ledger)
-    engine_bytes = min(n * reps, largest_group(sc) * at_once) * sum(v for k, v in parts.items() if k != "ledger")
+    in_flight = min(n * reps, largest_group(sc) * at_once)
     years = sc.simulation.years
-    tables = n * reps * years * TABLE_BYTES_PER_PATIENT_YEAR * 2 if patients else 0  # x2: the final concat
-    ledger_bytes = min(n * reps, largest_group(sc) * at_once) * parts.get("ledger", 0.0)
-    ledger_tables = n * reps * years * 10 * 40 if ledger else 0  # kept ledger rows in pandas
     n_practices = sum(len(pcn.practices) for pcn in sc.pcns)
     units = n_practices + len(sc.pcns) + 1
-    tallies = reps * (years * 52 + 1) * (n_practices * engine.state.N_WEEKLY + 2 * units * N_ROLES) * 8
-    return int(engine_bytes + tables + ledger_bytes + ledger_tables + tallies)
+    return {
+        "engine arrays": int(in_flight * sum(v for k, v in parts.items() if k != "ledger")),
+        "per-patient tables": n * reps * years * TABLE_BYTES_PER_PATIENT_YEAR * 2 if patients else 0,  # x2: concat
+        "touchpoint ledger": int(in_flight * parts.get("ledger", 0.0)) + (n * reps * years * 400 if ledger else 0),
+        "weekly tallies": reps * (years * 52 + 1) * (n_practices * engine.state.N_WEEKLY + 2 * units * N_ROLES) * 8,
+    }
+
+
+def estimate(sc: Scenario, reps: int = 1, ledger: bool = False, patients: bool = True, at_once: int = 1) -> int:
+    """Bytes a run will hold at its peak (the sum of `breakdown`)."""
+    return sum(breakdown(sc, reps, ledger, patients, at_once).values())
 
 
 def available() -> int:
@@ -71,11 +78,12 @@ def available() -> int:
 def check(sc: Scenario, reps: int = 1, ledger: bool = False, patients: bool = True, source=None,
           at_once: int = 1) -> None:
     """Raise a one-line ScenarioError, before allocating, when the run would not fit in memory."""
-    need, have = estimate(sc, reps, ledger, patients, at_once), available()
+    parts, have = breakdown(sc, reps, ledger, patients, at_once), available()
+    need = sum(parts.values())
     if need > HEADROOM * have:
-        per = sum(per_patient_bytes(sc).values())
+        shown = ", ".join(f"{name} {size / 2**30:.1f}" for name, size in parts.items() if size >= 0.05 * 2**30)
         hints = [h for h, on in (("drop --ledger", ledger), ("keep no per-patient tables (--no-patients)", patients),
                                  ("run fewer replicates", reps > 1)) if on]
-        raise ScenarioError(source or sc.name, "", f"this run needs about {need / 2**30:.1f} GiB ({sc.n_patients:,} "
-                            f"patients x {per:.0f} bytes of engine state each, plus results) but only "
-                            f"{have / 2**30:.1f} GiB is available; " + ("; ".join(hints) or "simulate fewer patients"))
+        raise ScenarioError(source or sc.name, "", f"this run needs about {need / 2**30:.1f} GiB ({shown}; "
+                            f"{sc.n_patients:,} patients) but only {have / 2**30:.1f} GiB is available; "
+                            + ("; ".join(hints) or "simulate fewer patients"))
