@@ -46,6 +46,10 @@ def test_groups_join_network_of_networks_members_where_the_first_stands():
     assert [pcn.name for pcn in sc.pcns][1] == "Canal Side PCN" and sc.pcns[3].name == "Market Town PCN"
     assert partition.groups(sc) == [[0], [1, 3], [2], [4], [5]]
     assert partition.groups(borough()) == [[c] for c in range(6)]
+    everyone = {"enabled": True, "pcns": None}
+    assert partition.groups(borough(network_of_networks=everyone)) == [list(range(6))]
+    # trust 0 shares nothing: the PCNs stay apart (and give exactly the separate PCNs' numbers)
+    assert partition.groups(borough(network_of_networks={**everyone, "trust": 0.0})) == [[c] for c in range(6)]
     cut = partition.Partition(sc)
     ids = cut.ids()
     assert ids.stride == 5 and list(ids.entrant_pid) == [sc.n_patients + g for g in range(5)]
