@@ -43,17 +43,18 @@ def run(
     threads: int | None = None,
     ledger: bool = False,
     patients: bool = True,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> Results:
     """Simulate a scenario for `reps` replicates and return their results.
 
     seed: root seed (default: the scenario's `simulation.seed`); replicate seeds are spawned from it,
     so the same scenario and seed always give identical numbers. replicates: run only these replicate
     indices (0 to reps - 1), e.g. one per sweep task; each gives what it gives in the full run.
-    threads: replicates simulated at once (default: one per core); each replicate is computed alone, so
-    the numbers do not depend on it. progress: called with the number of days just simulated (for
-    progress bars; from several threads when threads > 1).
-    """
+    threads: replicates, and independent groups of PCNs of a larger place (`pcnsim.partition`), simulated
+    at once (default: one per core); each is computed alone, so the numbers do not depend on it, and
+    memory holds only those in flight. progress: called with the whole-place days just simulated (a
+    group's days count by its share of the patients; for progress bars; from several threads when
+    threads > 1)."""
     if reps < 1:
         raise ValueError("reps must be at least 1")
     sc = resolve_scenario(scenario, years)
