@@ -37,9 +37,10 @@ def groups(sc: Scenario) -> list[list[int]]:
     if non.enabled and non.trust > 0:
         names = non.pcns if non.pcns is not None else [pcn.name for pcn in sc.pcns]
         members = [c for c, pcn in enumerate(sc.pcns) if pcn.name in names]
+    joined = set(members)
     out: list[list[int]] = []
     for c in range(len(sc.pcns)):
-        if c not in members:
+        if c not in joined:
             out.append([c])
         elif c == members[0]:
             out.append(members)
