@@ -69,8 +69,8 @@ def run(
     seeds = [all_seeds[r] for r in chosen]
     started = time.perf_counter()
 
-    parts = _parts(sc)
     lay = params.layout(sc)
+    parts = _parts(sc, lay)
 
     def one(job: tuple[int, int, int]) -> _Outcome:
         replicate, seed, p = job
@@ -148,10 +148,10 @@ class _Outcome:
     part: _Part
 
 
-def _parts(sc: Scenario) -> list[_Part]:
+def _parts(sc: Scenario, lay: params.Layout) -> list[_Part]:
+    """The place's independent groups (`lay`: the place's layout)."""
     cut = partition.Partition(sc)
     if len(cut) == 1:
-        lay = params.layout(sc)
         return [_Part(sc, None, np.arange(lay.n_practices), np.arange(lay.n_units))]
     return [_Part(cut.scenario(g), cut.ids(g), cut.practices(g), cut.units(g)) for g in range(len(cut))]
 
