@@ -680,7 +680,7 @@ def begin_day(S, P, T, W, day):
     """Steps 2-3: self-resolution, onset, background A&E and care seeking of patients due today.
 
     Fills the workspace W with today's requests (and their ordering keys), booked contacts and A&E
-    attendances; returns nothing, counts go to W.n.
+    attendances; returns nothing, their counts go to W.n[1:4].
     """
     keys = P.keys
     n = S.pid.shape[0]
@@ -755,7 +755,6 @@ def begin_day(S, P, T, W, day):
         i, k = req_i[q], req_k[q]
         urgency_rank = np.uint64(2 - S.ep_urg[i, k]) << np.uint64(61)
         W.order_key[q] = urgency_rank | (R.bits(keys[R.PRIORITY], S.pid[i], day, k) >> np.uint64(3))
-    W.n[0] = n_active
     W.n[1] = n_req
     W.n[2] = n_con
     W.n[3] = n_ae
