@@ -1,4 +1,4 @@
-"""Numba compilation flags, in one place: every kernel is decorated with `jit` or `jit_parallel`.
+"""Numba compilation flags, in one place: every kernel is decorated with `jit`.
 
 cache=True keeps compiled kernels on disk so a second process starts warm; fastmath stays off so the
 engine and the plain-Python reference compute bit-identical floating point. NUMBA_DISABLE_JIT=1 turns
@@ -9,8 +9,7 @@ import numba
 
 FLAGS = {"cache": True, "fastmath": False, "nogil": True, "error_model": "numpy"}
 
-# Kernels never allocate, so they run without numba's reference counting (NRT): with it, every array
-# taken from a state namedtuple inside a loop costs an atomic incref/decref pair (~5 ns, measured),
-# more than the work itself. Only the outer day loop, which sorts the day's requests, uses NRT.
+# Kernels never allocate (even the day's sort works in the workspace), so they run without numba's
+# reference counting (NRT): with it, every array taken from a state namedtuple inside a loop costs an
+# atomic incref/decref pair (~5 ns, measured), more than the work itself.
 jit = numba.njit(_nrt=False, **FLAGS)
-jit_nrt = numba.njit(**FLAGS)

@@ -41,7 +41,7 @@ from ..vocab import (
     URGENT_HOME_VISIT,
 )
 from . import rng as R
-from .config import jit, jit_nrt
+from .config import jit
 from .state import (
     C_AE_SENSITIVE,
     C_CLUSTER,
@@ -80,6 +80,8 @@ from .state import (
     M_TO_NETWORK,
     M_UNPLACED,
     NEVER,
+    SORT_BITS,
+    SORT_BUCKETS,
     X_BIRTH_DAY,
     X_CX,
     X_DEP,
@@ -842,7 +844,38 @@ def finish_day(S, P, T, W, day, order):
         S.next_event[ae_i[a]] = next_event_of(S, ae_i[a])
 
 
-@jit_nrt
+@jit
+def sort_keys(W, n):
+    """Set W.order[:n] to the stable ascending order of W.order_key[:n], as a stable argsort would: a
+    counting sort on the keys' top SORT_BITS bits, then an insertion sort inside each bucket. Below their
+    rank bits the keys are random, so a bucket holds a handful of entries."""
+    keys, order, end = W.order_key, W.order, W.buckets
+    shift = np.uint64(64 - SORT_BITS)
+    for b in range(SORT_BUCKETS + 1):
+        end[b] = 0
+    for q in range(n):
+        end[(keys[q] >> shift) + np.uint64(1)] += 1
+    for b in range(SORT_BUCKETS):
+        end[b + 1] += end[b]
+    for q in range(n):  # after this scatter, end[b] is where bucket b ends
+        b = keys[q] >> shift
+        order[end[b]] = q
+        end[b] += 1
+    lo = 0
+    for b in range(SORT_BUCKETS):
+        hi = end[b]
+        for x in range(lo + 1, hi):
+            q = order[x]
+            key = keys[q]
+            y = x - 1
+            while y >= lo and keys[order[y]] > key:
+                order[y + 1] = order[y]
+                y -= 1
+            order[y + 1] = q
+        lo = hi
+
+
+@jit
 def run_days(S, P, T, W, d0, d1):
     """Advance the simulation over days [d0, d1): monthly demography and case finding on every 4th-week
     boundary, then the day."""
@@ -850,7 +883,8 @@ def run_days(S, P, T, W, d0, d1):
         if day % DAYS_PER_MONTH == 0:
             monthly_update(S, P, T, W, day)
             if W.n[0] > 0:
-                enrol(S, P, T, W, day, np.argsort(W.order_key[: W.n[0]], kind="mergesort"))
+                sort_keys(W, W.n[0])
+                enrol(S, P, T, W, day, W.order)
         begin_day(S, P, T, W, day)
-        order = np.argsort(W.order_key[: W.n[1]], kind="mergesort")
-        finish_day(S, P, T, W, day, order)
+        sort_keys(W, W.n[1])
+        finish_day(S, P, T, W, day, W.order)

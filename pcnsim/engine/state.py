@@ -40,6 +40,8 @@ COUNTER_NAMES = (
 )
 CLUSTER_WINDOW = 30  # days: "more than 3 contacts in any 30-day window"
 CLUSTER_CONTACTS = 3  # contact days remembered per patient (more if case finding needs them)
+SORT_BITS = 11  # the day's requests are bucketed by the top bits of their ordering key (kernels.sort_keys)
+SORT_BUCKETS = 1 << SORT_BITS
 
 # ---- weekly counters per practice (columns of Tally.weekly): the patient counters, then events ----
 M_RESOLVED = N_COUNTERS
@@ -117,7 +119,8 @@ State = namedtuple(
 )
 
 Workspace = namedtuple(
-    "Workspace", ["active", "req_i", "req_k", "order_key", "con_i", "con_k", "ae_i", "ae_k", "n", "caseload"]
+    "Workspace",
+    ["active", "req_i", "req_k", "order_key", "order", "buckets", "con_i", "con_k", "ae_i", "ae_k", "n", "caseload"],
 )
 
 Tally = namedtuple(
@@ -155,13 +158,14 @@ def allocate_state(n: int, n_units: int, horizon: int, contact_memory: int = CLU
 
 
 def allocate_workspace(n: int, n_pcns: int = 1) -> Workspace:
-    """Per-day buffers: at most one entry per open episode (requests, contacts) or per patient; the
-    complex-care caseload count per PCN."""
+    """Per-day buffers: at most one entry per open episode (requests, contacts) or per patient, with the
+    requests' sort order and its bucket counts; the complex-care caseload count per PCN."""
     m = n * EPISODE_SLOTS + 1
     i32 = np.int32
     return Workspace(
         active=np.zeros(n, i32), req_i=np.zeros(m, i32), req_k=np.zeros(m, i32),
-        order_key=np.zeros(m, np.uint64), con_i=np.zeros(m, i32), con_k=np.zeros(m, i32),
+        order_key=np.zeros(m, np.uint64), order=np.zeros(m, i32), buckets=np.zeros(SORT_BUCKETS + 1, i32),
+        con_i=np.zeros(m, i32), con_k=np.zeros(m, i32),
         ae_i=np.zeros(m + n, i32), ae_k=np.zeros(m + n, i32), n=np.zeros(4, np.int64),
         caseload=np.zeros(max(n_pcns, 1), np.int64),
     )

@@ -1,0 +1,33 @@
+"""Engine helpers that the reference tests reach only indirectly: the day's sort."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pcnsim.engine import allocate_workspace, kernels
+from pcnsim.engine.state import SORT_BITS
+
+
+def _sorted_by_kernel(keys):
+    w = allocate_workspace(max(len(keys), 1))
+    w.order_key[: len(keys)] = keys
+    kernels.sort_keys(w, len(keys))
+    return w.order[: len(keys)].copy()
+
+
+@given(st.lists(st.integers(0, 2**64 - 1), max_size=300))
+@settings(max_examples=200, deadline=None)
+def test_sort_keys_is_a_stable_argsort(keys):
+    keys = np.array(keys, dtype=np.uint64)
+    assert np.array_equal(_sorted_by_kernel(keys), np.argsort(keys, kind="stable"))
+
+
+def test_sort_keys_keeps_ties_and_crowded_buckets_in_input_order():
+    # A day's keys: urgency rank in the top bits, random priority below; then keys that share their top
+    # SORT_BITS bits (one bucket, sorted by insertion) with many exact ties.
+    rng = np.random.default_rng(3)
+    rank = rng.integers(0, 3, 5_000).astype(np.uint64) << np.uint64(61)
+    day = rank | (rng.integers(0, 2**61, 5_000, dtype=np.uint64))
+    crowded = (np.uint64(5) << np.uint64(64 - SORT_BITS)) | rng.integers(0, 50, 2_000).astype(np.uint64)
+    for keys in (day, crowded, np.zeros(7, np.uint64), np.full(3, 2**64 - 1, np.uint64)):
+        assert np.array_equal(_sorted_by_kernel(keys), np.argsort(keys, kind="stable"))
