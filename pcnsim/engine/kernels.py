@@ -42,6 +42,7 @@ from ..vocab import (
 )
 from . import rng as R
 from .config import jit
+from .prefetch import prefetch
 from .state import (
     C_AE_SENSITIVE,
     C_CLUSTER,
@@ -98,6 +99,7 @@ K = EPISODE_SLOTS
 AE_COLUMN = N_ROLES  # the A&E column of the match matrix
 MALE_BIRTH_SHARE = 0.512
 OLD_AGE = 80
+AHEAD = 4  # patients ahead whose state is prefetched
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -172,6 +174,37 @@ def day_capacity(P, unit, role, day):
     total = int(np.floor(rate * (wd + 1)) - np.floor(rate * wd))
     same_day = int(np.floor(total * P.same_day_share + 0.5))
     return total, same_day
+
+
+@jit
+def prefetch_patient(S, i):
+    """Ask the cache for patient i's state a few patients ahead of its use (see `pcnsim.engine.prefetch`)."""
+    prefetch(S.pid, i)
+    prefetch(S.practice, i)
+    prefetch(S.birth_day, i)
+    prefetch(S.sex, i)
+    prefetch(S.dep, i)
+    prefetch(S.seg, i)
+    prefetch(S.cx, i)
+    prefetch(S.next_onset, i)
+    prefetch(S.next_bg_ae, i)
+    prefetch(S.enrolled_until, i)
+    prefetch(S.ep_type, i)
+    prefetch(S.ep_urg, i)
+    prefetch(S.ep_next, i)
+    prefetch(S.ep_selfres, i)
+    prefetch(S.ep_n, i)
+    prefetch(S.ep_booked, i)
+    prefetch(S.ep_wait, i)
+    prefetch(S.ep_acc, i)
+    prefetch(S.ep_pref, i)
+    prefetch(S.counters, i)
+    prefetch(S.last_contacts, i)
+    prefetch(S.unmet_month, i)
+    prefetch(S.fit_month, i)
+    prefetch(S.ep_unit, i)
+    prefetch(S.ep_role, i)
+    prefetch(S.ep_lead, i)
 
 
 @jit
@@ -701,6 +734,12 @@ def begin_day(S, P, T, W, day):
 
     # Steps 2-3, patient by patient.
     for a in range(n_active):
+        if a + AHEAD < n_active:
+            prefetch_patient(S, active[a + AHEAD])
+        if a + AHEAD // 2 < n_active:  # that patient's row of onset rates, if an onset is due
+            j = active[a + AHEAD // 2]
+            if S.next_onset[j] <= day:
+                prefetch(P.onset_rate[S.seg[j], S.sex[j], age_of(S.birth_day[j], day, P.max_age)], S.dep[j])
         i = active[a]
         listed = n_req + n_con + n_ae
         pid = S.pid[i]
@@ -769,6 +808,8 @@ def finish_day(S, P, T, W, day, order):
     req_i, req_k, con_i, con_k, ae_i, ae_k = W.req_i, W.req_k, W.con_i, W.con_k, W.ae_i, W.ae_k
     n_req, n_con, n_ae = W.n[1], W.n[2], W.n[3]
     for q in range(n_req):
+        if q + AHEAD < n_req:
+            prefetch_patient(S, req_i[order[q + AHEAD]])
         i = req_i[order[q]]
         k = req_k[order[q]]
         t = S.ep_type[i, k]
@@ -818,11 +859,15 @@ def finish_day(S, P, T, W, day, order):
 
     # Step 7: contacts booked for today.
     for c in range(n_con):
+        if c + AHEAD < n_con:
+            prefetch_patient(S, con_i[c + AHEAD])
         contact(S, P, T, con_i[c], con_k[c], day)
 
     # Step 8: A&E: background and direct attendances (slot order), then spill-over (booking order);
     # every attendance tied to a need episode is primary-care sensitive.
     for a in range(n_ae):
+        if a + AHEAD < n_ae:
+            prefetch_patient(S, ae_i[a + AHEAD])
         attend_ae(S, P, T, ae_i[a], ae_k[a], day, ae_k[a] >= 0)
 
     # Step 9: capacity offered and used today; next events of everyone touched.
