@@ -82,7 +82,6 @@ from .state import (
     M_UNPLACED,
     NEVER,
     SORT_BITS,
-    SORT_BUCKETS,
     X_BIRTH_DAY,
     X_CX,
     X_DEP,
@@ -100,6 +99,7 @@ AE_COLUMN = N_ROLES  # the A&E column of the match matrix
 MALE_BIRTH_SHARE = 0.512
 OLD_AGE = 80
 AHEAD = 4  # patients ahead whose state is prefetched
+PREFETCH_FROM = 16_000  # patients: below, the state stays in cache and prefetching costs (crossover 10k-21k)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -722,6 +722,7 @@ def begin_day(S, P, T, W, day):
     open_diary(S, P, day)
     active, req_i, req_k, con_i, con_k, ae_i, ae_k = W.active, W.req_i, W.req_k, W.con_i, W.con_k, W.ae_i, W.ae_k
 
+    ahead = n >= PREFETCH_FROM
     # Who has something due today (slot order).
     n_active = 0
     for i in range(n):
@@ -734,9 +735,9 @@ def begin_day(S, P, T, W, day):
 
     # Steps 2-3, patient by patient.
     for a in range(n_active):
-        if a + AHEAD < n_active:
+        if ahead and a + AHEAD < n_active:
             prefetch_patient(S, active[a + AHEAD])
-        if a + AHEAD // 2 < n_active:  # that patient's row of onset rates, if an onset is due
+        if ahead and a + AHEAD // 2 < n_active:  # that patient's row of onset rates, if an onset is due
             j = active[a + AHEAD // 2]
             if S.next_onset[j] <= day:
                 prefetch(P.onset_rate[S.seg[j], S.sex[j], age_of(S.birth_day[j], day, P.max_age)], S.dep[j])
@@ -807,8 +808,9 @@ def finish_day(S, P, T, W, day, order):
     keys = P.keys
     req_i, req_k, con_i, con_k, ae_i, ae_k = W.req_i, W.req_k, W.con_i, W.con_k, W.ae_i, W.ae_k
     n_req, n_con, n_ae = W.n[1], W.n[2], W.n[3]
+    ahead = S.pid.shape[0] >= PREFETCH_FROM
     for q in range(n_req):
-        if q + AHEAD < n_req:
+        if ahead and q + AHEAD < n_req:
             prefetch_patient(S, req_i[order[q + AHEAD]])
         i = req_i[order[q]]
         k = req_k[order[q]]
@@ -859,14 +861,14 @@ def finish_day(S, P, T, W, day, order):
 
     # Step 7: contacts booked for today.
     for c in range(n_con):
-        if c + AHEAD < n_con:
+        if ahead and c + AHEAD < n_con:
             prefetch_patient(S, con_i[c + AHEAD])
         contact(S, P, T, con_i[c], con_k[c], day)
 
     # Step 8: A&E: background and direct attendances (slot order), then spill-over (booking order);
     # every attendance tied to a need episode is primary-care sensitive.
     for a in range(n_ae):
-        if a + AHEAD < n_ae:
+        if ahead and a + AHEAD < n_ae:
             prefetch_patient(S, ae_i[a + AHEAD])
         attend_ae(S, P, T, ae_i[a], ae_k[a], day, ae_k[a] >= 0)
 
@@ -892,22 +894,27 @@ def finish_day(S, P, T, W, day, order):
 @jit
 def sort_keys(W, n):
     """Set W.order[:n] to the stable ascending order of W.order_key[:n], as a stable argsort would: a
-    counting sort on the keys' top SORT_BITS bits, then an insertion sort inside each bucket. Below their
-    rank bits the keys are random, so a bucket holds a handful of entries."""
+    counting sort on the keys' top bits (about one bucket per key, at most 2**SORT_BITS), then an
+    insertion sort inside each bucket. Below their rank bits the keys are random, so a bucket holds a
+    handful of entries."""
     keys, order, end = W.order_key, W.order, W.buckets
-    shift = np.uint64(64 - SORT_BITS)
-    for b in range(SORT_BUCKETS + 1):
+    bits = 4
+    while bits < SORT_BITS and (1 << bits) < n:
+        bits += 1
+    n_buckets = 1 << bits
+    shift = np.uint64(64 - bits)
+    for b in range(n_buckets + 1):
         end[b] = 0
     for q in range(n):
         end[(keys[q] >> shift) + np.uint64(1)] += 1
-    for b in range(SORT_BUCKETS):
+    for b in range(n_buckets):
         end[b + 1] += end[b]
     for q in range(n):  # after this scatter, end[b] is where bucket b ends
         b = keys[q] >> shift
         order[end[b]] = q
         end[b] += 1
     lo = 0
-    for b in range(SORT_BUCKETS):
+    for b in range(n_buckets):
         hi = end[b]
         for x in range(lo + 1, hi):
             q = order[x]

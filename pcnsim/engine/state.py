@@ -40,8 +40,7 @@ COUNTER_NAMES = (
 )
 CLUSTER_WINDOW = 30  # days: "more than 3 contacts in any 30-day window"
 CLUSTER_CONTACTS = 3  # contact days remembered per patient (more if case finding needs them)
-SORT_BITS = 11  # the day's requests are bucketed by the top bits of their ordering key (kernels.sort_keys)
-SORT_BUCKETS = 1 << SORT_BITS
+SORT_BITS = 11  # the day's requests are bucketed by at most this many top bits of their key (kernels.sort_keys)
 
 # ---- weekly counters per practice (columns of Tally.weekly): the patient counters, then events ----
 M_RESOLVED = N_COUNTERS
@@ -164,7 +163,7 @@ def allocate_workspace(n: int, n_pcns: int = 1) -> Workspace:
     i32 = np.int32
     return Workspace(
         active=np.zeros(n, i32), req_i=np.zeros(m, i32), req_k=np.zeros(m, i32),
-        order_key=np.zeros(m, np.uint64), order=np.zeros(m, i32), buckets=np.zeros(SORT_BUCKETS + 1, i32),
+        order_key=np.zeros(m, np.uint64), order=np.zeros(m, i32), buckets=np.zeros((1 << SORT_BITS) + 1, i32),
         con_i=np.zeros(m, i32), con_k=np.zeros(m, i32),
         ae_i=np.zeros(m + n, i32), ae_k=np.zeros(m + n, i32), n=np.zeros(4, np.int64),
         caseload=np.zeros(max(n_pcns, 1), np.int64),
