@@ -419,7 +419,10 @@ def monthly_update(S, P, T, W, day):
             mdt_on = True
     n_cand = 0
     memory = min(P.mdt_min_contacts, S.last_contacts.shape[1]) - 1
+    ahead = S.pid.shape[0] >= PREFETCH_FROM
     for i in range(S.pid.shape[0]):
+        if ahead and i + 4 * AHEAD < S.pid.shape[0]:  # counter rows of the ~1 in 3 with open episodes
+            prefetch(S.counters, i + 4 * AHEAD)
         for k in range(K):
             if S.ep_type[i, k] >= 0:
                 flush_unmet(S, T, i, k, day)
