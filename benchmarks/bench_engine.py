@@ -11,6 +11,7 @@ burn-in included.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import resource
 import subprocess
@@ -53,6 +54,8 @@ def speed(years: int, reps: int) -> dict:
             model.step()
         dt = time.perf_counter() - t
         rates.append(sc.n_patients * (model.day - days_before) / dt)
+        del model
+        gc.collect()  # a Mesa model and its agents form cycles: free it before the next, so peak RSS is one run's
     return {
         "scenario": "baseline",
         "patients": sc.n_patients,
