@@ -14,7 +14,11 @@ from numba.extending import intrinsic, overload
 
 
 def prefetch(arr, i):
-    """Hint that arr[i] (a 1-D array) or row i (a 2-D array: its first and last element) is needed soon."""
+    """Hint that arr[i] (a 1-D array) or row i (a 2-D array) is needed soon. A row's first cache line is
+    asked for; a row wider than WIDE_ROW bytes has its last element asked for too."""
+
+
+WIDE_ROW = 32  # bytes; a narrower row (an episode field: 3-12 bytes) rarely straddles two cache lines
 
 
 @intrinsic
@@ -25,20 +29,27 @@ def _prefetch(typingctx, arr, i):
         shape = cgutils.unpack_tuple(builder, ary.shape)
         strides = cgutils.unpack_tuple(builder, ary.strides)
         row = context.cast(builder, args[1], ity, types.intp)
-        ends = [[row]] if aryty.ndim == 1 else [
-            [row, context.get_constant(types.intp, 0)],
-            [row, builder.sub(shape[1], context.get_constant(types.intp, 1))],
-        ]
         i8p = ir.IntType(8).as_pointer()
         i32 = ir.IntType(32)
         fn = cgutils.get_or_insert_function(
             builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), "llvm.prefetch.p0"
         )
-        for idx in ends:
+
+        def hint(idx):
             ptr = cgutils.get_item_pointer2(context, builder, ary.data, shape, strides, aryty.layout, idx,
                                             wraparound=False)
             # read access, keep in all cache levels, data cache
             builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
+
+        if aryty.ndim == 1:
+            hint([row])
+            return context.get_dummy_value()
+        zero, one = context.get_constant(types.intp, 0), context.get_constant(types.intp, 1)
+        hint([row, zero])
+        width = builder.mul(shape[1], context.get_constant(types.intp, context.get_abi_sizeof(
+            context.get_data_type(aryty.dtype))))
+        with builder.if_then(builder.icmp_signed(">", width, context.get_constant(types.intp, WIDE_ROW))):
+            hint([row, builder.sub(shape[1], one)])
         return context.get_dummy_value()
 
     if not isinstance(arr, types.Array) or arr.ndim > 2 or not isinstance(i, types.Integer):
