@@ -91,15 +91,6 @@ class PCNModel(mesa.Model):
         self.burn_in_years = scenario.simulation.burn_in_years
         self.year_tables: list[pd.DataFrame] = []
         self.ledger_tables: list[pd.DataFrame] = []
-        self.datacollector = mesa.DataCollector(
-            model_reporters={
-                "day": lambda m: m.day,
-                "primary_care_contacts": lambda m: m._last_week(PRIMARY_CARE_ROLES),
-                "ae": lambda m: m._last_week(("ae",)),
-                "admissions": lambda m: m._last_week(("admission",)),
-                "unserved_requests": lambda m: int(m.tally.weekly[(m.day - 1) // WEEK, :, st.C_UNSERVED].sum()),
-            }
-        )
 
     # ---- capacity owned by agents --------------------------------------------------------------------
     @property
@@ -132,7 +123,7 @@ class PCNModel(mesa.Model):
         return self.day >= self.n_days
 
     def step(self) -> None:
-        """Advance one week; close the year at year boundaries; collect model-level series."""
+        """Advance one week; close the year at year boundaries."""
         if self.finished:
             self.running = False
             return
@@ -142,12 +133,7 @@ class PCNModel(mesa.Model):
         self.day = d1
         if d1 % engine.DAYS_PER_YEAR == 0:
             self._close_year(d1)
-        self.datacollector.collect(self)
         self.running = not self.finished
-
-    def _last_week(self, settings) -> int:
-        cols = [SETTINGS.index(s) for s in settings]
-        return int(self.tally.weekly[(self.day - 1) // WEEK][:, cols].sum())
 
     def _close_year(self, day: int) -> None:
         S, T = self.state, self.tally
