@@ -177,6 +177,12 @@ def day_capacity(P, unit, role, day):
 
 
 @jit
+def prefetch_pays(S):
+    """Whether prefetching is worth it: a list of PREFETCH_FROM patients or more (a smaller one stays in cache)."""
+    return S.pid.shape[0] >= PREFETCH_FROM
+
+
+@jit
 def prefetch_patient(S, i):
     """Ask the cache for patient i's state a few patients ahead of its use (see `pcnsim.engine.prefetch`)."""
     prefetch(S.pid, i)
@@ -419,7 +425,7 @@ def monthly_update(S, P, T, W, day):
             mdt_on = True
     n_cand = 0
     memory = min(P.mdt_min_contacts, S.last_contacts.shape[1]) - 1
-    ahead = S.pid.shape[0] >= PREFETCH_FROM
+    ahead = prefetch_pays(S)
     for i in range(S.pid.shape[0]):
         if ahead and i + 4 * AHEAD < S.pid.shape[0]:  # counter rows of the ~1 in 3 with open episodes
             prefetch(S.counters, i + 4 * AHEAD)
@@ -725,7 +731,7 @@ def begin_day(S, P, T, W, day):
     open_diary(S, P, day)
     active, req_i, req_k, con_i, con_k, ae_i, ae_k = W.active, W.req_i, W.req_k, W.con_i, W.con_k, W.ae_i, W.ae_k
 
-    ahead = n >= PREFETCH_FROM
+    ahead = prefetch_pays(S)
     # Who has something due today (slot order).
     n_active = 0
     for i in range(n):
@@ -811,7 +817,7 @@ def finish_day(S, P, T, W, day, order):
     keys = P.keys
     req_i, req_k, con_i, con_k, ae_i, ae_k = W.req_i, W.req_k, W.con_i, W.con_k, W.ae_i, W.ae_k
     n_req, n_con, n_ae = W.n[1], W.n[2], W.n[3]
-    ahead = S.pid.shape[0] >= PREFETCH_FROM
+    ahead = prefetch_pays(S)
     for q in range(n_req):
         if ahead and q + AHEAD < n_req:
             prefetch_patient(S, req_i[order[q + AHEAD]])
