@@ -2,7 +2,9 @@
 
 Run: python benchmarks/bench_engine.py [--years 5] [--reps 3] [--json benchmarks/results/engine.json]
 
-Compile time is measured in a fresh subprocess with an empty numba cache directory (cold) and again
+One run is timed on two engine threads (`PCNModel(threads=2)`, what `pcnsim run` uses for a single run
+on two cores) and on one (what each replicate uses when replicates fill the cores). Compile time is
+measured in a fresh subprocess with an empty numba cache directory (cold) and again
 with that cache filled (warm start); the speed figure excludes compilation: the model is built and
 stepped one week first, then the rest of the run is timed. Patient-days count every simulated day,
 burn-in included.
@@ -40,29 +42,34 @@ def compile_seconds(cache_dir: str) -> float:
 
 
 def speed(years: int, reps: int) -> dict:
+    """Best patient-days per second of one run on one engine thread and on two (interleaved, rep by rep,
+    so both see the same machine: this VM's speed drifts by 15-40%)."""
     from pcnsim.model import PCNModel
     from pcnsim.run import resolve_scenario
 
     sc = resolve_scenario(None, years=years)
-    rates = []
+    rates = {1: [], 2: []}
     for r in range(reps):
-        model = PCNModel(sc, seed=1000 + r)
-        model.step()  # compile (or load from cache) outside the timed part
-        days_before = model.day
-        t = time.perf_counter()
-        while not model.finished:
-            model.step()
-        dt = time.perf_counter() - t
-        rates.append(sc.n_patients * (model.day - days_before) / dt)
-        del model
-        gc.collect()  # a Mesa model and its agents form cycles: free it before the next, so peak RSS is one run's
+        for threads in (1, 2):
+            model = PCNModel(sc, seed=1000 + r, threads=threads)
+            model.step()  # compile (or load from cache) outside the timed part
+            days_before = model.day
+            t = time.perf_counter()
+            while not model.finished:
+                model.step()
+            dt = time.perf_counter() - t
+            rates[threads].append(sc.n_patients * (model.day - days_before) / dt)
+            del model
+            gc.collect()  # a Mesa model and its agents form cycles: free it before the next (peak RSS: one run)
     return {
         "scenario": "baseline",
         "patients": sc.n_patients,
         "years_simulated": sc.simulation.burn_in_years + years,
-        "patient_days_per_second": max(rates),
-        "patient_days_per_second_all": rates,
-        "threads": int(os.environ.get("NUMBA_NUM_THREADS", os.cpu_count() or 1)),
+        "engine_threads": 2,
+        "patient_days_per_second": max(rates[2]),
+        "patient_days_per_second_all": rates[2],
+        "one_thread_patient_days_per_second": max(rates[1]),
+        "one_thread_patient_days_per_second_all": rates[1],
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 

@@ -55,9 +55,12 @@ class PCNModel(mesa.Model):
     """One replicate of a scenario: engine state plus the practices and pools that own capacity."""
 
     def __init__(self, scenario: Scenario, seed: int, replicate: int = 0, ledger: bool = False,
-                 keep_patients: bool = True, ids: PersonIds | None = None):
+                 keep_patients: bool = True, ids: PersonIds | None = None, threads: int = 1):
         """`ids`: how persons are numbered (default: the scenario as a whole place); a group of a larger
-        place simulated alone passes `pcnsim.partition.Partition(place).ids(group)`."""
+        place simulated alone passes `pcnsim.partition.Partition(place).ids(group)`. threads: 2 runs the
+        engine on two threads (same numbers; not with the touchpoint ledger, whose row order is one thread's)."""
+        if threads not in (1, 2) or (threads == 2 and ledger):
+            raise ValueError("threads must be 1 or 2, and 1 with the touchpoint ledger")
         super().__init__(seed=seed)
         self.scenario = scenario
         self.run_seed = seed
@@ -86,7 +89,11 @@ class PCNModel(mesa.Model):
         ledger_capacity = n * 40 + 10_000 if ledger else 0  # touchpoints per person-year are ~8
         self.tally = engine.allocate_tally(self.n_days // WEEK + 1, lay.n_practices, lay.n_units,
                                            exit_capacity, ledger_capacity)
-        self.workspace = engine.allocate_workspace(n, len(lay.pcn_names))
+        self.workspace = engine.allocate_workspace(n, len(lay.pcn_names), self.state.next_pid.shape[0])
+        # the second thread's tallies: its weekly counts (added to the first's after each step) and room for
+        # the leavers of its half of the list in a month (joined to the first's every month)
+        self.second_tally = (engine.allocate_tally(self.n_days // WEEK + 1, lay.n_practices, lay.n_units,
+                                                   n - n // 2 + 1) if threads == 2 else None)
         self.day = 0
         self.burn_in_years = scenario.simulation.burn_in_years
         self.year_tables: list[pd.DataFrame] = []
@@ -129,7 +136,7 @@ class PCNModel(mesa.Model):
             return
         d0, d1 = self.day, min(self.day + WEEK, self.n_days)
         self.apply_levers(d0)
-        engine.advance(self.state, self.params, self.tally, self.workspace, d0, d1)
+        engine.advance(self.state, self.params, self.tally, self.workspace, d0, d1, self.second_tally)
         self.day = d1
         if d1 % engine.DAYS_PER_YEAR == 0:
             self._close_year(d1)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import churn, memory, params, partition
+from . import churn, engine, memory, params, partition
 from . import scenario as scenario_mod
 from .model import PCNModel
 from .partition import PersonIds
@@ -52,14 +52,19 @@ def run(
     indices (0 to reps - 1), e.g. one per sweep task; each gives what it gives in the full run.
     threads: replicates, and independent groups of PCNs of a larger place (`pcnsim.partition`), simulated
     at once (default: one per core); each is computed alone, so the numbers do not depend on it, and
-    memory holds only those in flight. progress: called with the whole-place days just simulated (a
+    memory holds only those in flight. With at least two threads per run (e.g. one replicate of one PCN on
+    two cores) each run's engine uses two threads (not with the ledger), again with the same numbers.
+    progress: called with the whole-place days just simulated (a
     group's days count by its share of the patients; for progress bars; from several threads when
     threads > 1)."""
     if reps < 1:
         raise ValueError("reps must be at least 1")
     sc = resolve_scenario(scenario, years)
     n_runs = reps if replicates is None else len(replicates)
-    memory.check(sc, n_runs, ledger, patients, at_once=threads or os.cpu_count() or 1,
+    cores = threads or os.cpu_count() or 1
+    n_jobs = n_runs * len(partition.groups(sc))
+    engine_threads = 2 if cores >= 2 * n_jobs and not ledger and engine.SPLITS else 1
+    memory.check(sc, n_runs, ledger, patients, at_once=cores, engine_threads=engine_threads,
                  source=scenario if isinstance(scenario, (str, Path)) else None)
     root = sc.simulation.seed if seed is None else int(seed)
     chosen = list(range(reps)) if replicates is None else list(replicates)
@@ -75,7 +80,8 @@ def run(
     def one(job: tuple[int, int, int]) -> _Outcome:
         replicate, seed, p = job
         part = parts[p]
-        model = PCNModel(part.scenario, seed, replicate=replicate, ledger=ledger, keep_patients=patients, ids=part.ids)
+        model = PCNModel(part.scenario, seed, replicate=replicate, ledger=ledger, keep_patients=patients, ids=part.ids,
+                         threads=engine_threads)
         share = part.scenario.n_patients / sc.n_patients  # progress counts whole-place days
         while not model.finished:
             d0 = model.day
@@ -85,11 +91,11 @@ def run(
         outcome = _outcome(model, part, lay if len(parts) > 1 else None)
         # Mesa agents and their model form reference cycles, freed only by a later garbage collection:
         # drop the engine arrays now so memory stays at the groups being simulated.
-        model.state = model.tally = model.workspace = None
+        model.state = model.tally = model.second_tally = model.workspace = None
         return outcome
 
     jobs = [(r, sd, p) for r, sd in zip(chosen, seeds, strict=True) for p in range(len(parts))]
-    n_threads = max(1, min(len(jobs), threads or os.cpu_count() or 1))
+    n_threads = max(1, min(len(jobs), cores))
     if n_threads == 1:
         outcomes = [one(job) for job in jobs]
     else:

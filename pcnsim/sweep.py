@@ -268,7 +268,8 @@ def run_task(spec: RunSpec) -> dict:
 
     started = time.perf_counter()
     sc = from_dict(spec.scenario)
-    res = run(sc, seed=spec.seed, reps=spec.replicates, replicates=[spec.replicate])
+    # one thread per run: a sweep's parallelism is its runs, one per worker
+    res = run(sc, seed=spec.seed, reps=spec.replicates, replicates=[spec.replicate], threads=1)
     values = per_replicate(res).iloc[:, 0]
     return {"run_id": spec.run_id, "key": spec.key, "point": spec.point, "replicate": spec.replicate,
             "seed": int(res.seeds[0]), "metrics": {m: float(values.get(m, np.nan)) for m in spec.metrics},
@@ -327,6 +328,18 @@ def executor_for(workers: int | None = None, scheduler: str | None = None) -> Wo
     return Workers(pool, 2 * n, lambda: pool.shutdown(wait=True, cancel_futures=True))
 
 
+def _scheduler_address(scheduler_file: Path, scheduler: subprocess.Popen, wait: float = 60) -> str:
+    """The address the scheduler writes to its file, once the file is complete (it may appear empty first)."""
+    deadline = time.time() + wait
+    while True:
+        try:
+            return json.loads(scheduler_file.read_text())["address"]
+        except (OSError, ValueError, KeyError):
+            if time.time() > deadline or scheduler.poll() is not None:
+                raise RuntimeError("the Dask scheduler did not start") from None
+            time.sleep(0.1)
+
+
 @contextmanager
 def local_cluster(n_workers: int = 2, folder: Path | None = None) -> Iterator[tuple[str, list[subprocess.Popen]]]:
     """A real Dask scheduler and `n_workers` single-threaded worker processes on 127.0.0.1 (each in its own
@@ -343,12 +356,7 @@ def local_cluster(n_workers: int = 2, folder: Path | None = None) -> Iterator[tu
 
         procs = [start("scheduler", "--host", "127.0.0.1", "--port", "0", "--scheduler-file", str(scheduler_file))]
         try:
-            deadline = time.time() + 60
-            while not scheduler_file.exists():
-                if time.time() > deadline or procs[0].poll() is not None:
-                    raise RuntimeError("the Dask scheduler did not start")
-                time.sleep(0.1)
-            address = json.loads(scheduler_file.read_text())["address"]
+            address = _scheduler_address(scheduler_file, procs[0])
             workers = [start("worker", address, "--nthreads", "1", "--name", f"worker-{i}") for i in range(n_workers)]
             procs += workers
             with Client(address, timeout="30s") as client:

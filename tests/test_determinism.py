@@ -4,11 +4,18 @@ import hashlib
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from pcnsim import engine
+from pcnsim.model import PCNModel
 from pcnsim.run import replicate_seeds, run
+from pcnsim.scenario import load
+
+ROOT = Path(__file__).resolve().parents[1]
 
 FINGERPRINT = """
 import hashlib, sys
@@ -68,3 +75,61 @@ def test_replicates_in_threads_give_the_numbers_of_one_thread(baseline):
     pd.testing.assert_frame_equal(one.patients, two.patients)
     alone = run(baseline, seed=3, years=1, reps=3, replicates=[2])
     assert np.array_equal(alone.weekly[0], one.weekly[2])
+
+
+def test_two_engine_threads_give_the_one_thread_numbers():
+    """One run on two cores splits its engine over two threads (each its half of the patients, meeting at
+    spin barriers around booking and case finding); the numbers are those of one thread. The complex-care
+    scenario exercises case finding, whose candidates and leavers' records are joined across the halves."""
+    sc = load(ROOT / "scenarios" / "complex_care_team.yaml")
+    one = run(sc, seed=7, years=1, threads=1)
+    two = run(sc, seed=7, years=1, threads=2)
+    assert np.array_equal(one.weekly, two.weekly)
+    assert np.array_equal(one.capacity_offered, two.capacity_offered)
+    assert np.array_equal(one.capacity_used, two.capacity_used)
+    pd.testing.assert_frame_equal(one.patients, two.patients)
+    assert one.patients["mdt_enrolled_months"].sum() > 0 and one.patients["exit"].ne("none").sum() > 0
+
+
+@pytest.mark.skipif(not engine.SPLITS, reason="two engine threads need the JIT")
+def test_a_model_on_two_threads_really_splits_and_matches_step_by_step(baseline):
+    a, b = PCNModel(baseline, seed=3), PCNModel(baseline, seed=3, threads=2)
+    n = a.state.pid.shape[0]
+    for week in range(10):  # two 4-week months: deaths, leavers and newcomers on both halves
+        a.step()
+        b.step()
+        assert np.array_equal(a.tally.weekly, b.tally.weekly), f"week {week}"
+    assert b.workspace.sync[0] > 0 and list(b.workspace.bounds) == [0, n // 2, n]  # the barriers were used
+    for name, x, y in zip(a.state._fields, a.state, b.state, strict=True):
+        assert np.array_equal(x, y), name
+    exits = int(a.tally.n_exits[0])
+    assert exits > 0 and int(b.tally.n_exits[0]) == exits
+    assert np.array_equal(a.tally.exit_meta[:exits], b.tally.exit_meta[:exits])  # slot order across halves
+    assert not b.second_tally.weekly.any()  # the second thread's counts were all handed over
+
+
+def test_two_engine_threads_refuse_the_ledger(baseline):
+    with pytest.raises(ValueError, match="threads must be 1 or 2, and 1 with the touchpoint ledger"):
+        PCNModel(baseline, seed=1, ledger=True, threads=2)
+
+
+@pytest.mark.skipif(not engine.SPLITS, reason="two engine threads need the JIT")
+def test_a_called_off_run_frees_the_waiting_thread(baseline):
+    """If the caller is interrupted before its thread enters the kernel, the other thread must not spin at
+    the first barrier for ever: the call-off flag releases it."""
+    import threading
+
+    from pcnsim.engine import kernels
+
+    model = PCNModel(baseline, seed=1, threads=2)
+    S, W = model.state, model.workspace
+    n = S.pid.shape[0]
+    W.bounds[:] = (0, n // 2, n)
+    W.sync[:] = 0
+    W.sync[1] = 1
+    helper = threading.Thread(target=kernels.run_days, daemon=True,
+                              args=(S, model.params, model.tally, model.second_tally, W, 0, 7, 1, 2))
+    helper.start()
+    helper.join(timeout=60)
+    assert not helper.is_alive()
+    assert W.sync[0] == 1  # it arrived at the first barrier alone and left

@@ -4,6 +4,9 @@
 The functions below are thin validating wrappers over the kernels.
 """
 
+import threading
+
+import numba
 import numpy as np
 
 from . import kernels
@@ -20,6 +23,10 @@ from .state import (
     allocate_tally,
     allocate_workspace,
 )
+
+# A run's engine can use two threads (`advance(..., second=...)`); not without the JIT, where the
+# threads' spin barriers would take turns on the GIL.
+SPLITS = not numba.config.DISABLE_JIT
 
 STEPS = (
     ("1 demography", "every 4 weeks: ageing, deaths, births, leavers and new registrations; complexity "
@@ -47,6 +54,7 @@ __all__ = [
     "DAYS_PER_YEAR",
     "EPISODE_SLOTS",
     "NEVER",
+    "SPLITS",
     "STEPS",
     "Params",
     "State",
@@ -71,8 +79,10 @@ def populate(state: State, params: Params, practice_of_slot: np.ndarray) -> None
     kernels.init_diary(state, params, 0)
 
 
-def advance(state: State, params: Params, tally: Tally, workspace: Workspace, d0: int, d1: int) -> None:
-    """Run days [d0, d1) of the daily step."""
+def advance(state: State, params: Params, tally: Tally, workspace: Workspace, d0: int, d1: int,
+            second: Tally | None = None) -> None:
+    """Run days [d0, d1) of the daily step; on two threads when given a `second` tally (the second thread's,
+    allocated like `tally`, with room for the leavers of half the list in a month), with the same numbers."""
     n_days = params.working.shape[0]
     if not 0 <= d0 <= d1 <= n_days:
         raise ValueError(f"days [{d0}, {d1}) outside the run's calendar [0, {n_days})")
@@ -80,7 +90,28 @@ def advance(state: State, params: Params, tally: Tally, workspace: Workspace, d0
         raise ValueError("tally has fewer weeks than the calendar")
     if workspace.active.shape[0] != state.pid.shape[0]:
         raise ValueError("workspace was allocated for a different number of patients")
-    kernels.run_days(state, params, tally, workspace, d0, d1)
+    if workspace.group_exits.shape[0] < state.next_pid.shape[0]:
+        raise ValueError("workspace was allocated for fewer groups of PCNs than the state has")
+    n = state.pid.shape[0]
+    if second is None:
+        workspace.bounds[:] = (0, n, n)
+        kernels.run_days(state, params, tally, tally, workspace, d0, d1, 0, 1)
+        return
+    if tally.ledger_on or second.weekly.shape != tally.weekly.shape:
+        raise ValueError("a second thread needs a tally shaped like the first, and no touchpoint ledger")
+    if second.exit_meta.shape[0] <= state.pid.shape[0] - state.pid.shape[0] // 2:
+        raise ValueError("the second thread's tally has no room for a month's leavers of its half")
+    workspace.bounds[:] = (0, n // 2, n)
+    workspace.sync[:] = 0
+    helper = threading.Thread(target=kernels.run_days, daemon=True,
+                              args=(state, params, tally, second, workspace, d0, d1, 1, 2))
+    try:
+        helper.start()  # both threads spin at barriers until the other arrives: the kernels release the GIL
+        kernels.run_days(state, params, tally, second, workspace, d0, d1, 0, 2)
+    except BaseException:  # e.g. Ctrl-C before this thread entered the kernel: stop the helper's spinning
+        workspace.sync[1] = 1
+        raise
+    helper.join()
 
 
 def close_year(state: State, tally: Tally, day: int) -> None:

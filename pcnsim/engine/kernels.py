@@ -18,6 +18,13 @@ declared in `pcnsim.engine.STEPS`:
 Patients are visited in slot order and requests in (urgency, priority) order, and every random number
 is a counter-based draw keyed by (stream, person id, day, k), so a run is a pure function of its
 inputs. Only patients with an event due (`next_event <= day`) are touched on a given day.
+
+A run can use two threads, both running `run_days` on half of the patient slots each: the per-patient
+steps (demography, onset, care seeking, contacts, A&E) touch only their patient, so the halves run side
+by side, each into its own tally; thread 0 alone joins the day's lists in slot order and books (every
+booking depends on the ones before), meeting thread 1 at spin barriers (`meet`). Slots released by
+closing episodes are noted and given back to the diaries before booking, so the diaries are never
+written by both threads. The numbers are the one-thread numbers.
 """
 
 import numpy as np
@@ -93,6 +100,7 @@ from .state import (
     X_SEG,
     X_SEX,
 )
+from .sync import arrive, atomic_load, cpu_pause
 
 K = EPISODE_SLOTS
 AE_COLUMN = N_ROLES  # the A&E column of the match matrix
@@ -214,6 +222,42 @@ def prefetch_patient(S, i):
 
 
 @jit
+def thread_range(W, tid):
+    """The patient slots [lo, hi) thread `tid` looks after (W.bounds: [0, n] for one thread, halves for two)."""
+    return W.bounds[tid], W.bounds[tid + 1]
+
+
+@jit
+def thread_of(W, i):
+    """The thread that looks after slot i."""
+    return 0 if i < W.bounds[1] else 1
+
+
+@jit
+def meet(W, tid, nt):
+    """Barrier of the two threads of a run (no-op for one): W.sync[0] counts arrivals, W.sync[8 + 8 * tid]
+    this thread's barriers so far (own cache lines); see `pcnsim.engine.sync`. False when the run was
+    called off (W.sync[1] set: the other thread's caller was interrupted before it started)."""
+    if nt == 1:
+        return True
+    b = W.sync[8 + 8 * tid] + 1
+    W.sync[8 + 8 * tid] = b
+    arrive(W.sync, 0)
+    while atomic_load(W.sync, 0) < 2 * b:
+        if atomic_load(W.sync, 1) != 0:
+            return False
+        cpu_pause()
+    return True
+
+
+@jit
+def move_down(a, src, dst, n):
+    """a[dst:dst + n] = a[src:src + n] for dst <= src (a thread's list joins the end of the one before)."""
+    for q in range(n):
+        a[dst + q] = a[src + q]
+
+
+@jit
 def next_event_of(S, i):
     nxt = min(S.next_onset[i], S.next_bg_ae[i])
     for k in range(K):
@@ -260,20 +304,38 @@ def flush_unmet(S, T, i, k, day):
 
 
 @jit
-def release_booking(S, P, i, k, day):
+def release_booking(S, P, W, i, k, day):
+    """Note a booked slot to give back to the diary (`return_slots` does, before the day's booking; the
+    diaries are shared by the two threads of a run and nothing reads them until then)."""
     slots = S.ep_booked[i, k]
     if slots > 0 and S.ep_next[i, k] >= day:
         ring = P.horizon + 1
-        unit, role = S.ep_unit[i, k], S.ep_role[i, k]
-        S.routine_free[unit, role, S.ep_next[i, k] % ring] += slots
-        S.routine_left[unit, role] += slots
+        where = (S.ep_unit[i, k] * N_ROLES + S.ep_role[i, k]) * ring + S.ep_next[i, k] % ring
+        t = thread_of(W, i)
+        x = W.per_thread[t, 4]
+        W.released[K * W.bounds[t] + x] = (np.int64(where) << np.int64(8)) | slots
+        W.per_thread[t, 4] = x + 1
     S.ep_booked[i, k] = 0
 
 
 @jit
-def close_episode(S, P, T, i, k, day, metric):
+def return_slots(S, P, W):
+    """Give the noted released slots back to the diaries (thread 0, between barriers)."""
+    ring = P.horizon + 1
+    for t in range(2 if W.bounds[1] < W.bounds[2] else 1):
+        start = K * W.bounds[t]
+        for x in range(W.per_thread[t, 4]):
+            where, slots = W.released[start + x] >> np.int64(8), W.released[start + x] & np.int64(255)
+            unit_role = where // ring
+            S.routine_free[unit_role // N_ROLES, unit_role % N_ROLES, where % ring] += slots
+            S.routine_left[unit_role // N_ROLES, unit_role % N_ROLES] += slots
+        W.per_thread[t, 4] = 0
+
+
+@jit
+def close_episode(S, P, T, W, i, k, day, metric):
     flush_unmet(S, T, i, k, day)
-    release_booking(S, P, i, k, day)
+    release_booking(S, P, W, i, k, day)
     T.weekly[week_of(day), S.practice[i], metric] += 1
     S.ep_type[i, k] = -1
     S.ep_next[i, k] = NEVER
@@ -387,7 +449,7 @@ def init_population(S, P, practice_of_slot):
 
 
 @jit
-def exit_person(S, P, T, i, day, reason):
+def exit_person(S, P, T, W, i, day, reason):
     """Record a death or leaver's year so far, close their episodes and free their bookings."""
     n = T.n_exits[0]
     if n < T.exit_meta.shape[0]:
@@ -404,7 +466,7 @@ def exit_person(S, P, T, i, day, reason):
         meta[X_REASON] = reason
     for k in range(K):
         if S.ep_type[i, k] >= 0:
-            close_episode(S, P, T, i, k, day, M_CLOSED_EXIT)
+            close_episode(S, P, T, W, i, k, day, M_CLOSED_EXIT)
     if n < T.exit_meta.shape[0]:
         for c in range(S.counters.shape[1]):
             T.exit_counters[n, c] = S.counters[i, c]
@@ -413,42 +475,78 @@ def exit_person(S, P, T, i, day, reason):
 
 
 @jit
-def monthly_update(S, P, T, W, day):
+def exit_reason(S, P, i, day):
+    """Whether patient i dies (EXIT_DIED), leaves (EXIT_LEFT) or stays (0) this month."""
+    pid = S.pid[i]
+    age = age_of(S.birth_day[i], day, P.max_age)
+    frail = 1 if S.seg[i] == FRAIL else 0
+    if R.uniform(P.keys[R.DEATH], pid, day, 0) < P.death_monthly[age, frail, S.cx[i]]:
+        return EXIT_DIED
+    if R.uniform(P.keys[R.LEAVE], pid, day, 0) < P.leave_monthly:
+        return EXIT_LEFT
+    return 0
+
+
+@jit
+def monthly_update(S, P, T, T1, W, day, tid, nt):
     """Deaths, leavers and their replacements, complexity transitions, the month's onset and background
-    A&E clocks; counts the complex-care caseload per PCN and lists eligible patients not yet enrolled
-    (W.req_i, with W.order_key: most complex first, then a counter-based random priority; W.n[0])."""
+    A&E clocks; then complex-care case finding: eligible patients not yet enrolled (most complex first,
+    then a counter-based random priority) join while their PCN's caseload has room.
+
+    Returns False if the run was called off at a barrier (see `meet`).
+
+    Thread `tid` of `nt` takes its half of the slots, with its own tally (T, or T1 for thread 1). The
+    result is the one-thread result: thread 1's newcomers continue the ids thread 0's will take (thread 0
+    counts its leavers first), and leavers' records and case-finding candidates are joined in slot order.
+    """
     keys = P.keys
+    Tt = T if tid == 0 else T1
+    lo, hi = thread_range(W, tid)
+    caseload = W.caseload[tid]
     mdt_on = False
-    for c in range(W.caseload.shape[0]):
-        W.caseload[c] = 0
+    for c in range(caseload.shape[0]):
+        caseload[c] = 0
         if P.mdt_caseload[c] > 0:
             mdt_on = True
+    next_pid = S.next_pid
+    if nt == 2:
+        n_groups = S.next_pid.shape[0]
+        if tid == 0:
+            for g in range(n_groups):
+                W.group_exits[g] = 0
+            for i in range(lo, hi):
+                if exit_reason(S, P, i, day) > 0:
+                    W.group_exits[P.practice_group[S.practice[i]]] += 1
+        else:
+            for g in range(n_groups):
+                W.next_pid_1[g] = S.next_pid[g]
+        if not meet(W, tid, nt):
+            return False
+        if tid == 1:
+            for g in range(n_groups):
+                W.next_pid_1[g] += P.pid_stride * W.group_exits[g]
+            next_pid = W.next_pid_1
     n_cand = 0
     memory = min(P.mdt_min_contacts, S.last_contacts.shape[1]) - 1
     ahead = prefetch_pays(S)
-    for i in range(S.pid.shape[0]):
-        if ahead and i + 4 * AHEAD < S.pid.shape[0]:  # counter rows of the ~1 in 3 with open episodes
+    for i in range(lo, hi):
+        if ahead and i + 4 * AHEAD < hi:  # counter rows of the ~1 in 3 with open episodes
             prefetch(S.counters, i + 4 * AHEAD)
         for k in range(K):
             if S.ep_type[i, k] >= 0:
-                flush_unmet(S, T, i, k, day)
+                flush_unmet(S, Tt, i, k, day)
         pid = S.pid[i]
         age = age_of(S.birth_day[i], day, P.max_age)
-        frail = 1 if S.seg[i] == FRAIL else 0
-        reason = 0
-        if R.uniform(keys[R.DEATH], pid, day, 0) < P.death_monthly[age, frail, S.cx[i]]:
-            reason = EXIT_DIED
-        elif R.uniform(keys[R.LEAVE], pid, day, 0) < P.leave_monthly:
-            reason = EXIT_LEFT
+        reason = exit_reason(S, P, i, day)
         if reason > 0:
             practice = S.practice[i]
-            exit_person(S, P, T, i, day, reason)
+            exit_person(S, P, Tt, W, i, day, reason)
             newborn = R.uniform(keys[R.NEWBORN], pid, day, 0) < P.newborn_share
             g = P.practice_group[practice]  # each group numbers its newcomers on its own (pcnsim.partition)
-            new_pid = S.next_pid[g]
-            S.next_pid[g] = new_pid + P.pid_stride
+            new_pid = next_pid[g]
+            next_pid[g] = new_pid + P.pid_stride
             draw_person(S, P, i, new_pid, practice, day, newborn)
-            T.weekly[week_of(day), practice, M_BIRTHS if newborn else M_REGISTRATIONS] += 1
+            Tt.weekly[week_of(day), practice, M_BIRTHS if newborn else M_REGISTRATIONS] += 1
             pid = new_pid
             age = age_of(S.birth_day[i], day, P.max_age)
         else:
@@ -484,15 +582,49 @@ def monthly_update(S, P, T, W, day):
             continue
         pcn = P.practice_pcn[S.practice[i]]
         if enrolled(S, i, day):
-            W.caseload[pcn] += 1
-            count(S, T, i, C_MDT_MONTHS, day, 1)
+            caseload[pcn] += 1
+            count(S, Tt, i, C_MDT_MONTHS, day, 1)
         elif (P.mdt_caseload[pcn] > 0 and S.cx[i] >= P.mdt_min_cx
               and S.last_contacts[i, memory] > day - P.mdt_window):
-            W.req_i[n_cand] = i
+            W.req_i[lo + n_cand] = i
             rank = np.uint64(3 - S.cx[i]) << np.uint64(61)
-            W.order_key[n_cand] = rank | (R.bits(keys[R.CASE_FINDING], pid, day, 0) >> np.uint64(3))
+            W.order_key[lo + n_cand] = rank | (R.bits(keys[R.CASE_FINDING], pid, day, 0) >> np.uint64(3))
             n_cand += 1
-    W.n[0] = n_cand
+    W.per_thread[tid, 0] = n_cand
+    if not meet(W, tid, nt):
+        return False
+    if tid == 0:
+        n_cand = W.per_thread[0, 0]
+        if nt == 2:  # join thread 1's part of the month to thread 0's
+            for g in range(S.next_pid.shape[0]):
+                S.next_pid[g] = W.next_pid_1[g]
+            append_exits(T, T1)
+            for c in range(caseload.shape[0]):
+                caseload[c] += W.caseload[1, c]
+            split = W.bounds[1]
+            move_down(W.req_i, split, n_cand, W.per_thread[1, 0])
+            move_down(W.order_key, split, n_cand, W.per_thread[1, 0])
+            n_cand += W.per_thread[1, 0]
+        W.n[0] = n_cand
+        if n_cand > 0:
+            sort_keys(W, n_cand)
+            enrol(S, P, T, W, day, W.order)
+    return meet(W, tid, nt)  # enrolments are in before anyone's day begins
+
+
+@jit
+def append_exits(T, T1):
+    """Add thread 1's leavers' records after thread 0's (slot order, as one thread would record them)."""
+    n = T.n_exits[0]
+    for x in range(T1.n_exits[0]):
+        if n < T.exit_meta.shape[0] and x < T1.exit_meta.shape[0]:
+            for c in range(T.exit_meta.shape[1]):
+                T.exit_meta[n, c] = T1.exit_meta[x, c]
+            for c in range(T.exit_counters.shape[1]):
+                T.exit_counters[n, c] = T1.exit_counters[x, c]
+        n += 1
+    T.n_exits[0] = n
+    T1.n_exits[0] = 0
 
 
 @jit
@@ -501,9 +633,9 @@ def enrol(S, P, T, W, day, order):
     for q in range(W.n[0]):
         i = W.req_i[order[q]]
         pcn = P.practice_pcn[S.practice[i]]
-        if W.caseload[pcn] < P.mdt_caseload[pcn]:
+        if W.caseload[0, pcn] < P.mdt_caseload[pcn]:
             S.enrolled_until[i] = day + P.mdt_days
-            W.caseload[pcn] += 1
+            W.caseload[0, pcn] += 1
             count(S, T, i, C_MDT_MONTHS, day, 1)
 
 
@@ -624,7 +756,7 @@ def schedule_return(S, P, i, k, day):
 
 
 @jit
-def contact(S, P, T, i, k, day):
+def contact(S, P, T, W, i, k, day):
     """A booked contact today: did-not-attend, or attend and maybe resolve (step 7)."""
     pid = S.pid[i]
     t = S.ep_type[i, k]
@@ -654,7 +786,7 @@ def contact(S, P, T, i, k, day):
         if P.fit[t, role]:
             S.fit_month[i] += 1
         log_touch(S, T, i, day, role, unit, t, RESOLVED, urgency, k)
-        close_episode(S, P, T, i, k, day, M_RESOLVED)
+        close_episode(S, P, T, W, i, k, day, M_RESOLVED)
         return
     log_touch(S, T, i, day, role, unit, t, REVISIT, urgency, k)
     if R.uniform(P.keys[R.OUTPATIENT], pid, day, k) < P.outpatient_ref[t]:
@@ -680,7 +812,7 @@ def note_contact_day(S, T, i, day):
 
 
 @jit
-def attend_ae(S, P, T, i, k, day, sensitive):
+def attend_ae(S, P, T, W, i, k, day, sensitive):
     """An A&E attendance (step 8), with k = -1 for background attendances not tied to an episode."""
     pid = S.pid[i]
     age = age_of(S.birth_day[i], day, P.max_age)
@@ -709,7 +841,7 @@ def attend_ae(S, P, T, i, k, day, sensitive):
     if admitted:
         log_touch(S, T, i, day, ADMISSION, -1, t, outcome, urgency, k)
     if resolved:
-        close_episode(S, P, T, i, k, day, M_RESOLVED)
+        close_episode(S, P, T, W, i, k, day, M_RESOLVED)
     else:
         schedule_return(S, P, i, k, day)
 
@@ -720,21 +852,24 @@ def attend_ae(S, P, T, i, k, day, sensitive):
 
 
 @jit
-def begin_day(S, P, T, W, day):
-    """Steps 2-3: self-resolution, onset, background A&E and care seeking of patients due today.
+def begin_day(S, P, T, W, day, tid, nt):
+    """Steps 2-3: self-resolution, onset, background A&E and care seeking of patients due today, for the
+    slots of thread `tid` of `nt` (T: this thread's tally).
 
-    Fills the workspace W with today's requests (and their ordering keys), booked contacts and A&E
-    attendances; returns nothing, their counts go to W.n[1:4].
+    Lists today's requests (with their ordering keys), booked contacts and A&E attendances in the
+    workspace, from this thread's place in each list (`list_starts`); their counts go to W.per_thread[tid].
     """
     keys = P.keys
-    n = S.pid.shape[0]
-    open_diary(S, P, day)
+    lo, hi = thread_range(W, tid)
+    if tid == 0:
+        open_diary(S, P, day)
+    r0, c0, a0 = list_starts(lo)
     active, req_i, req_k, con_i, con_k, ae_i, ae_k = W.active, W.req_i, W.req_k, W.con_i, W.con_k, W.ae_i, W.ae_k
 
     ahead = prefetch_pays(S)
     # Who has something due today (slot order).
-    n_active = 0
-    for i in range(n):
+    n_active = lo
+    for i in range(lo, hi):
         if S.next_event[i] <= day:
             active[n_active] = i
             n_active += 1
@@ -743,7 +878,7 @@ def begin_day(S, P, T, W, day):
     n_ae = 0
 
     # Steps 2-3, patient by patient.
-    for a in range(n_active):
+    for a in range(lo, n_active):
         if ahead and a + AHEAD < n_active:
             prefetch_patient(S, active[a + AHEAD])
         if ahead and a + AHEAD // 2 < n_active:  # that patient's row of onset rates, if an onset is due
@@ -756,14 +891,14 @@ def begin_day(S, P, T, W, day):
         age = age_of(S.birth_day[i], day, P.max_age)
         for k in range(K):
             if S.ep_type[i, k] >= 0 and S.ep_selfres[i, k] <= day:
-                close_episode(S, P, T, i, k, day, M_SELF_RESOLVED)
+                close_episode(S, P, T, W, i, k, day, M_SELF_RESOLVED)
         if S.next_onset[i] <= day:
             open_episode(S, P, T, i, day, age)
             rate = P.onset_total[S.seg[i], S.sex[i], age, S.dep[i]] * P.cx_onset_mult[S.cx[i]]
             S.next_onset[i] = day + 1 + waiting_days(R.uniform(keys[R.ONSET_TIME], pid, day, 1), rate)
         if S.next_bg_ae[i] <= day:
-            ae_i[n_ae] = i
-            ae_k[n_ae] = -1
+            ae_i[a0 + n_ae] = i
+            ae_k[a0 + n_ae] = -1
             n_ae += 1
             rate = P.ae_bg_daily[age, S.dep[i]] * ae_factor(S, P, i, day)
             S.next_bg_ae[i] = day + 1 + waiting_days(R.uniform(keys[R.BACKGROUND_AE], pid, day, 1), rate)
@@ -771,8 +906,8 @@ def begin_day(S, P, T, W, day):
             if S.ep_type[i, k] < 0 or S.ep_next[i, k] > day:
                 continue
             if S.ep_booked[i, k] > 0:
-                con_i[n_con] = i
-                con_k[n_con] = k
+                con_i[c0 + n_con] = i
+                con_k[c0 + n_con] = k
                 n_con += 1
                 continue
             t = S.ep_type[i, k]
@@ -785,15 +920,15 @@ def begin_day(S, P, T, W, day):
                 ask = R.uniform(keys[R.SEEK], pid, day, k) < p_seek
             if ask:
                 count(S, T, i, C_REQUESTS, day, 1)
-                req_i[n_req] = i
-                req_k[n_req] = k
+                req_i[r0 + n_req] = i
+                req_k[r0 + n_req] = k
                 n_req += 1
                 S.ep_next[i, k] = NEVER
             else:
                 p_direct = P.ae_direct[S.ep_urg[i, k]] * P.ae_mult[age, S.dep[i]] * ae_factor(S, P, i, day)
                 if R.uniform(keys[R.DIRECT_AE], pid, day, k) < p_direct:
-                    ae_i[n_ae] = i
-                    ae_k[n_ae] = k
+                    ae_i[a0 + n_ae] = i
+                    ae_k[a0 + n_ae] = k
                     n_ae += 1
                     S.ep_next[i, k] = NEVER
                 else:
@@ -803,17 +938,47 @@ def begin_day(S, P, T, W, day):
 
     # Ordering keys for booking: urgency first, then a counter-based random priority.
     for q in range(n_req):
-        i, k = req_i[q], req_k[q]
+        i, k = req_i[r0 + q], req_k[r0 + q]
         urgency_rank = np.uint64(2 - S.ep_urg[i, k]) << np.uint64(61)
-        W.order_key[q] = urgency_rank | (R.bits(keys[R.PRIORITY], S.pid[i], day, k) >> np.uint64(3))
-    W.n[1] = n_req
-    W.n[2] = n_con
-    W.n[3] = n_ae
+        W.order_key[r0 + q] = urgency_rank | (R.bits(keys[R.PRIORITY], S.pid[i], day, k) >> np.uint64(3))
+    W.per_thread[tid, 1] = n_req
+    W.per_thread[tid, 2] = n_con
+    W.per_thread[tid, 3] = n_ae
 
 
 @jit
-def finish_day(S, P, T, W, day, order):
-    """Steps 4-9: triage and booking in `order`, unserved requests, contacts, A&E, capacity ledgers."""
+def list_starts(lo):
+    """Where a thread whose slots start at `lo` writes its requests, contacts and A&E attendances: each
+    list has room for K entries per slot (K + 1 for A&E), so thread 1's part cannot reach past the end."""
+    return K * lo, K * lo, (K + 1) * lo
+
+
+@jit
+def gather(S, P, W, nt):
+    """Join thread 1's lists of the day to the end of thread 0's (slot order, as one thread lists them);
+    give back the slots released so far."""
+    n_req, n_con, n_ae = W.per_thread[0, 1], W.per_thread[0, 2], W.per_thread[0, 3]
+    if nt == 2:
+        r1, c1, a1 = list_starts(W.bounds[1])
+        m_req, m_con, m_ae = W.per_thread[1, 1], W.per_thread[1, 2], W.per_thread[1, 3]
+        move_down(W.req_i, r1, n_req, m_req)
+        move_down(W.req_k, r1, n_req, m_req)
+        move_down(W.order_key, r1, n_req, m_req)
+        move_down(W.con_i, c1, n_con, m_con)
+        move_down(W.con_k, c1, n_con, m_con)
+        move_down(W.ae_i, a1, n_ae, m_ae)
+        move_down(W.ae_k, a1, n_ae, m_ae)
+        n_req, n_con, n_ae = n_req + m_req, n_con + m_con, n_ae + m_ae
+    W.n[1] = n_req
+    W.n[2] = n_con
+    W.n[3] = n_ae
+    return_slots(S, P, W)
+
+
+@jit
+def book(S, P, T, W, day, order):
+    """Steps 4-6 and the capacity ledger of step 9: triage and booking of all the day's requests in
+    `order` (one thread: every booking depends on the ones before), unserved requests."""
     keys = P.keys
     req_i, req_k, con_i, con_k, ae_i, ae_k = W.req_i, W.req_k, W.con_i, W.con_k, W.ae_i, W.ae_k
     n_req, n_con, n_ae = W.n[1], W.n[2], W.n[3]
@@ -867,21 +1032,10 @@ def finish_day(S, P, T, W, day, order):
             n_ae += 1
         else:
             S.ep_next[i, k] = P.next_working[day] if day + 1 < P.working.shape[0] else day + 1
+    W.n[2] = n_con
+    W.n[3] = n_ae
 
-    # Step 7: contacts booked for today.
-    for c in range(n_con):
-        if ahead and c + AHEAD < n_con:
-            prefetch_patient(S, con_i[c + AHEAD])
-        contact(S, P, T, con_i[c], con_k[c], day)
-
-    # Step 8: A&E: background and direct attendances (slot order), then spill-over (booking order);
-    # every attendance tied to a need episode is primary-care sensitive.
-    for a in range(n_ae):
-        if ahead and a + AHEAD < n_ae:
-            prefetch_patient(S, ae_i[a + AHEAD])
-        attend_ae(S, P, T, ae_i[a], ae_k[a], day, ae_k[a] >= 0)
-
-    # Step 9: capacity offered and used today; next events of everyone touched.
+    # Step 9: capacity offered and used today.
     ring = P.horizon + 1
     wk = week_of(day)
     for u in range(P.cap_rate.shape[0]):
@@ -892,12 +1046,41 @@ def finish_day(S, P, T, W, day, order):
                 T.cap_offered[wk, u, r] += total
                 T.cap_used[wk, u, r] += total - free
             S.routine_left[u, r] -= S.routine_free[u, r, day % ring]  # today's leftovers expire
-    for q in range(n_req):  # next events of everyone with a request, contact or attendance today
-        S.next_event[req_i[q]] = next_event_of(S, req_i[q])
+
+
+@jit
+def settle(S, P, T, W, day, lo, hi):
+    """Steps 7-9 for the patients in slots [lo, hi) (a thread's half; T its tally): today's contacts,
+    then A&E attendances, in list order, then the next event of everyone touched today. A patient's
+    contacts and attendances touch only that patient, so halves can be settled side by side."""
+    req_i, con_i, con_k, ae_i, ae_k = W.req_i, W.con_i, W.con_k, W.ae_i, W.ae_k
+    n_req, n_con, n_ae = W.n[1], W.n[2], W.n[3]
+    ahead = prefetch_pays(S)
+    # Step 7: contacts booked for today.
     for c in range(n_con):
-        S.next_event[con_i[c]] = next_event_of(S, con_i[c])
+        if ahead and c + AHEAD < n_con:
+            prefetch_patient(S, con_i[c + AHEAD])
+        if lo <= con_i[c] < hi:
+            contact(S, P, T, W, con_i[c], con_k[c], day)
+
+    # Step 8: A&E: background and direct attendances (slot order), then spill-over (booking order);
+    # every attendance tied to a need episode is primary-care sensitive.
     for a in range(n_ae):
-        S.next_event[ae_i[a]] = next_event_of(S, ae_i[a])
+        if ahead and a + AHEAD < n_ae:
+            prefetch_patient(S, ae_i[a + AHEAD])
+        if lo <= ae_i[a] < hi:
+            attend_ae(S, P, T, W, ae_i[a], ae_k[a], day, ae_k[a] >= 0)
+
+    # Step 9: next events of everyone with a request, contact or attendance today.
+    for q in range(n_req):
+        if lo <= req_i[q] < hi:
+            S.next_event[req_i[q]] = next_event_of(S, req_i[q])
+    for c in range(n_con):
+        if lo <= con_i[c] < hi:
+            S.next_event[con_i[c]] = next_event_of(S, con_i[c])
+    for a in range(n_ae):
+        if lo <= ae_i[a] < hi:
+            S.next_event[ae_i[a]] = next_event_of(S, ae_i[a])
 
 
 @jit
@@ -937,15 +1120,38 @@ def sort_keys(W, n):
 
 
 @jit
-def run_days(S, P, T, W, d0, d1):
+def run_days(S, P, T, T1, W, d0, d1, tid, nt):
     """Advance the simulation over days [d0, d1): monthly demography and case finding on every 4th-week
-    boundary, then the day."""
+    boundary, then the day.
+
+    One thread (nt=1, T1 is T) or thread `tid` of two running this same kernel side by side, each on its
+    half of the slots with its own tally (T for thread 0, T1 for thread 1), meeting around the
+    sequential steps (joining the lists, sorting, booking, case finding), which thread 0 runs. Two
+    threads give the one-thread numbers: every per-patient step touches only its patient, the tallies
+    are sums, the lists are joined in slot order, and thread 0 adds thread 1's weekly tallies to its
+    own at the end."""
+    Tt = T if tid == 0 else T1
+    lo, hi = thread_range(W, tid)
     for day in range(d0, d1):
-        if day % DAYS_PER_MONTH == 0:
-            monthly_update(S, P, T, W, day)
-            if W.n[0] > 0:
-                sort_keys(W, W.n[0])
-                enrol(S, P, T, W, day, W.order)
-        begin_day(S, P, T, W, day)
-        sort_keys(W, W.n[1])
-        finish_day(S, P, T, W, day, W.order)
+        if day % DAYS_PER_MONTH == 0 and not monthly_update(S, P, T, T1, W, day, tid, nt):
+            return
+        begin_day(S, P, Tt, W, day, tid, nt)
+        if not meet(W, tid, nt):
+            return
+        if tid == 0:
+            gather(S, P, W, nt)
+            sort_keys(W, W.n[1])
+            book(S, P, T, W, day, W.order)
+        if not meet(W, tid, nt):
+            return
+        settle(S, P, Tt, W, day, lo, hi)
+        if not meet(W, tid, nt):
+            return
+    if tid == 0:
+        return_slots(S, P, W)  # none are released after booking, but leave the diaries whole
+    if tid == 0 and nt == 2 and d1 > d0:
+        for w in range(week_of(max(d0 - 1, 0)), week_of(d1 - 1) + 1):
+            for p in range(T.weekly.shape[1]):
+                for c in range(T.weekly.shape[2]):
+                    T.weekly[w, p, c] += T1.weekly[w, p, c]
+                    T1.weekly[w, p, c] = 0

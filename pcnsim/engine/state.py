@@ -119,7 +119,8 @@ State = namedtuple(
 
 Workspace = namedtuple(
     "Workspace",
-    ["active", "req_i", "req_k", "order_key", "order", "buckets", "con_i", "con_k", "ae_i", "ae_k", "n", "caseload"],
+    ["active", "req_i", "req_k", "order_key", "order", "buckets", "con_i", "con_k", "ae_i", "ae_k", "n", "caseload",
+     "bounds", "per_thread", "released", "group_exits", "next_pid_1", "sync"],
 )
 
 Tally = namedtuple(
@@ -156,9 +157,12 @@ def allocate_state(n: int, n_units: int, horizon: int, contact_memory: int = CLU
     )
 
 
-def allocate_workspace(n: int, n_pcns: int = 1) -> Workspace:
+def allocate_workspace(n: int, n_pcns: int = 1, n_groups: int = 1) -> Workspace:
     """Per-day buffers: at most one entry per open episode (requests, contacts) or per patient, with the
-    requests' sort order and its bucket counts; the complex-care caseload count per PCN."""
+    requests' sort order and its bucket counts; the complex-care caseload count per PCN; booked slots
+    released by closing episodes, given back to the diaries before the day's booking. For the two threads
+    of a run (`kernels.run_days`): the slots each looks after, each one's list lengths and caseload counts,
+    thread 0's leavers and thread 1's next newcomer id per group of PCNs, and the barrier's counters."""
     m = n * EPISODE_SLOTS + 1
     i32 = np.int32
     return Workspace(
@@ -166,7 +170,10 @@ def allocate_workspace(n: int, n_pcns: int = 1) -> Workspace:
         order_key=np.zeros(m, np.uint64), order=np.zeros(m, i32), buckets=np.zeros((1 << SORT_BITS) + 1, i32),
         con_i=np.zeros(m, i32), con_k=np.zeros(m, i32),
         ae_i=np.zeros(m + n, i32), ae_k=np.zeros(m + n, i32), n=np.zeros(4, np.int64),
-        caseload=np.zeros(max(n_pcns, 1), np.int64),
+        caseload=np.zeros((2, max(n_pcns, 1)), np.int64), bounds=np.array([0, n, n], np.int64),
+        per_thread=np.zeros((2, 5), np.int64), released=np.zeros(m, np.int64),
+        group_exits=np.zeros(n_groups, np.int64), next_pid_1=np.zeros(n_groups, np.int64),
+        sync=np.zeros(24, np.int64),
     )
 
 
