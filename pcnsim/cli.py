@@ -258,7 +258,8 @@ def sweep_command(
         except KeyboardInterrupt:
             pool.close()
             err_console.print(f"interrupted: {n_done} of {len(plan.runs)} runs are saved in {plan.output / 'runs'}; "
-                              "rerun the same command to finish the sweep")
+                              "rerun the same command to finish the sweep", markup=False, highlight=False,
+                              soft_wrap=True)  # one line: a path broken across lines cannot be copied
             raise typer.Exit(code=130) from None
         pool.close()
         table = sweep.combine(plan, records)
