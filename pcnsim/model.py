@@ -21,6 +21,11 @@ from .vocab import PRIMARY_CARE_ROLES, ROLES, SEGMENTS, SETTINGS, SEXES
 
 WEEK = 7
 WEEKS_PER_YEAR = engine.DAYS_PER_YEAR // WEEK
+# Two engine threads meet at barriers several times a day. When a week had more than CONTENDED_WAITS
+# waits of over a millisecond, other work is taking the cores (and the partner waits for a turn at every
+# barrier, several times slower than one thread): run the next SOLO_WEEKS weeks on one thread, same numbers.
+CONTENDED_WAITS = 2
+SOLO_WEEKS = 13
 
 
 class CapacityUnit(mesa.Agent):
@@ -94,6 +99,7 @@ class PCNModel(mesa.Model):
         # the leavers of its half of the list in a month (joined to the first's every month)
         self.second_tally = (engine.allocate_tally(self.n_days // WEEK + 1, lay.n_practices, lay.n_units,
                                                    n - n // 2 + 1) if threads == 2 else None)
+        self._solo_weeks = 0
         self.day = 0
         self.burn_in_years = scenario.simulation.burn_in_years
         self.year_tables: list[pd.DataFrame] = []
@@ -136,7 +142,11 @@ class PCNModel(mesa.Model):
             return
         d0, d1 = self.day, min(self.day + WEEK, self.n_days)
         self.apply_levers(d0)
-        engine.advance(self.state, self.params, self.tally, self.workspace, d0, d1, self.second_tally)
+        second = self.second_tally if self._solo_weeks == 0 else None
+        self._solo_weeks = max(self._solo_weeks - 1, 0)
+        contended = engine.advance(self.state, self.params, self.tally, self.workspace, d0, d1, second)
+        if second is not None and contended > CONTENDED_WAITS:
+            self._solo_weeks = SOLO_WEEKS  # the cores are busy with other work: one thread for a while
         self.day = d1
         if d1 % engine.DAYS_PER_YEAR == 0:
             self._close_year(d1)

@@ -133,3 +133,57 @@ def test_a_called_off_run_frees_the_waiting_thread(baseline):
     helper.join(timeout=60)
     assert not helper.is_alive()
     assert W.sync[0] == 1  # it arrived at the first barrier alone and left
+
+
+@pytest.mark.skipif(not engine.SPLITS, reason="two engine threads need the JIT")
+def test_a_late_partner_is_counted_as_a_contended_wait(baseline):
+    """A thread whose partner starts 50 ms late waits past its spinning (about 1 ms) and naps: the wait is
+    counted, which is what sends a model on busy cores back to one thread."""
+    import threading
+    import time
+
+    from pcnsim.engine import kernels
+
+    model = PCNModel(baseline, seed=1, threads=2)
+    S, W = model.state, model.workspace
+    model.step()  # compiled and warm
+    n = S.pid.shape[0]
+    W.bounds[:] = (0, n // 2, n)
+    W.sync[:] = 0
+
+    def late_partner():
+        time.sleep(0.05)
+        kernels.run_days(S, model.params, model.tally, model.second_tally, W, 7, 8, 1, 2)
+
+    helper = threading.Thread(target=late_partner, daemon=True)
+    helper.start()
+    kernels.run_days(S, model.params, model.tally, model.second_tally, W, 7, 8, 0, 2)
+    helper.join(timeout=60)
+    assert W.sync[9] >= 1 and W.sync[17] == 0  # thread 0 napped waiting; thread 1 never waited that long
+
+
+@pytest.mark.skipif(not engine.SPLITS, reason="two engine threads need the JIT")
+def test_a_contended_model_falls_back_to_one_thread_and_back_with_the_same_numbers(baseline, monkeypatch):
+    """Every two-thread week is taken as contended (threshold below zero) and a contended week sends the
+    next one to one thread: the run alternates between the two paths and still gives one thread's numbers."""
+    import pcnsim.model as model_module
+
+    monkeypatch.setattr(model_module, "CONTENDED_WAITS", -1)
+    monkeypatch.setattr(model_module, "SOLO_WEEKS", 1)
+    paths = []
+    advance = engine.advance
+
+    def recording_advance(*args):
+        paths.append(2 if args[-1] is not None else 1)
+        return advance(*args)
+
+    monkeypatch.setattr(engine, "advance", recording_advance)
+    a, b = PCNModel(baseline, seed=5), PCNModel(baseline, seed=5, threads=2)
+    for _ in range(10):
+        a.step()
+    for _ in range(10):
+        b.step()
+    assert paths == [1] * 10 + [2, 1] * 5
+    assert np.array_equal(a.tally.weekly, b.tally.weekly)
+    for name, x, y in zip(a.state._fields, a.state, b.state, strict=True):
+        assert np.array_equal(x, y), name

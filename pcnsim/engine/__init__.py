@@ -80,9 +80,12 @@ def populate(state: State, params: Params, practice_of_slot: np.ndarray) -> None
 
 
 def advance(state: State, params: Params, tally: Tally, workspace: Workspace, d0: int, d1: int,
-            second: Tally | None = None) -> None:
+            second: Tally | None = None) -> int:
     """Run days [d0, d1) of the daily step; on two threads when given a `second` tally (the second thread's,
-    allocated like `tally`, with room for the leavers of half the list in a month), with the same numbers."""
+    allocated like `tally`, with room for the leavers of half the list in a month), with the same numbers.
+
+    Returns how many barrier waits outlasted spinning (a thread waited over a millisecond for its partner:
+    other work is taking the cores, and one thread would be faster for a while); 0 on one thread."""
     n_days = params.working.shape[0]
     if not 0 <= d0 <= d1 <= n_days:
         raise ValueError(f"days [{d0}, {d1}) outside the run's calendar [0, {n_days})")
@@ -96,7 +99,7 @@ def advance(state: State, params: Params, tally: Tally, workspace: Workspace, d0
     if second is None:
         workspace.bounds[:] = (0, n, n)
         kernels.run_days(state, params, tally, tally, workspace, d0, d1, 0, 1)
-        return
+        return 0
     if tally.ledger_on or second.weekly.shape != tally.weekly.shape:
         raise ValueError("a second thread needs a tally shaped like the first, and no touchpoint ledger")
     if second.exit_meta.shape[0] <= state.pid.shape[0] - state.pid.shape[0] // 2:
@@ -112,6 +115,7 @@ def advance(state: State, params: Params, tally: Tally, workspace: Workspace, d0
         workspace.sync[1] = 1
         raise
     helper.join()
+    return int(workspace.sync[9] + workspace.sync[17])
 
 
 def close_year(state: State, tally: Tally, day: int) -> None:

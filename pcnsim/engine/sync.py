@@ -4,7 +4,10 @@ Both threads run the same kernel on their own half of the patient slots and meet
 day's sequential steps (booking, case finding). A barrier is a shared, ever-growing arrival count: at its
 b-th barrier a thread adds 1 and waits until the count reaches 2b, so no reset is needed and a thread can
 never pass a barrier the other has not reached. Waiting spins (with the CPU's pause hint): the steps
-between barriers take microseconds, far less than waking a sleeping thread would.
+between barriers take up to a few hundred microseconds, less than waking a sleeping thread would. A wait
+that lasts longer (the partner was descheduled: other work shares the cores) naps between checks, so the
+waiting thread does not hold the core its partner needs (pure spinning, or spinning on sched_yield, ran
+3-4x slower than one thread beside one busy process).
 
 The barrier uses LLVM atomics (a sequentially consistent add, an acquire load), which also stop the
 compiler and the CPU from moving the day's ordinary loads and stores across it. Nothing else is atomic:
@@ -31,6 +34,10 @@ def atomic_load(arr, i):
 
 def cpu_pause():
     """The spin-wait hint (x86 `pause`): lets the other thread and the core's siblings run."""
+
+
+def nap():
+    """Sleep about 50 µs (POSIX `usleep`): free the core for a thread that is not running."""
 
 
 def _item_pointer(context, builder, aryty, ary, idxty, idx):
@@ -84,6 +91,17 @@ def _cpu_pause(typingctx):
     return types.void(), codegen
 
 
+@intrinsic
+def _nap(typingctx):
+    def codegen(context, builder, sig, args):
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.IntType(32), [ir.IntType(32)]),
+                                            "usleep")
+        builder.call(fn, [ir.Constant(ir.IntType(32), 50)])
+        return context.get_dummy_value()
+
+    return types.void(), codegen
+
+
 @overload(arrive, jit_options={"cache": True})
 def _arrive_overload(arr, i):
     return lambda arr, i: _arrive(arr, i)
@@ -97,3 +115,8 @@ def _atomic_load_overload(arr, i):
 @overload(cpu_pause, jit_options={"cache": True})
 def _cpu_pause_overload():
     return lambda: _cpu_pause()
+
+
+@overload(nap, jit_options={"cache": True})
+def _nap_overload():
+    return lambda: _nap()
