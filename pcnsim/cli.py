@@ -97,6 +97,8 @@ def run_command(
     patients: Annotated[bool, typer.Option(help="Keep the per-patient yearly table (patients_yearly.parquet).")
                         ] = True,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing results directory written by pcnsim.")] = False,
+    threads: Annotated[int | None, typer.Option(min=1, max=1024, help="Threads to use (default: one per core); "
+                                                "the numbers do not depend on it.")] = None,
 ) -> None:
     """Simulate a scenario and write its results; prints a summary with 95% intervals over replicates."""
     from . import memory
@@ -105,14 +107,14 @@ def run_command(
 
     with user_errors():
         sc = resolve_scenario(scenario, years)
-        memory.check(sc, reps, ledger, patients, source=scenario, at_once=os.cpu_count() or 1)
+        memory.check(sc, reps, ledger, patients, source=scenario, at_once=threads or os.cpu_count() or 1)
         root = sc.simulation.seed if seed is None else seed
         target = out or Path("results") / f"{sc.name}-{datetime.now():%Y%m%d-%H%M%S}"
         _check_out_dir(target, overwrite)
         total_days = reps * (sc.simulation.burn_in_years + sc.simulation.years) * 364
         with _progress() as bar:
             task = bar.add_task(f"{sc.name}: {sc.n_patients:,} patients x {reps} replicate(s)", total=total_days)
-            res = run(sc, seed=root, reps=reps, ledger=ledger, patients=patients,
+            res = run(sc, seed=root, reps=reps, ledger=ledger, patients=patients, threads=threads,
                       progress=lambda days: bar.advance(task, days))
         try:
             res.save(target, overwrite=overwrite)

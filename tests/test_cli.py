@@ -96,6 +96,22 @@ def test_run_writes_results_and_refuses_to_clobber(tmp_path):
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
 
 
+def test_run_threads_changes_no_number(tmp_path):
+    """--threads 1 runs the replicate's engine on one thread, --threads 2 on two (halves of the patients):
+    every table written is identical."""
+    tables = {}
+    for threads in (1, 2):
+        out = tmp_path / f"t{threads}"
+        proc = pcnsim("run", "--years", "1", "--seed", "4", "--threads", threads, "--out", out)
+        assert proc.returncode == 0, proc.stderr
+        tables[threads] = {p.name: pd.read_parquet(p) for p in sorted(out.glob("*.parquet"))}
+    assert "patients_yearly.parquet" in tables[1] and tables[1].keys() == tables[2].keys()
+    for name, table in tables[1].items():
+        pd.testing.assert_frame_equal(table, tables[2][name], check_exact=True, obj=name)
+    bad = pcnsim("run", "--threads", "0", "--out", tmp_path / "t0")
+    assert bad.returncode == 2 and "--threads" in bad.stderr and not (tmp_path / "t0").exists()
+
+
 def test_run_without_arguments_runs_the_baseline(tmp_path):
     proc = pcnsim("run", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
