@@ -249,14 +249,13 @@ def meet(W, tid, nt):
     while atomic_load(W.sync, 0) < 2 * b:
         if atomic_load(W.sync, 1) != 0:
             return False
-        if spins < SPINS_BEFORE_NAP:
-            spins += 1
+        spins += 1
+        if spins <= SPINS_BEFORE_NAP:
             cpu_pause()
         else:
-            if spins == SPINS_BEFORE_NAP:
-                spins += 1
-                W.sync[9 + 8 * tid] += 1
             nap()
+    if spins > SPINS_BEFORE_NAP:
+        W.sync[9 + 8 * tid] += 1
     return True
 
 
