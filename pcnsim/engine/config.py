@@ -13,3 +13,7 @@ FLAGS = {"cache": True, "fastmath": False, "nogil": True, "error_model": "numpy"
 # reference counting (NRT): with it, every array taken from a state namedtuple inside a loop costs an
 # atomic incref/decref pair (~5 ns, measured), more than the work itself.
 jit = numba.njit(_nrt=False, **FLAGS)
+
+# The jit options of the `@overload`s that wrap LLVM intrinsics (prefetch, atomics, pause): cached like
+# the kernels that inline them.
+OVERLOAD_OPTIONS = {"cache": FLAGS["cache"]}

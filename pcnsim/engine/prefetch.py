@@ -12,6 +12,8 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
+from .config import OVERLOAD_OPTIONS
+
 
 def prefetch(arr, i):
     """Hint that arr[i] (a 1-D array) or row i (a 2-D array) is needed soon. A row's first cache line is
@@ -57,6 +59,6 @@ def _prefetch(typingctx, arr, i):
     return types.void(arr, i), codegen
 
 
-@overload(prefetch, jit_options={"cache": True})
+@overload(prefetch, jit_options=OVERLOAD_OPTIONS)
 def _prefetch_overload(arr, i):
     return lambda arr, i: _prefetch(arr, i)

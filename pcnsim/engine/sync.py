@@ -26,6 +26,8 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
+from .config import OVERLOAD_OPTIONS
+
 
 def arrive(arr, i):
     """arr[i] += 1 as one atomic step that also publishes every earlier write (a barrier's arrival)."""
@@ -116,21 +118,21 @@ def _nap(typingctx):
     return types.void(), codegen
 
 
-@overload(arrive, jit_options={"cache": True})
+@overload(arrive, jit_options=OVERLOAD_OPTIONS)
 def _arrive_overload(arr, i):
     return lambda arr, i: _arrive(arr, i)
 
 
-@overload(atomic_load, jit_options={"cache": True})
+@overload(atomic_load, jit_options=OVERLOAD_OPTIONS)
 def _atomic_load_overload(arr, i):
     return lambda arr, i: _atomic_load(arr, i)
 
 
-@overload(cpu_pause, jit_options={"cache": True})
+@overload(cpu_pause, jit_options=OVERLOAD_OPTIONS)
 def _cpu_pause_overload():
     return lambda: _cpu_pause()
 
 
-@overload(nap, jit_options={"cache": True})
+@overload(nap, jit_options=OVERLOAD_OPTIONS)
 def _nap_overload():
     return lambda: _nap()
