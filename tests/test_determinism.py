@@ -138,7 +138,9 @@ def test_a_called_off_run_frees_the_waiting_thread(baseline):
 @pytest.mark.skipif(not engine.SPLITS, reason="two engine threads need the JIT")
 def test_a_late_partner_is_counted_as_a_contended_wait(baseline):
     """A thread whose partner starts 50 ms late waits past its spinning (about 1 ms) and naps: the wait is
-    counted, which is what sends a model on busy cores back to one thread."""
+    counted once (not once per nap), which is what sends a model on busy cores back to one thread. Thread
+    1's own count is not asserted: on a shared machine thread 0 can be descheduled for over a millisecond
+    too, and production tolerates such strays (`CONTENDED_WAITS`)."""
     import threading
     import time
 
@@ -159,7 +161,7 @@ def test_a_late_partner_is_counted_as_a_contended_wait(baseline):
     helper.start()
     kernels.run_days(S, model.params, model.tally, model.second_tally, W, 7, 8, 0, 2)
     helper.join(timeout=60)
-    assert W.sync[9] >= 1 and W.sync[17] == 0  # thread 0 napped waiting; thread 1 never waited that long
+    assert 1 <= W.sync[9] <= W.sync[8] - 1  # thread 0 napped at its first barrier, not at every one after
 
 
 @pytest.mark.skipif(not engine.SPLITS, reason="two engine threads need the JIT")
