@@ -22,9 +22,10 @@ inputs. Only patients with an event due (`next_event <= day`) are touched on a g
 A run can use two threads, both running `run_days` on half of the patient slots each: the per-patient
 steps (demography, onset, care seeking, contacts, A&E) touch only their patient, so the halves run side
 by side, each into its own tally; thread 0 alone joins the day's lists in slot order and books (every
-booking depends on the ones before), meeting thread 1 at spin barriers (`meet`). Slots released by
-closing episodes are noted and given back to the diaries before booking, so the diaries are never
-written by both threads. The numbers are the one-thread numbers.
+booking depends on the ones before) while thread 1 visits the contacts booked on earlier days, meeting
+at spin barriers (`meet`). Slots released by closing episodes are noted and given back to the diaries
+before booking, so the diaries are never written by both threads. The numbers are the one-thread
+numbers.
 """
 
 import numpy as np
@@ -981,6 +982,7 @@ def gather(S, P, W, nt):
     W.n[1] = n_req
     W.n[2] = n_con
     W.n[3] = n_ae
+    W.n[4] = n_con  # contacts booked on earlier days; booking appends today's after them
     return_slots(S, P, W)
 
 
@@ -1058,19 +1060,28 @@ def book(S, P, T, W, day, order):
 
 
 @jit
-def settle(S, P, T, W, day, lo, hi):
-    """Steps 7-9 for the patients in slots [lo, hi) (a thread's half; T its tally): today's contacts,
-    then A&E attendances, in list order, then the next event of everyone touched today. A patient's
-    contacts and attendances touch only that patient, so halves can be settled side by side."""
-    req_i, con_i, con_k, ae_i, ae_k = W.req_i, W.con_i, W.con_k, W.ae_i, W.ae_k
-    n_req, n_con, n_ae = W.n[1], W.n[2], W.n[3]
+def visit_contacts(S, P, T, W, day, c0, c1, lo, hi):
+    """Step 7 for the contacts at places [c0, c1) of today's list whose patients are in slots [lo, hi)."""
+    con_i, con_k = W.con_i, W.con_k
     ahead = prefetch_pays(S)
-    # Step 7: contacts booked for today.
-    for c in range(n_con):
-        if ahead and c + AHEAD < n_con:
+    for c in range(c0, c1):
+        if ahead and c + AHEAD < c1:
             prefetch_patient(S, con_i[c + AHEAD])
         if lo <= con_i[c] < hi:
             contact(S, P, T, W, con_i[c], con_k[c], day)
+
+
+@jit
+def settle(S, P, T, W, day, lo, hi):
+    """Steps 7-9 for the patients in slots [lo, hi) (a thread's half; T its tally) after booking: the
+    contacts booked today, then A&E attendances, in list order, then the next event of everyone touched
+    today. A patient's contacts and attendances touch only that patient, so halves can be settled side by
+    side."""
+    req_i, con_i, ae_i, ae_k = W.req_i, W.con_i, W.ae_i, W.ae_k
+    n_req, n_con, n_ae = W.n[1], W.n[2], W.n[3]
+    ahead = prefetch_pays(S)
+    # Step 7: the contacts booked today (those booked before were visited during booking).
+    visit_contacts(S, P, T, W, day, W.n[4], n_con, lo, hi)
 
     # Step 8: A&E: background and direct attendances (slot order), then spill-over (booking order);
     # every attendance tied to a need episode is primary-care sensitive.
@@ -1135,10 +1146,13 @@ def run_days(S, P, T, T1, W, d0, d1, tid, nt):
 
     One thread (nt=1, T1 is T) or thread `tid` of two running this same kernel side by side, each on its
     half of the slots with its own tally (T for thread 0, T1 for thread 1), meeting around the
-    sequential steps (joining the lists, sorting, booking, case finding), which thread 0 runs. Two
-    threads give the one-thread numbers: every per-patient step touches only its patient, the tallies
-    are sums, the lists are joined in slot order, and thread 0 adds thread 1's weekly tallies to its
-    own at the end."""
+    sequential steps (joining the lists, sorting, booking, case finding), which thread 0 runs. While
+    thread 0 books, thread 1 visits the contacts booked on earlier days, for all slots: booking touches
+    only the requesting episodes and the diaries, a contact only its own episode and patient counters
+    (never a diary: its slot is spent), so the two commute, and one thread does them in the same order.
+    Two threads give the one-thread numbers: every per-patient step touches only its patient, the
+    tallies are sums, the lists are joined in slot order, and thread 0 adds thread 1's weekly tallies to
+    its own at the end."""
     Tt = T if tid == 0 else T1
     lo, hi = thread_range(W, tid)
     for day in range(d0, d1):
@@ -1150,6 +1164,11 @@ def run_days(S, P, T, T1, W, d0, d1, tid, nt):
         if tid == 0:
             gather(S, P, W, nt)
             sort_keys(W, W.n[1])
+        if not meet(W, tid, nt):
+            return
+        if tid == nt - 1:  # thread 1 of two (or the only thread): contacts booked on earlier days, all slots
+            visit_contacts(S, P, Tt, W, day, 0, W.n[4], 0, S.pid.shape[0])
+        if tid == 0:
             book(S, P, T, W, day, W.order)
         if not meet(W, tid, nt):
             return

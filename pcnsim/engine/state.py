@@ -169,7 +169,7 @@ def allocate_workspace(n: int, n_pcns: int = 1, n_groups: int = 1) -> Workspace:
         active=np.zeros(n, i32), req_i=np.zeros(m, i32), req_k=np.zeros(m, i32),
         order_key=np.zeros(m, np.uint64), order=np.zeros(m, i32), buckets=np.zeros((1 << SORT_BITS) + 1, i32),
         con_i=np.zeros(m, i32), con_k=np.zeros(m, i32),
-        ae_i=np.zeros(m + n, i32), ae_k=np.zeros(m + n, i32), n=np.zeros(4, np.int64),
+        ae_i=np.zeros(m + n, i32), ae_k=np.zeros(m + n, i32), n=np.zeros(5, np.int64),
         caseload=np.zeros((2, max(n_pcns, 1)), np.int64), bounds=np.array([0, n, n], np.int64),
         per_thread=np.zeros((2, 5), np.int64), released=np.zeros(m, np.int64),
         group_exits=np.zeros(n_groups, np.int64), next_pid_1=np.zeros(n_groups, np.int64),
