@@ -932,6 +932,9 @@ def begin_day(S, P, T, W, day, tid, nt):
                 count(S, T, i, C_REQUESTS, day, 1)
                 req_i[r0 + n_req] = i
                 req_k[r0 + n_req] = k
+                # The ordering key for booking: urgency first, then a counter-based random priority.
+                urgency_rank = np.uint64(2 - S.ep_urg[i, k]) << np.uint64(61)
+                W.order_key[r0 + n_req] = urgency_rank | (R.bits(keys[R.PRIORITY], pid, day, k) >> np.uint64(3))
                 n_req += 1
                 S.ep_next[i, k] = NEVER
             else:
@@ -945,12 +948,6 @@ def begin_day(S, P, T, W, day, tid, nt):
                     schedule_return(S, P, i, k, day)
         if n_req + n_con + n_ae == listed:  # nothing more today: next event now, while the patient is in cache
             S.next_event[i] = next_event_of(S, i)
-
-    # Ordering keys for booking: urgency first, then a counter-based random priority.
-    for q in range(n_req):
-        i, k = req_i[r0 + q], req_k[r0 + q]
-        urgency_rank = np.uint64(2 - S.ep_urg[i, k]) << np.uint64(61)
-        W.order_key[r0 + q] = urgency_rank | (R.bits(keys[R.PRIORITY], S.pid[i], day, k) >> np.uint64(3))
     W.per_thread[tid, 1] = n_req
     W.per_thread[tid, 2] = n_con
     W.per_thread[tid, 3] = n_ae
