@@ -40,7 +40,7 @@ def atomic_load(arr, i):
 
 
 def cpu_pause():
-    """The spin-wait hint (x86 `pause`): lets the other thread and the core's siblings run."""
+    """The spin-wait hint (x86 `pause`, ARM `yield`, nothing elsewhere): lets the partner thread run."""
 
 
 def nap():
