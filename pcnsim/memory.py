@@ -2,7 +2,8 @@
 
 The engine's arrays are sized by the number of patients (state, the day's workspace, leavers' records,
 the optional ledger) and the per-patient yearly tables kept for every replicate. Their bytes per patient
-are read off the allocators themselves (allocated for one patient), so the estimate follows the code.
+are read off the allocators themselves (the state's record layout; the other buffers allocated for one
+patient), so the estimate follows the code.
 """
 
 from __future__ import annotations
@@ -20,11 +21,8 @@ HEADROOM = 0.85  # share of the available memory a run may plan to use
 
 def per_patient_bytes(sc: Scenario, ledger: bool = False) -> dict[str, float]:
     """Bytes per registered patient of each part of one run (engine arrays; tables per reported year)."""
-    horizon = sc.booking.horizon_days
     memory = sc.levers.complex_care.min_contacts
-    one = engine.allocate_state(1, 1, horizon, memory)
-    fixed = engine.allocate_state(0, 1, horizon, memory)
-    state = sum(a.nbytes for a in one) - sum(a.nbytes for a in fixed)
+    state = engine.state.state_bytes(1, memory)  # per patient: their record, next event, contact memory
     two, one_ws = engine.allocate_workspace(2), engine.allocate_workspace(1)
     workspace = sum(a.nbytes for a in two) - sum(a.nbytes for a in one_ws)
     tally = engine.allocate_tally(1, 1, 1, exit_capacity=2)

@@ -194,84 +194,10 @@ def prefetch_pays(S):
 
 @jit
 def prefetch_patient(S, i):
-    """Ask the cache for all of patient i's state a few patients ahead of its use (see
-    `pcnsim.engine.prefetch`); the loops that use only part of it ask for that part (below)."""
-    prefetch_for_seeking(S, i)
-    prefetch(S.enrolled_until, i)
-    prefetch(S.ep_unit, i)
-    prefetch(S.ep_role, i)
-    prefetch(S.ep_lead, i)
-    prefetch(S.last_contacts, i)
-    prefetch(S.unmet_month, i)
-    prefetch(S.fit_month, i)
-
-
-@jit
-def prefetch_for_seeking(S, i):
-    """The rows the patient pass reads or writes: self-resolution, onset, care seeking, next event (a
-    booking's unit, role and lead only when it closes; the case-finding fields never)."""
+    """Ask the cache for patient i's record a few patients ahead of its use (see `pcnsim.engine.prefetch`):
+    its four lines are the one holding `pid` and the three its counters span (`state.PATIENT`)."""
     prefetch(S.pid, i)
-    prefetch(S.practice, i)
-    prefetch(S.birth_day, i)
-    prefetch(S.sex, i)
-    prefetch(S.dep, i)
-    prefetch(S.seg, i)
-    prefetch(S.cx, i)
-    prefetch(S.next_onset, i)
-    prefetch(S.next_bg_ae, i)
-    prefetch(S.ep_type, i)
-    prefetch(S.ep_urg, i)
-    prefetch(S.ep_next, i)
-    prefetch(S.ep_selfres, i)
-    prefetch(S.ep_n, i)
-    prefetch(S.ep_booked, i)
-    prefetch(S.ep_wait, i)
-    prefetch(S.ep_acc, i)
-    prefetch(S.ep_pref, i)
     prefetch(S.counters, i)
-
-
-@jit
-def prefetch_for_booking(S, i):
-    """The rows triage and booking read or write (age and deprivation only for the few unserved)."""
-    prefetch(S.pid, i)
-    prefetch(S.practice, i)
-    prefetch(S.enrolled_until, i)
-    prefetch(S.ep_type, i)
-    prefetch(S.ep_urg, i)
-    prefetch(S.ep_next, i)
-    prefetch(S.ep_booked, i)
-    prefetch(S.ep_wait, i)
-    prefetch(S.ep_pref, i)
-    prefetch(S.ep_unit, i)
-    prefetch(S.ep_role, i)
-    prefetch(S.ep_lead, i)
-    prefetch(S.counters, i)
-
-
-@jit
-def prefetch_for_contact(S, i):
-    """The rows a contact reads or writes, and those its patient's next event is found from."""
-    prefetch(S.pid, i)
-    prefetch(S.practice, i)
-    prefetch(S.next_onset, i)
-    prefetch(S.next_bg_ae, i)
-    prefetch(S.ep_type, i)
-    prefetch(S.ep_urg, i)
-    prefetch(S.ep_next, i)
-    prefetch(S.ep_selfres, i)
-    prefetch(S.ep_n, i)
-    prefetch(S.ep_booked, i)
-    prefetch(S.ep_wait, i)
-    prefetch(S.ep_acc, i)
-    prefetch(S.ep_pref, i)
-    prefetch(S.ep_unit, i)
-    prefetch(S.ep_role, i)
-    prefetch(S.ep_lead, i)
-    prefetch(S.counters, i)
-    prefetch(S.last_contacts, i)
-    prefetch(S.unmet_month, i)
-    prefetch(S.fit_month, i)
 
 
 @jit
@@ -591,8 +517,8 @@ def monthly_update(S, P, T, T1, W, day, tid, nt):
     memory = min(P.mdt_min_contacts, S.last_contacts.shape[1]) - 1
     ahead = prefetch_pays(S)
     for i in range(lo, hi):
-        if ahead and i + 4 * AHEAD < hi:  # counter rows of the ~1 in 3 with open episodes
-            prefetch(S.counters, i + 4 * AHEAD)
+        if ahead and i + 4 * AHEAD < hi:
+            prefetch_patient(S, i + 4 * AHEAD)
         for k in range(K):
             if S.ep_type[i, k] >= 0:
                 flush_unmet(S, Tt, i, k, day)
@@ -941,7 +867,7 @@ def begin_day(S, P, T, W, day, tid, nt):
     # Steps 2-3, patient by patient.
     for a in range(lo, n_active):
         if ahead and a + AHEAD < n_active:
-            prefetch_for_seeking(S, active[a + AHEAD])
+            prefetch_patient(S, active[a + AHEAD])
         if ahead and a + AHEAD // 2 < n_active:  # that patient's row of onset rates, if an onset is due
             j = active[a + AHEAD // 2]
             if S.next_onset[j] <= day:
@@ -1044,7 +970,7 @@ def book(S, P, T, W, day, order):
     ahead = prefetch_pays(S)
     for q in range(n_req):
         if ahead and q + AHEAD < n_req:
-            prefetch_for_booking(S, req_i[order[q + AHEAD]])
+            prefetch_patient(S, req_i[order[q + AHEAD]])
         i = req_i[order[q]]
         k = req_k[order[q]]
         t = S.ep_type[i, k]
@@ -1114,7 +1040,8 @@ def visit_contacts(S, P, T, W, day, c0, c1, lo, hi):
     ahead = prefetch_pays(S)
     for c in range(c0, c1):
         if ahead and c + AHEAD < c1:
-            prefetch_for_contact(S, con_i[c + AHEAD])
+            prefetch_patient(S, con_i[c + AHEAD])
+            prefetch(S.last_contacts, con_i[c + AHEAD])
         if lo <= con_i[c] < hi:
             contact(S, P, T, W, con_i[c], con_k[c], day)
 

@@ -17,7 +17,8 @@ from .config import OVERLOAD_OPTIONS
 
 def prefetch(arr, i):
     """Hint that arr[i] (a 1-D array) or row i (a 2-D array) is needed soon. A row's first cache line is
-    asked for; a row wider than WIDE_ROW bytes has its last element asked for too."""
+    asked for; a row wider than WIDE_ROW bytes has its middle and last elements asked for too (every line
+    of a row of up to 128 bytes)."""
 
 
 WIDE_ROW = 32  # bytes; a narrower row (an episode field: 3-12 bytes) rarely straddles two cache lines
@@ -51,6 +52,7 @@ def _prefetch(typingctx, arr, i):
         width = builder.mul(shape[1], context.get_constant(types.intp, context.get_abi_sizeof(
             context.get_data_type(aryty.dtype))))
         with builder.if_then(builder.icmp_signed(">", width, context.get_constant(types.intp, WIDE_ROW))):
+            hint([row, builder.ashr(shape[1], one)])
             hint([row, builder.sub(shape[1], one)])
         return context.get_dummy_value()
 

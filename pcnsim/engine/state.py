@@ -130,58 +130,67 @@ Tally = namedtuple(
 )
 
 
+HUGE_PAGE = 2 << 20  # bytes: a transparent huge page on x86-64 and most ARM kernels
+CACHE_LINE = 64
+K_ = EPISODE_SLOTS
+
+# A patient slot's fields as one 256-byte record (four cache lines), widest first so every field is
+# aligned. The kernels see each field as its own (strided) array, named as in `State`.
+PATIENT = np.dtype({
+    "names": ["pid", "practice", "birth_day", "reg_day", "next_onset", "next_bg_ae", "unmet_month", "fit_month",
+              "enrolled_until", "ep_open", "ep_next", "ep_selfres", "ep_unit", "ep_wait", "ep_acc", "counters",
+              "ep_n", "ep_lead", "sex", "dep", "seg", "cx", "ep_type", "ep_urg", "ep_booked", "ep_role", "ep_pref"],
+    "formats": ["i8"] + ["i4"] * 8 + [("i4", K_)] * 6 + [("i4", N_COUNTERS)] + [("i2", K_)] * 2 + ["i1"] * 4
+               + [("i1", K_)] * 5,
+    "itemsize": 4 * CACHE_LINE,
+})
+assert np.dtype([(f, PATIENT.fields[f][0]) for f in PATIENT.names]).itemsize <= PATIENT.itemsize
+
+
 def allocate_state(n: int, n_units: int, horizon: int, contact_memory: int = CLUSTER_CONTACTS,
                    n_groups: int = 1) -> State:
     """Empty state for n patient slots (filled by the population kernel); `contact_memory` is how many
     recent primary-care contact days each patient remembers (at least CLUSTER_CONTACTS); one newcomer id
-    counter per group of PCNs (`pcnsim.partition`)."""
-    k = EPISODE_SLOTS
-    i32 = np.int32
-    return in_one_block(State(
-        pid=np.zeros(n, np.int64), practice=np.zeros(n, i32), birth_day=np.zeros(n, i32),
-        sex=np.zeros(n, np.int8), dep=np.zeros(n, np.int8), seg=np.zeros(n, np.int8), cx=np.zeros(n, np.int8),
-        reg_day=np.zeros(n, i32), next_onset=np.full(n, NEVER, i32), next_bg_ae=np.full(n, NEVER, i32),
-        next_event=np.full(n, NEVER, i32), unmet_month=np.zeros(n, i32), fit_month=np.zeros(n, i32),
-        enrolled_until=np.zeros(n, i32),
-        ep_type=np.full((n, k), -1, np.int8), ep_urg=np.zeros((n, k), np.int8), ep_open=np.zeros((n, k), i32),
-        ep_next=np.full((n, k), NEVER, i32), ep_selfres=np.full((n, k), NEVER, i32),
-        ep_n=np.zeros((n, k), np.int16), ep_booked=np.zeros((n, k), np.int8), ep_unit=np.zeros((n, k), i32),
-        ep_role=np.zeros((n, k), np.int8), ep_lead=np.zeros((n, k), np.int16), ep_wait=np.full((n, k), -1, i32),
-        ep_acc=np.zeros((n, k), i32), ep_pref=np.full((n, k), -1, np.int8),
-        last_contacts=np.full((n, max(contact_memory, CLUSTER_CONTACTS)), -NEVER, i32),
-        counters=np.zeros((n, N_COUNTERS), i32),
-        sameday_free=np.zeros((n_units, N_ROLES), i32),
-        routine_free=np.zeros((n_units, N_ROLES, horizon + 1), i32),
-        routine_left=np.zeros((n_units, N_ROLES), i32),
-        next_pid=np.zeros(n_groups, np.int64),
-    ))
+    counter per group of PCNs (`pcnsim.partition`).
 
-
-HUGE_PAGE = 2 << 20  # bytes: a transparent huge page on x86-64 and most ARM kernels
-CACHE_LINE = 64
-
-
-def in_one_block(state: State) -> State:
-    """The same arrays, copied into one buffer, each starting on a cache line and the buffer on a huge page.
-
-    The day's patients are scattered over ~30 arrays, so each one costs ~30 page-table lookups; with 4 KiB
-    pages a large list's state (11 MB for 42,000 patients) overflows the core's TLB. numpy asks Linux for
-    transparent huge pages for a buffer of 4 MiB or more, so one aligned buffer is held in a few 2 MiB
-    pages. Changes no number; costs at most 2 MiB of padding per model."""
-    offsets, end = [], 0
-    for a in state:
+    A patient's fields are one record (`PATIENT`), so the day's scattered patients cost four cache lines
+    each, not one in each of ~30 arrays; the day's scan reads `next_event`, kept as its own array. All of
+    it is one buffer aligned to a huge page: numpy asks Linux for transparent huge pages for a buffer of
+    4 MiB or more, so a large list's state does not overflow the core's TLB. No number depends on this."""
+    parts = {
+        "patients": ((n,), PATIENT),
+        "next_event": ((n,), np.int32),
+        "last_contacts": ((n, max(contact_memory, CLUSTER_CONTACTS)), np.int32),
+        "sameday_free": ((n_units, N_ROLES), np.int32),
+        "routine_free": ((n_units, N_ROLES, horizon + 1), np.int32),
+        "routine_left": ((n_units, N_ROLES), np.int32),
+        "next_pid": ((n_groups,), np.int64),
+    }
+    offsets, end = {}, 0
+    for name, (shape, dtype) in parts.items():
         end = -(-end // CACHE_LINE) * CACHE_LINE
-        offsets.append(end)
-        end += a.nbytes
-    pad = HUGE_PAGE if end >= 2 * HUGE_PAGE else CACHE_LINE
-    buffer = np.empty(end + pad, np.uint8)
-    start = -buffer.ctypes.data % pad
-    views = []
-    for a, at in zip(state, offsets, strict=True):
-        view = buffer[start + at:start + at + a.nbytes].view(a.dtype).reshape(a.shape)
-        view[...] = a
-        views.append(view)
-    return State(*views)
+        offsets[name] = end
+        end += int(np.prod(shape)) * np.dtype(dtype).itemsize
+    align = HUGE_PAGE if end >= 2 * HUGE_PAGE else CACHE_LINE
+    buffer = np.zeros(end + align, np.uint8)
+    start = -buffer.ctypes.data % align
+    arrays = {}
+    for name, (shape, dtype) in parts.items():
+        size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+        arrays[name] = buffer[start + offsets[name]:start + offsets[name] + size].view(dtype).reshape(shape)
+    patients = arrays.pop("patients")
+    for name in ("next_onset", "next_bg_ae", "ep_next", "ep_selfres"):
+        patients[name] = NEVER
+    for name in ("ep_type", "ep_wait", "ep_pref"):
+        patients[name] = -1
+    arrays["next_event"][:] = NEVER
+    arrays["last_contacts"][:] = -NEVER
+    return State(**{name: patients[name] for name in PATIENT.names}, **arrays)
+
+
+def state_bytes(n: int, contact_memory: int = CLUSTER_CONTACTS) -> int:
+    """Bytes of state per n patient slots (records, next events, contact memory; not the diaries)."""
+    return n * (PATIENT.itemsize + 4 + 4 * max(contact_memory, CLUSTER_CONTACTS))
 
 
 def allocate_workspace(n: int, n_pcns: int = 1, n_groups: int = 1) -> Workspace:
