@@ -107,7 +107,7 @@ K = EPISODE_SLOTS
 AE_COLUMN = N_ROLES  # the A&E column of the match matrix
 MALE_BIRTH_SHARE = 0.512
 OLD_AGE = 80
-AHEAD = 4  # patients ahead whose state is prefetched
+AHEAD = 8  # patients ahead whose state is prefetched
 SPINS_BEFORE_NAP = 40_000  # pause hints (~1 ms; normal waits are < 0.4 ms) before a barrier wait naps
 PREFETCH_FROM = 16_000  # patients: below, the state stays in cache and prefetching costs (crossover 10k-21k)
 
