@@ -1,4 +1,4 @@
-"""The simulation engine: numba kernels over struct-of-arrays state (no mesa, pydantic or I/O here).
+"""The simulation engine: numba kernels over arrays of patient state (no mesa, pydantic or I/O here).
 
 `STEPS` declares the daily step order once; `kernels.run_days` runs it and `pcnsim describe` prints it.
 The functions below are thin validating wrappers over the kernels.

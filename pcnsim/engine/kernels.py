@@ -1,4 +1,5 @@
-"""The daily step of MODEL.md section 5 as numba kernels over struct-of-arrays state.
+"""The daily step of MODEL.md section 5 as numba kernels over arrays of patient state
+(each patient's fields one record, `state.PATIENT`, seen as one array per field).
 
 One call of `run_days` advances the simulation over [d0, d1). Each day runs the steps in the order
 declared in `pcnsim.engine.STEPS`:

@@ -1,4 +1,5 @@
-"""Data layout of the engine: parameter tables, patient state (struct of arrays) and tallies.
+"""Data layout of the engine: parameter tables, patient state (one record per
+patient slot, one array view per field) and tallies.
 
 Three namedtuples of numpy arrays and scalars travel into every kernel:
 - `Params`: the scenario flattened into lookup tables (built by `pcnsim.params`), read-only;
