@@ -133,7 +133,6 @@ Tally = namedtuple(
 
 HUGE_PAGE = 2 << 20  # bytes: a transparent huge page on x86-64 and most ARM kernels
 CACHE_LINE = 64
-K_ = EPISODE_SLOTS
 
 # A patient slot's fields as one 256-byte record (four cache lines), widest first so every field is
 # aligned. The kernels see each field as its own (strided) array, named as in `State`. Fields that are never
@@ -143,8 +142,9 @@ PATIENT = np.dtype({
     "names": ["pid", "practice", "birth_day", "reg_day", "next_onset", "next_bg_ae", "unmet_month", "fit_month",
               "enrolled_until", "ep_open", "ep_next", "ep_selfres", "ep_unit", "ep_wait", "ep_acc", "counters",
               "ep_n", "ep_lead", "sex", "dep", "seg", "cx", "ep_type", "ep_urg", "ep_booked", "ep_role", "ep_pref"],
-    "formats": ["i8", "u4"] + ["i4"] * 7 + [("i4", K_)] * 6 + [("i4", N_COUNTERS)] + [("i2", K_)] * 2
-               + ["u1"] * 4 + [("i1", K_), ("u1", K_), ("i1", K_), ("u1", K_), ("i1", K_)],
+    "formats": ["i8", "u4"] + ["i4"] * 7 + [("i4", EPISODE_SLOTS)] * 6 + [("i4", N_COUNTERS)]
+               + [("i2", EPISODE_SLOTS)] * 2 + ["u1"] * 4
+               + [(kind, EPISODE_SLOTS) for kind in ("i1", "u1", "i1", "u1", "i1")],
     "itemsize": 4 * CACHE_LINE,
 })
 assert np.dtype([(f, PATIENT.fields[f][0]) for f in PATIENT.names]).itemsize <= PATIENT.itemsize
