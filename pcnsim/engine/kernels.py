@@ -1077,15 +1077,19 @@ def settle(S, P, T, W, day, lo, hi):
             attend_ae(S, P, T, W, slot(ae_i[a]), ae_k[a], day, ae_k[a] >= 0)
 
     # Step 9: next events of everyone with a request, contact or attendance today.
-    for q in range(n_req):
-        if lo <= req_i[q] < hi:
-            S.next_event[slot(req_i[q])] = next_event_of(S, slot(req_i[q]))
-    for c in range(n_con):
-        if lo <= con_i[c] < hi:
-            S.next_event[slot(con_i[c])] = next_event_of(S, slot(con_i[c]))
-    for a in range(n_ae):
-        if lo <= ae_i[a] < hi:
-            S.next_event[slot(ae_i[a])] = next_event_of(S, slot(ae_i[a]))
+    renew_next_events(S, req_i, n_req, lo, hi)
+    renew_next_events(S, con_i, n_con, lo, hi)
+    renew_next_events(S, ae_i, n_ae, lo, hi)
+
+
+@jit
+def renew_next_events(S, listed, n, lo, hi):
+    """Set the next event of the patients at places [0, n) of one of the day's lists whose slots are in
+    [lo, hi)."""
+    for q in range(n):
+        i = slot(listed[q])
+        if lo <= i < hi:
+            S.next_event[i] = next_event_of(S, i)
 
 
 @jit

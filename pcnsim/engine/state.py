@@ -150,6 +150,23 @@ PATIENT = np.dtype({
 assert np.dtype([(f, PATIENT.fields[f][0]) for f in PATIENT.names]).itemsize <= PATIENT.itemsize
 
 
+def _state_parts(n: int, n_units: int, horizon: int, contact_memory: int, n_groups: int) -> dict:
+    """(shape, dtype) of each array of the state's buffer, in buffer order."""
+    return {
+        "patients": ((n,), PATIENT),
+        "next_event": ((n,), np.int32),
+        "last_contacts": ((n, max(contact_memory, CLUSTER_CONTACTS)), np.int32),
+        "sameday_free": ((n_units, N_ROLES), np.int32),
+        "routine_free": ((n_units, N_ROLES, horizon + 1), np.int32),
+        "routine_left": ((n_units, N_ROLES), np.int32),
+        "next_pid": ((n_groups,), np.int64),
+    }
+
+
+def _nbytes(shape: tuple, dtype) -> int:
+    return int(np.prod(shape)) * np.dtype(dtype).itemsize
+
+
 def allocate_state(n: int, n_units: int, horizon: int, contact_memory: int = CLUSTER_CONTACTS,
                    n_groups: int = 1) -> State:
     """Empty state for n patient slots (filled by the population kernel); `contact_memory` is how many
@@ -160,27 +177,19 @@ def allocate_state(n: int, n_units: int, horizon: int, contact_memory: int = CLU
     each, not one in each of ~30 arrays; the day's scan reads `next_event`, kept as its own array. All of
     it is one buffer aligned to a huge page: numpy asks Linux for transparent huge pages for a buffer of
     4 MiB or more, so a large list's state does not overflow the core's TLB. No number depends on this."""
-    parts = {
-        "patients": ((n,), PATIENT),
-        "next_event": ((n,), np.int32),
-        "last_contacts": ((n, max(contact_memory, CLUSTER_CONTACTS)), np.int32),
-        "sameday_free": ((n_units, N_ROLES), np.int32),
-        "routine_free": ((n_units, N_ROLES, horizon + 1), np.int32),
-        "routine_left": ((n_units, N_ROLES), np.int32),
-        "next_pid": ((n_groups,), np.int64),
-    }
+    parts = _state_parts(n, n_units, horizon, contact_memory, n_groups)
     offsets, end = {}, 0
     for name, (shape, dtype) in parts.items():
         end = -(-end // CACHE_LINE) * CACHE_LINE
         offsets[name] = end
-        end += int(np.prod(shape)) * np.dtype(dtype).itemsize
+        end += _nbytes(shape, dtype)
     align = HUGE_PAGE if end >= 2 * HUGE_PAGE else CACHE_LINE
     buffer = np.zeros(end + align, np.uint8)
     start = -buffer.ctypes.data % align
     arrays = {}
     for name, (shape, dtype) in parts.items():
-        size = int(np.prod(shape)) * np.dtype(dtype).itemsize
-        arrays[name] = buffer[start + offsets[name]:start + offsets[name] + size].view(dtype).reshape(shape)
+        at = start + offsets[name]
+        arrays[name] = buffer[at:at + _nbytes(shape, dtype)].view(dtype).reshape(shape)
     patients = arrays.pop("patients")
     for name in ("next_onset", "next_bg_ae", "ep_next", "ep_selfres"):
         patients[name] = NEVER
@@ -192,8 +201,10 @@ def allocate_state(n: int, n_units: int, horizon: int, contact_memory: int = CLU
 
 
 def state_bytes(n: int, contact_memory: int = CLUSTER_CONTACTS) -> int:
-    """Bytes of state per n patient slots (records, next events, contact memory; not the diaries)."""
-    return n * (PATIENT.itemsize + 4 + 4 * max(contact_memory, CLUSTER_CONTACTS))
+    """Bytes of state that n patient slots add (records, next events, contact memory; the diaries and
+    group counters do not grow with n), read off the layout `allocate_state` uses."""
+    some, none = (_state_parts(m, 1, 1, contact_memory, 1) for m in (n, 0))
+    return sum(_nbytes(*some[name]) - _nbytes(*none[name]) for name in some)
 
 
 def allocate_workspace(n: int, n_pcns: int = 1, n_groups: int = 1) -> Workspace:
