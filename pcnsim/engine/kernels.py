@@ -130,6 +130,24 @@ def waiting_days(u, rate):
 
 
 @jit
+def ring_day(day, u, rate, redraw):
+    """The day a Poisson clock at `rate` per day rings, drawn from u at `day`, or NEVER if that is on or after
+    `redraw`, the day the clock is drawn afresh (the monthly pass redraws every clock, so a later day would
+    never be read). Most draws land there: since -log(1 - u) >= u + u**2 / 2, u >= (redraw - day) * rate
+    already says so without the logarithm (the margins cover the rounding of 1 - u and of the division)."""
+    if u >= (redraw - day) * rate * (1.0 + 1e-12) + 1e-12:
+        return NEVER
+    when = day + waiting_days(u, rate)
+    return when if when < redraw else NEVER
+
+
+@jit
+def next_redraw(day):
+    """The first day after `day` on which the monthly pass redraws the clocks."""
+    return (day // DAYS_PER_MONTH + 1) * DAYS_PER_MONTH
+
+
+@jit
 def revisit_days(u, mean):
     """Days to the next ask after an unresolved contact: uniform on [0.5, 1.5) x mean, at least 1."""
     return max(1, int(mean * (0.5 + u)))
@@ -570,9 +588,10 @@ def monthly_update(S, P, T, T1, W, day, tid, nt):
         S.fit_month[i] = 0
         seg, sex, dep = S.seg[i], S.sex[i], S.dep[i]
         rate = P.onset_total[seg, sex, age, dep] * P.cx_onset_mult[S.cx[i]]
-        S.next_onset[i] = day + waiting_days(R.uniform(keys[R.ONSET_TIME], pid, day, 0), rate)
+        redraw = next_redraw(day)
+        S.next_onset[i] = ring_day(day, R.uniform(keys[R.ONSET_TIME], pid, day, 0), rate, redraw)
         bg = P.ae_bg_daily[age, dep] * ae_factor(S, P, i, day)
-        S.next_bg_ae[i] = day + waiting_days(R.uniform(keys[R.BACKGROUND_AE], pid, day, 0), bg)
+        S.next_bg_ae[i] = ring_day(day, R.uniform(keys[R.BACKGROUND_AE], pid, day, 0), bg, redraw)
         S.next_event[i] = next_event_of(S, i)
         if not mdt_on:
             continue
@@ -863,6 +882,7 @@ def begin_day(S, P, T, W, day, tid, nt):
     active, req_i, req_k, con_i, con_k, ae_i, ae_k = W.active, W.req_i, W.req_k, W.con_i, W.con_k, W.ae_i, W.ae_k
 
     ahead = prefetch_pays(S)
+    redraw = next_redraw(day)
     # Who has something due today (slot order).
     n_active = lo
     for i in range(lo, hi):
@@ -891,13 +911,13 @@ def begin_day(S, P, T, W, day, tid, nt):
         if S.next_onset[i] <= day:
             open_episode(S, P, T, i, day, age)
             rate = P.onset_total[S.seg[i], S.sex[i], age, S.dep[i]] * P.cx_onset_mult[S.cx[i]]
-            S.next_onset[i] = day + 1 + waiting_days(R.uniform(keys[R.ONSET_TIME], pid, day, 1), rate)
+            S.next_onset[i] = ring_day(day + 1, R.uniform(keys[R.ONSET_TIME], pid, day, 1), rate, redraw)
         if S.next_bg_ae[i] <= day:
             ae_i[a0 + n_ae] = i
             ae_k[a0 + n_ae] = -1
             n_ae += 1
             rate = P.ae_bg_daily[age, S.dep[i]] * ae_factor(S, P, i, day)
-            S.next_bg_ae[i] = day + 1 + waiting_days(R.uniform(keys[R.BACKGROUND_AE], pid, day, 1), rate)
+            S.next_bg_ae[i] = ring_day(day + 1, R.uniform(keys[R.BACKGROUND_AE], pid, day, 1), rate, redraw)
         for k in range(K):
             if S.ep_type[i, k] < 0 or S.ep_next[i, k] > day:
                 continue
