@@ -44,6 +44,23 @@ def test_open_episodes_are_well_formed(finished_model):
     assert (s.next_event <= np.minimum(s.next_onset, s.next_bg_ae)).all()
 
 
+def test_the_diaries_first_free_day_skips_only_booked_up_days(baseline):
+    """Booking searches a diary from `routine_first` (kernels.find_slot): no day before it may have a free
+    routine slot, or a routine request would be booked later than the earliest free day. Checked mid-run
+    (near the calendar's end the diaries empty)."""
+    model = PCNModel(baseline, seed=99)
+    for _ in range(60):
+        model.step()
+    s, day, horizon = model.state, model.day, model.params.horizon
+    ring = horizon + 1
+    skipped = 0
+    for unit, role in np.ndindex(s.routine_first.shape):
+        for x in range(day, min(int(s.routine_first[unit, role]), day - 1 + horizon + 1)):
+            assert s.routine_free[unit, role, x % ring] == 0, (unit, role, x)
+            skipped += 1
+    assert skipped > 10  # the check has teeth: some diaries are booked up for days ahead
+
+
 def test_capacity_is_never_exceeded(finished_model):
     t = finished_model.tally
     assert (t.cap_used <= t.cap_offered).all()

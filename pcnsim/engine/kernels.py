@@ -110,6 +110,7 @@ MALE_BIRTH_SHARE = 0.512
 OLD_AGE = 80
 AHEAD = 8  # patients ahead whose state is prefetched
 SPINS_BEFORE_NAP = 40_000  # pause hints (~1 ms; normal waits are < 0.4 ms) before a barrier wait naps
+WAITING, UNSERVED = -1, -2  # W.req_unit of a request not booked: a routine one waiting for a working day, or unserved
 PREFETCH_FROM = 16_000  # patients: below, the state stays in cache and prefetching costs (crossover 10k-21k)
 
 
@@ -333,16 +334,18 @@ def release_booking(S, P, W, i, k, day):
 
 
 @jit
-def return_slots(S, P, W):
-    """Give the noted released slots back to the diaries (thread 0, between barriers)."""
+def return_slots(S, P, W, day):
+    """Give the noted released slots (all on `day` or later) back to the diaries (thread 0, between
+    barriers)."""
     ring = P.horizon + 1
     for t in range(2 if W.bounds[1] < W.bounds[2] else 1):
         start = K * W.bounds[t]
         for x in range(W.per_thread[t, 4]):
             where, slots = W.released[start + x] >> np.int64(8), W.released[start + x] & np.int64(255)
-            unit_role = where // ring
-            S.routine_free[unit_role // N_ROLES, unit_role % N_ROLES, where % ring] += slots
-            S.routine_left[unit_role // N_ROLES, unit_role % N_ROLES] += slots
+            unit, role, at = (where // ring) // N_ROLES, (where // ring) % N_ROLES, where % ring
+            S.routine_free[unit, role, at] += slots
+            S.routine_left[unit, role] += slots
+            S.routine_first[unit, role] = min(S.routine_first[unit, role], day + (at - day % ring) % ring)
         W.per_thread[t, 4] = 0
 
 
@@ -689,6 +692,7 @@ def init_diary(S, P, day):
     for u in range(P.cap_rate.shape[0]):
         for r in range(N_ROLES):
             S.routine_left[u, r] = 0
+            S.routine_first[u, r] = day
     for x in range(day, day + P.horizon):
         for u in range(P.cap_rate.shape[0]):
             for r in range(N_ROLES):
@@ -708,7 +712,9 @@ def find_slot(S, P, day, practice, role, need, urgency):
     network of networks. Returns (unit, day) or (-1, -1).
 
     Same-day and urgent requests take today's reserved slots, then any of today's routine slots still free;
-    routine requests take the earliest free routine slot within the booking horizon.
+    routine requests take the earliest free routine slot within the booking horizon, searched from
+    `routine_first`, the unit's earliest day for the role that may have a free slot (the diaries are
+    often booked up for weeks ahead, and booking is the one sequential step of the day).
     """
     pool = P.practice_pcn.shape[0] + P.practice_pcn[practice]
     shared = P.pcn_shared[P.practice_pcn[practice]]
@@ -728,15 +734,22 @@ def find_slot(S, P, day, practice, role, need, urgency):
             continue
         if S.routine_left[unit, role] < slots:
             continue
-        slot = day % ring
-        for x in range(day, last + 1):
-            if S.routine_free[unit, role, slot] >= slots:
-                S.routine_free[unit, role, slot] -= slots
+        first = max(np.int64(day), np.int64(S.routine_first[unit, role]))
+        seen = -1  # the first day found with a free slot (fewer than `slots`, or the one taken)
+        at = first % ring
+        for x in range(first, last + 1):
+            free = S.routine_free[unit, role, at]
+            if free > 0 and seen < 0:
+                seen = x
+            if free >= slots:
+                S.routine_free[unit, role, at] -= slots
                 S.routine_left[unit, role] -= slots
+                S.routine_first[unit, role] = seen
                 return unit, np.int64(x)
-            slot += 1
-            if slot == ring:
-                slot = 0
+            at += 1
+            if at == ring:
+                at = 0
+        S.routine_first[unit, role] = seen if seen >= 0 else last + 1
     return np.int64(-1), np.int64(-1)
 
 
@@ -879,7 +892,7 @@ def begin_day(S, P, T, W, day, tid, nt):
     if tid == 0:
         open_diary(S, P, day)
     r0, c0, a0 = list_starts(lo)
-    active, req_i, req_k, con_i, con_k, ae_i, ae_k = W.active, W.req_i, W.req_k, W.con_i, W.con_k, W.ae_i, W.ae_k
+    active, con_i, con_k, ae_i, ae_k = W.active, W.con_i, W.con_k, W.ae_i, W.ae_k
 
     ahead = prefetch_pays(S)
     redraw = next_redraw(day)
@@ -936,11 +949,7 @@ def begin_day(S, P, T, W, day, tid, nt):
                 ask = R.uniform(keys[R.SEEK], pid, day, k) < p_seek
             if ask:
                 count(S, T, i, C_REQUESTS, day, 1)
-                req_i[r0 + n_req] = i
-                req_k[r0 + n_req] = k
-                # The ordering key for booking: urgency first, then a counter-based random priority.
-                urgency_rank = np.uint64(2 - S.ep_urg[i, k]) << np.uint64(61)
-                W.order_key[r0 + n_req] = urgency_rank | (R.bits(keys[R.PRIORITY], pid, day, k) >> np.uint64(3))
+                list_request(S, P, W, r0 + n_req, i, k, day, age)
                 n_req += 1
                 S.ep_next[i, k] = NEVER
             else:
@@ -960,6 +969,29 @@ def begin_day(S, P, T, W, day, tid, nt):
 
 
 @jit
+def list_request(S, P, W, r, i, k, day, age):
+    """Put patient i's episode k at place r of the day's requests, with its booking order key (urgency
+    first, then a counter-based random priority) and all that booking needs to know of it, read while the
+    patient is in cache so that booking, the one sequential step, touches only the workspace and the
+    diaries: need, urgency, practice, the role triage sends it to (on working days) and whether it goes to
+    A&E if no slot is found. Nothing these read changes before booking, so the draws are booking's own."""
+    pid = S.pid[i]
+    urgency = S.ep_urg[i, k]
+    W.req_i[r] = i
+    W.req_k[r] = k
+    priority = R.bits(P.keys[R.PRIORITY], pid, day, k) >> np.uint64(3)
+    W.order_key[r] = (np.uint64(2 - urgency) << np.uint64(61)) | priority
+    W.req_need[r] = S.ep_type[i, k]
+    W.req_urg[r] = urgency
+    W.req_practice[r] = S.practice[i]
+    W.req_role[r] = triage(S, P, i, k, day) if P.working[day] else -1
+    waited = day - S.ep_wait[i, k] if S.ep_wait[i, k] >= 0 else 0
+    p_ae = (P.ae_unserved[urgency] * (1.0 + P.ae_wait_slope * waited) * P.ae_mult[age, S.dep[i]]
+            * ae_factor(S, P, i, day))
+    W.req_spill[r] = R.uniform(P.keys[R.AE_CHOICE], pid, day, k) < p_ae
+
+
+@jit
 def list_starts(lo):
     """Where a thread whose slots start at `lo` writes its requests, contacts and A&E attendances: each
     list has room for K entries per slot (K + 1 for A&E), so thread 1's part cannot reach past the end."""
@@ -967,7 +999,22 @@ def list_starts(lo):
 
 
 @jit
-def gather(S, P, W, nt):
+def early_contacts(W, nt):
+    """Whether thread 1 of two can visit the contacts booked on earlier days straight after the day's
+    patient pass, in the two parts of the list begin_day left, while thread 0 joins the lists, sorts and
+    books: yes unless the places thread 0 then writes (thread 1's part moved after its own, then today's
+    bookings) could reach thread 1's part, which needs nearly every episode of thread 0's half to be due.
+    Both threads decide alike (the counts are set before the barrier and stay until the day's end), so
+    they skip the same barrier."""
+    if nt == 1:
+        return False
+    n_con = W.per_thread[0, 2] + W.per_thread[1, 2]
+    n_req = W.per_thread[0, 1] + W.per_thread[1, 1]
+    return n_con + n_req <= list_starts(W.bounds[1])[1]
+
+
+@jit
+def gather(S, P, W, day, nt):
     """Join thread 1's lists of the day to the end of thread 0's (slot order, as one thread lists them);
     give back the slots released so far."""
     n_req, n_con, n_ae = W.per_thread[0, 1], W.per_thread[0, 2], W.per_thread[0, 3]
@@ -977,6 +1024,11 @@ def gather(S, P, W, nt):
         move_down(W.req_i, r1, n_req, m_req)
         move_down(W.req_k, r1, n_req, m_req)
         move_down(W.order_key, r1, n_req, m_req)
+        move_down(W.req_need, r1, n_req, m_req)
+        move_down(W.req_urg, r1, n_req, m_req)
+        move_down(W.req_practice, r1, n_req, m_req)
+        move_down(W.req_role, r1, n_req, m_req)
+        move_down(W.req_spill, r1, n_req, m_req)
         move_down(W.con_i, c1, n_con, m_con)
         move_down(W.con_k, c1, n_con, m_con)
         move_down(W.ae_i, a1, n_ae, m_ae)
@@ -986,67 +1038,54 @@ def gather(S, P, W, nt):
     W.n[2] = n_con
     W.n[3] = n_ae
     W.n[4] = n_con  # contacts booked on earlier days; booking appends today's after them
-    return_slots(S, P, W)
+    return_slots(S, P, W, day)
 
 
 @jit
 def book(S, P, T, W, day, order):
-    """Steps 4-6 and the capacity ledger of step 9: triage and booking of all the day's requests in
-    `order` (one thread: every booking depends on the ones before), unserved requests."""
-    keys = P.keys
+    """Steps 4-6 and the capacity ledger of step 9: booking of all the day's requests in `order` (one
+    thread: every booking depends on the ones before) against the diaries, from what `list_request`
+    noted; the outcome of each (unit and day, waiting or unserved) is written to the requesting episode
+    by `settle`. Contacts booked for today and unserved requests going to A&E join the day's lists."""
     req_i, req_k, con_i, con_k, ae_i, ae_k = W.req_i, W.req_k, W.con_i, W.con_k, W.ae_i, W.ae_k
     n_req, n_con, n_ae = W.n[1], W.n[2], W.n[3]
-    ahead = prefetch_pays(S)
+    next_day = P.next_working[day] if day + 1 < P.working.shape[0] else day + 1
     for q in range(n_req):
-        if ahead and q + AHEAD < n_req:
-            prefetch_patient(S, req_i[order[q + AHEAD]])
         o = slot(order[q])
-        i = slot(req_i[o])
-        k = slot(req_k[o])
-        t = S.ep_type[i, k]
-        urgency = S.ep_urg[i, k]
-        practice = S.practice[i]
+        urgency = W.req_urg[o]
         if urgency == ROUTINE and not P.working[day]:  # a routine request waits for the next working day
-            S.ep_next[i, k] = P.next_working[day] if day + 1 < P.working.shape[0] else day + 1
-            if S.ep_wait[i, k] < 0:
-                S.ep_wait[i, k] = day
+            W.req_unit[o] = WAITING
+            W.req_day[o] = next_day
             continue
-        unit, booked_day, role = -1, -1, -1
+        practice = W.req_practice[o]
+        need = W.req_need[o]
+        unit, booked_day = -1, -1
         if P.working[day]:
-            role = triage(S, P, i, k, day)
-            unit, booked_day = find_slot(S, P, day, practice, role, t, urgency)
+            role = W.req_role[o]
+            unit, booked_day = find_slot(S, P, day, practice, role, need, urgency)
             if unit < 0:
                 T.weekly[week_of(day), practice, M_UNPLACED + role] += 1
             elif unit >= P.practice_pcn.shape[0] and P.cap_rate[practice, role] > 0.0:
                 T.weekly[week_of(day), practice, M_TO_NETWORK + role] += 1
             if unit < 0 and role != GP:
-                role = GP
-                unit, booked_day = find_slot(S, P, day, practice, role, t, urgency)
+                W.req_role[o] = GP
+                unit, booked_day = find_slot(S, P, day, practice, GP, need, urgency)
         if unit >= 0:
-            S.ep_booked[i, k] = slots_needed(P, t, role)
-            S.ep_unit[i, k] = unit
-            S.ep_role[i, k] = role
-            S.ep_lead[i, k] = booked_day - day
-            S.ep_next[i, k] = booked_day
-            S.ep_wait[i, k] = -1
+            W.req_unit[o] = unit
+            W.req_day[o] = booked_day
             if booked_day == day:
-                con_i[n_con] = i
-                con_k[n_con] = k
+                con_i[n_con] = req_i[o]
+                con_k[n_con] = req_k[o]
                 n_con += 1
             continue
-        count(S, T, i, C_UNSERVED, day, 1)
-        if S.ep_wait[i, k] < 0:
-            S.ep_wait[i, k] = day
-        age = age_of(S.birth_day[i], day, P.max_age)
-        waited = day - S.ep_wait[i, k]
-        p_ae = (P.ae_unserved[urgency] * (1.0 + P.ae_wait_slope * waited) * P.ae_mult[age, S.dep[i]]
-                * ae_factor(S, P, i, day))
-        if R.uniform(keys[R.AE_CHOICE], S.pid[i], day, k) < p_ae:
-            ae_i[n_ae] = i
-            ae_k[n_ae] = k
+        W.req_unit[o] = UNSERVED
+        if W.req_spill[o]:
+            ae_i[n_ae] = req_i[o]
+            ae_k[n_ae] = req_k[o]
             n_ae += 1
+            W.req_day[o] = NEVER
         else:
-            S.ep_next[i, k] = P.next_working[day] if day + 1 < P.working.shape[0] else day + 1
+            W.req_day[o] = next_day
     W.n[2] = n_con
     W.n[3] = n_ae
 
@@ -1085,6 +1124,13 @@ def settle(S, P, T, W, day, lo, hi):
     req_i, con_i, ae_i, ae_k = W.req_i, W.con_i, W.ae_i, W.ae_k
     n_req, n_con, n_ae = W.n[1], W.n[2], W.n[3]
     ahead = prefetch_pays(S)
+    # Steps 5-6: booking's outcomes, written to the requesting episodes.
+    for o in range(n_req):
+        if ahead and o + AHEAD < n_req:
+            prefetch_patient(S, req_i[o + AHEAD])
+        if lo <= req_i[o] < hi:
+            take_booking(S, P, T, W, slot(o), day)
+
     # Step 7: the contacts booked today (those booked before were visited during booking).
     visit_contacts(S, P, T, W, day, W.n[4], n_con, lo, hi)
 
@@ -1100,6 +1146,28 @@ def settle(S, P, T, W, day, lo, hi):
     renew_next_events(S, req_i, n_req, lo, hi)
     renew_next_events(S, con_i, n_con, lo, hi)
     renew_next_events(S, ae_i, n_ae, lo, hi)
+
+
+@jit
+def take_booking(S, P, T, W, o, day):
+    """Write booking's outcome for request o (`book`) to its episode: the booked slot, unit, role, lead
+    time and day; or, for a request not booked, the day it waits since (if not yet waiting), whether it
+    counts as unserved, and the day it asks again (none while it is on its way to A&E)."""
+    i, k = slot(W.req_i[o]), slot(W.req_k[o])
+    unit = W.req_unit[o]
+    S.ep_next[i, k] = W.req_day[o]
+    if unit >= 0:
+        role = W.req_role[o]
+        S.ep_booked[i, k] = slots_needed(P, S.ep_type[i, k], role)
+        S.ep_unit[i, k] = unit
+        S.ep_role[i, k] = role
+        S.ep_lead[i, k] = W.req_day[o] - day
+        S.ep_wait[i, k] = -1
+        return
+    if unit == UNSERVED:
+        count(S, T, i, C_UNSERVED, day, 1)
+    if S.ep_wait[i, k] < 0:
+        S.ep_wait[i, k] = day
 
 
 @jit
@@ -1156,9 +1224,10 @@ def run_days(S, P, T, T1, W, d0, d1, tid, nt):
     One thread (nt=1, T1 is T) or thread `tid` of two running this same kernel side by side, each on its
     half of the slots with its own tally (T for thread 0, T1 for thread 1), meeting around the
     sequential steps (joining the lists, sorting, booking, case finding), which thread 0 runs. While
-    thread 0 books, thread 1 visits the contacts booked on earlier days, for all slots: booking touches
-    only the requesting episodes and the diaries, a contact only its own episode and patient counters
-    (never a diary: its slot is spent), so the two commute, and one thread does them in the same order.
+    thread 0 joins, sorts and books, thread 1 visits the contacts booked on earlier days, for all slots
+    (`early_contacts`): booking touches only the workspace and the diaries, a contact only its own
+    episode and patient counters (never a diary: its slot is spent), so the two commute, and one thread
+    does them in the same order.
     Two threads give the one-thread numbers: every per-patient step touches only its patient, the
     tallies are sums, the lists are joined in slot order, and thread 0 adds thread 1's weekly tallies to
     its own at the end."""
@@ -1170,13 +1239,19 @@ def run_days(S, P, T, T1, W, d0, d1, tid, nt):
         begin_day(S, P, Tt, W, day, tid, nt)
         if not meet(W, tid, nt):
             return
+        early = early_contacts(W, nt)
         if tid == 0:
-            gather(S, P, W, nt)
+            gather(S, P, W, day, nt)
             sort_keys(W, W.n[1])
-        if not meet(W, tid, nt):
+        if not early and not meet(W, tid, nt):
             return
         if tid == nt - 1:  # thread 1 of two (or the only thread): contacts booked on earlier days, all slots
-            visit_contacts(S, P, Tt, W, day, 0, W.n[4], 0, S.pid.shape[0])
+            if early:  # thread 0's part of the list, then its own, as begin_day left them
+                visit_contacts(S, P, Tt, W, day, 0, W.per_thread[0, 2], 0, S.pid.shape[0])
+                c1 = list_starts(W.bounds[1])[1]
+                visit_contacts(S, P, Tt, W, day, c1, c1 + W.per_thread[1, 2], 0, S.pid.shape[0])
+            else:
+                visit_contacts(S, P, Tt, W, day, 0, W.n[4], 0, S.pid.shape[0])
         if tid == 0:
             book(S, P, T, W, day, W.order)
         if not meet(W, tid, nt):
@@ -1185,7 +1260,7 @@ def run_days(S, P, T, T1, W, d0, d1, tid, nt):
         if not meet(W, tid, nt):
             return
     if tid == 0:
-        return_slots(S, P, W)  # none are released after booking, but leave the diaries whole
+        return_slots(S, P, W, d1 - 1)  # none are released after booking, but leave the diaries whole
     if tid == 0 and nt == 2 and d1 > d0:
         for w in range(week_of(max(d0 - 1, 0)), week_of(d1 - 1) + 1):
             for p in range(T.weekly.shape[1]):

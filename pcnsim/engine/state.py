@@ -114,13 +114,15 @@ State = namedtuple(
         "next_onset", "next_bg_ae", "next_event", "unmet_month", "fit_month", "enrolled_until",
         "ep_type", "ep_urg", "ep_open", "ep_next", "ep_selfres", "ep_n", "ep_booked", "ep_unit", "ep_role",
         "ep_lead", "ep_wait", "ep_acc", "ep_pref",
-        "last_contacts", "counters", "sameday_free", "routine_free", "routine_left", "next_pid",
+        "last_contacts", "counters", "sameday_free", "routine_free", "routine_left", "routine_first",
+        "next_pid",
     ],
 )
 
 Workspace = namedtuple(
     "Workspace",
-    ["active", "req_i", "req_k", "order_key", "order", "buckets", "con_i", "con_k", "ae_i", "ae_k", "n", "caseload",
+    ["active", "req_i", "req_k", "order_key", "req_need", "req_urg", "req_practice", "req_role", "req_spill",
+     "req_unit", "req_day", "order", "buckets", "con_i", "con_k", "ae_i", "ae_k", "n", "caseload",
      "bounds", "per_thread", "released", "group_exits", "next_pid_1", "sync"],
 )
 
@@ -159,6 +161,7 @@ def _state_parts(n: int, n_units: int, horizon: int, contact_memory: int, n_grou
         "sameday_free": ((n_units, N_ROLES), np.int32),
         "routine_free": ((n_units, N_ROLES, horizon + 1), np.int32),
         "routine_left": ((n_units, N_ROLES), np.int32),
+        "routine_first": ((n_units, N_ROLES), np.int32),
         "next_pid": ((n_groups,), np.int64),
     }
 
@@ -209,15 +212,20 @@ def state_bytes(n: int, contact_memory: int = CLUSTER_CONTACTS) -> int:
 
 def allocate_workspace(n: int, n_pcns: int = 1, n_groups: int = 1) -> Workspace:
     """Per-day buffers: at most one entry per open episode (requests, contacts) or per patient, with the
-    requests' sort order and its bucket counts; the complex-care caseload count per PCN; booked slots
-    released by closing episodes, given back to the diaries before the day's booking. For the two threads
+    requests' sort order and its bucket counts; what booking needs of each request (need, urgency,
+    practice, role, whether it goes to A&E if unserved) and what it decided (unit, day); the complex-care
+    caseload count per PCN; booked slots released by closing episodes, given back to the diaries before
+    the day's booking. For the two threads
     of a run (`kernels.run_days`): the slots each looks after, each one's list lengths and caseload counts,
     thread 0's leavers and thread 1's next newcomer id per group of PCNs, and the barrier's counters."""
     m = n * EPISODE_SLOTS + 1
     i32 = np.int32
     return Workspace(
         active=np.zeros(n, i32), req_i=np.zeros(m, i32), req_k=np.zeros(m, i32),
-        order_key=np.zeros(m, np.uint64), order=np.zeros(m, i32), buckets=np.zeros((1 << SORT_BITS) + 1, i32),
+        order_key=np.zeros(m, np.uint64), req_need=np.zeros(m, np.uint8), req_urg=np.zeros(m, np.uint8),
+        req_practice=np.zeros(m, np.uint32), req_role=np.zeros(m, np.int8), req_spill=np.zeros(m, np.bool_),
+        req_unit=np.zeros(m, i32), req_day=np.zeros(m, i32), order=np.zeros(m, i32),
+        buckets=np.zeros((1 << SORT_BITS) + 1, i32),
         con_i=np.zeros(m, i32), con_k=np.zeros(m, i32),
         ae_i=np.zeros(m + n, i32), ae_k=np.zeros(m + n, i32), n=np.zeros(5, np.int64),
         caseload=np.zeros((2, max(n_pcns, 1)), np.int64), bounds=np.array([0, n, n], np.int64),
