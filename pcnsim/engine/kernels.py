@@ -1174,7 +1174,10 @@ def take_booking(S, P, T, W, o, day):
 def renew_next_events(S, listed, n, lo, hi):
     """Set the next event of the patients at places [0, n) of one of the day's lists whose slots are in
     [lo, hi)."""
+    ahead = prefetch_pays(S)
     for q in range(n):
+        if ahead and q + AHEAD < n:
+            prefetch_patient(S, listed[q + AHEAD])
         i = slot(listed[q])
         if lo <= i < hi:
             S.next_event[i] = next_event_of(S, i)
