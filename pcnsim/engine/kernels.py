@@ -7,7 +7,8 @@ declared in `pcnsim.engine.STEPS`:
 1. demography and complexity (every 4 weeks, `monthly_update`), then complex-care case finding (`enrol`);
 2. onset of need episodes and self-resolution;
 3. care seeking by patients whose next contact day is today;
-4. triage and routing of each request to a role (enrolled patients' needs to the complex-care team);
+4. triage and routing of each request to a role (enrolled patients' needs to the complex-care team), done
+   as the request is listed in step 3, with everything else booking needs of it (`list_request`);
 5. booking against the diaries (same-day slots today; routine slots within the horizon; own practice
    first, then the network pool, then any network-of-networks pool; requests taken by urgency, then by
    a counter-based random priority);
@@ -544,6 +545,7 @@ def monthly_update(S, P, T, T1, W, day, tid, nt):
                 W.next_pid_1[g] += P.pid_stride * W.group_exits[g]
             next_pid = W.next_pid_1
     n_cand = 0
+    redraw = next_redraw(day)
     memory = min(P.mdt_min_contacts, S.last_contacts.shape[1]) - 1
     ahead = prefetch_pays(S)
     for i in range(lo, hi):
@@ -591,7 +593,6 @@ def monthly_update(S, P, T, T1, W, day, tid, nt):
         S.fit_month[i] = 0
         seg, sex, dep = S.seg[i], S.sex[i], S.dep[i]
         rate = P.onset_total[seg, sex, age, dep] * P.cx_onset_mult[S.cx[i]]
-        redraw = next_redraw(day)
         S.next_onset[i] = ring_day(day, R.uniform(keys[R.ONSET_TIME], pid, day, 0), rate, redraw)
         bg = P.ae_bg_daily[age, dep] * ae_factor(S, P, i, day)
         S.next_bg_ae[i] = ring_day(day, R.uniform(keys[R.BACKGROUND_AE], pid, day, 0), bg, redraw)
