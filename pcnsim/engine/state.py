@@ -215,9 +215,9 @@ def allocate_workspace(n: int, n_pcns: int = 1, n_groups: int = 1) -> Workspace:
     requests' sort order and its bucket counts; what booking needs of each request (need, urgency,
     practice, role, whether it goes to A&E if unserved) and what it decided (unit, day); the complex-care
     caseload count per PCN; booked slots released by closing episodes, given back to the diaries before
-    the day's booking. For the two threads
-    of a run (`kernels.run_days`): the slots each looks after, each one's list lengths and caseload counts,
-    thread 0's leavers and thread 1's next newcomer id per group of PCNs, and the barrier's counters."""
+    the day's booking. For the two threads of a run (`kernels.run_days`): the slots each looks after, each
+    one's list lengths and caseload counts, thread 0's leavers and thread 1's next newcomer id per group
+    of PCNs, and the barrier's counters."""
     m = n * EPISODE_SLOTS + 1
     i32 = np.int32
     return Workspace(
