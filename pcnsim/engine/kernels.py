@@ -1105,7 +1105,8 @@ def book(S, P, T, W, day, order):
 
 @jit
 def visit_contacts(S, P, T, W, day, c0, c1, lo, hi):
-    """Step 7 for the contacts at places [c0, c1) of today's list whose patients are in slots [lo, hi)."""
+    """Step 7 for the contacts at places [c0, c1) of today's list whose patients are in slots [lo, hi), each
+    followed by its patient's next event (see `settle`)."""
     con_i, con_k = W.con_i, W.con_k
     ahead = prefetch_pays(S)
     for c in range(c0, c1):
@@ -1113,16 +1114,21 @@ def visit_contacts(S, P, T, W, day, c0, c1, lo, hi):
             prefetch_patient(S, con_i[c + AHEAD])
             prefetch(S.last_contacts, con_i[c + AHEAD])
         if lo <= con_i[c] < hi:
-            contact(S, P, T, W, slot(con_i[c]), slot(con_k[c]), day)
+            i = slot(con_i[c])
+            contact(S, P, T, W, i, slot(con_k[c]), day)
+            S.next_event[i] = next_event_of(S, i)
 
 
 @jit
 def settle(S, P, T, W, day, lo, hi):
-    """Steps 7-9 for the patients in slots [lo, hi) (a thread's half; T its tally) after booking: the
-    contacts booked today, then A&E attendances, in list order, then the next event of everyone touched
-    today. A patient's contacts and attendances touch only that patient, so halves can be settled side by
-    side."""
-    req_i, con_i, ae_i, ae_k = W.req_i, W.con_i, W.ae_i, W.ae_k
+    """Steps 5-9 for the patients in slots [lo, hi) (a thread's half; T its tally) after booking: booking's
+    outcomes, the contacts booked today, then A&E attendances, in list order. A patient's contacts and
+    attendances touch only that patient, so halves can be settled side by side.
+
+    Every patient begin_day listed comes through here (or through the earlier contacts) and has its next
+    event set there, while its record is in cache: each time one of its episodes changes, so the last
+    setting, after the day's last change to the patient, stands."""
+    req_i, ae_i, ae_k = W.req_i, W.ae_i, W.ae_k
     n_req, n_con, n_ae = W.n[1], W.n[2], W.n[3]
     ahead = prefetch_pays(S)
     # Steps 5-6: booking's outcomes, written to the requesting episodes.
@@ -1131,6 +1137,8 @@ def settle(S, P, T, W, day, lo, hi):
             prefetch_patient(S, req_i[o + AHEAD])
         if lo <= req_i[o] < hi:
             take_booking(S, P, T, W, slot(o), day)
+            i = slot(req_i[o])
+            S.next_event[i] = next_event_of(S, i)
 
     # Step 7: the contacts booked today (those booked before were visited during booking).
     visit_contacts(S, P, T, W, day, W.n[4], n_con, lo, hi)
@@ -1141,12 +1149,9 @@ def settle(S, P, T, W, day, lo, hi):
         if ahead and a + AHEAD < n_ae:
             prefetch_patient(S, ae_i[a + AHEAD])
         if lo <= ae_i[a] < hi:
-            attend_ae(S, P, T, W, slot(ae_i[a]), ae_k[a], day, ae_k[a] >= 0)
-
-    # Step 9: next events of everyone with a request, contact or attendance today.
-    renew_next_events(S, req_i, n_req, lo, hi)
-    renew_next_events(S, con_i, n_con, lo, hi)
-    renew_next_events(S, ae_i, n_ae, lo, hi)
+            i = slot(ae_i[a])
+            attend_ae(S, P, T, W, i, ae_k[a], day, ae_k[a] >= 0)
+            S.next_event[i] = next_event_of(S, i)
 
 
 @jit
@@ -1169,19 +1174,6 @@ def take_booking(S, P, T, W, o, day):
         count(S, T, i, C_UNSERVED, day, 1)
     if S.ep_wait[i, k] < 0:
         S.ep_wait[i, k] = day
-
-
-@jit
-def renew_next_events(S, listed, n, lo, hi):
-    """Set the next event of the patients at places [0, n) of one of the day's lists whose slots are in
-    [lo, hi)."""
-    ahead = prefetch_pays(S)
-    for q in range(n):
-        if ahead and q + AHEAD < n:
-            prefetch_patient(S, listed[q + AHEAD])
-        i = slot(listed[q])
-        if lo <= i < hi:
-            S.next_event[i] = next_event_of(S, i)
 
 
 @jit
