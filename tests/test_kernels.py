@@ -69,6 +69,7 @@ def test_a_patients_fields_are_one_record_in_one_buffer_on_huge_pages():
         assert field.shape[0] == n and field.strides[0] == PATIENT.itemsize, name
         offset = field.ctypes.data - s.pid.ctypes.data
         assert 0 <= offset and offset + field[0].nbytes <= PATIENT.itemsize, f"{name} leaves patient 0's record"
+    assert s.patients.dtype == PATIENT and s.patients.ctypes.data == s.pid.ctypes.data  # the kernels' records
     assert s.pid.ctypes.data % HUGE_PAGE == 0
     assert s.next_event.strides == (4,)  # the day's scan reads a plain array
     assert all(_buffer(a) is _buffer(s.pid) for a in s)

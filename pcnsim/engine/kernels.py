@@ -1,5 +1,5 @@
-"""The daily step of MODEL.md section 5 as numba kernels over arrays of patient state
-(each patient's fields one record, `state.PATIENT`, seen as one array per field).
+"""The daily step of MODEL.md section 5 as numba kernels over patient records (`state.PATIENT`: a
+patient's fields, read and written as `rec = S.patients[i]`, `rec["ep_next"][k]`).
 
 One call of `run_days` advances the simulation over [d0, d1). Each day runs the steps in the order
 declared in `pcnsim.engine.STEPS`:
@@ -90,6 +90,7 @@ from .state import (
     M_SELF_RESOLVED,
     M_TO_NETWORK,
     M_UNPLACED,
+    N_COUNTERS,
     NEVER,
     SORT_BITS,
     X_BIRTH_DAY,
@@ -173,19 +174,21 @@ def week_of(day):
 @jit
 def count(S, T, i, column, day, n):
     """Add n to patient i's yearly counter and to its practice's weekly counter."""
-    S.counters[i, column] += n
-    T.weekly[week_of(day), S.practice[i], column] += n
+    rec = S.patients[i]
+    rec["counters"][column] += n
+    T.weekly[week_of(day), rec["practice"], column] += n
 
 
 @jit
 def log_touch(S, T, i, day, setting, unit, need, outcome, urgency, k):
+    rec = S.patients[i]
     if not T.ledger_on:
         return
     n = T.n_ledger[0]
     if n < T.ledger.shape[0]:
         row = T.ledger[n]
         row[L_DAY] = day
-        row[L_PID] = S.pid[i]
+        row[L_PID] = rec["pid"]
         row[L_SETTING] = setting
         row[L_UNIT] = unit
         row[L_NEED] = need
@@ -210,7 +213,7 @@ def day_capacity(P, unit, role, day):
 @jit
 def prefetch_pays(S):
     """Whether prefetching is worth it: a list of PREFETCH_FROM patients or more (a smaller one stays in cache)."""
-    return S.pid.shape[0] >= PREFETCH_FROM
+    return S.patients.shape[0] >= PREFETCH_FROM
 
 
 @jit
@@ -275,10 +278,11 @@ def move_down(a, src, dst, n):
 
 @jit
 def next_event_of(S, i):
-    nxt = min(S.next_onset[i], S.next_bg_ae[i])
+    rec = S.patients[i]
+    nxt = min(rec["next_onset"], rec["next_bg_ae"])
     for k in range(K):
-        if S.ep_type[i, k] >= 0:
-            nxt = min(nxt, S.ep_next[i, k], S.ep_selfres[i, k])
+        if rec["ep_type"][k] >= 0:
+            nxt = min(nxt, rec["ep_next"][k], rec["ep_selfres"][k])
     return nxt
 
 
@@ -293,7 +297,8 @@ def reachable(P, practice, role):
 @jit
 def enrolled(S, i, day):
     """On the complex-care team's caseload today."""
-    return S.enrolled_until[i] > day
+    rec = S.patients[i]
+    return rec["enrolled_until"] > day
 
 
 @jit
@@ -310,28 +315,30 @@ def ae_factor(S, P, i, day):
 @jit
 def flush_unmet(S, T, i, k, day):
     """Count episode-days from the last accounting point up to (not including) `day` as unmet."""
-    acc = S.ep_acc[i, k]
+    rec = S.patients[i]
+    acc = rec["ep_acc"][k]
     if day > acc:
         add = day - acc
-        S.counters[i, C_UNMET_DAYS] += add
-        S.unmet_month[i] += add
-        T.weekly[week_of(day - 1), S.practice[i], C_UNMET_DAYS] += add
-        S.ep_acc[i, k] = day
+        rec["counters"][C_UNMET_DAYS] += add
+        rec["unmet_month"] += add
+        T.weekly[week_of(day - 1), rec["practice"], C_UNMET_DAYS] += add
+        rec["ep_acc"][k] = day
 
 
 @jit
 def release_booking(S, P, W, i, k, day):
     """Note a booked slot to give back to the diary (`return_slots` does, before the day's booking; the
     diaries are shared by the two threads of a run and nothing reads them until then)."""
-    slots = S.ep_booked[i, k]
-    if slots > 0 and S.ep_next[i, k] >= day:
+    rec = S.patients[i]
+    slots = rec["ep_booked"][k]
+    if slots > 0 and rec["ep_next"][k] >= day:
         ring = P.horizon + 1
-        where = (S.ep_unit[i, k] * N_ROLES + S.ep_role[i, k]) * ring + S.ep_next[i, k] % ring
+        where = (rec["ep_unit"][k] * N_ROLES + rec["ep_role"][k]) * ring + rec["ep_next"][k] % ring
         t = thread_of(W, i)
         x = W.per_thread[t, 4]
         W.released[K * W.bounds[t] + x] = (np.int64(where) << np.int64(8)) | slots
         W.per_thread[t, 4] = x + 1
-    S.ep_booked[i, k] = 0
+    rec["ep_booked"][k] = 0
 
 
 @jit
@@ -352,21 +359,23 @@ def return_slots(S, P, W, day):
 
 @jit
 def close_episode(S, P, T, W, i, k, day, metric):
+    rec = S.patients[i]
     flush_unmet(S, T, i, k, day)
     release_booking(S, P, W, i, k, day)
-    T.weekly[week_of(day), S.practice[i], metric] += 1
-    S.ep_type[i, k] = -1
-    S.ep_next[i, k] = NEVER
-    S.ep_selfres[i, k] = NEVER
-    S.ep_wait[i, k] = -1
-    S.ep_pref[i, k] = -1
+    T.weekly[week_of(day), rec["practice"], metric] += 1
+    rec["ep_type"][k] = -1
+    rec["ep_next"][k] = NEVER
+    rec["ep_selfres"][k] = NEVER
+    rec["ep_wait"][k] = -1
+    rec["ep_pref"][k] = -1
 
 
 @jit
 def open_episode(S, P, T, i, day, age):
     """Onset: pick the need type and urgency and open an episode asking today (or merge if full)."""
-    pid = S.pid[i]
-    seg, sex, dep = S.seg[i], S.sex[i], S.dep[i]
+    rec = S.patients[i]
+    pid = rec["pid"]
+    seg, sex, dep = rec["seg"], rec["sex"], rec["dep"]
     rates = P.onset_rate[seg, sex, age, dep]
     target = R.uniform(P.keys[R.ONSET_TYPE], pid, day, 0) * P.onset_total[seg, sex, age, dep]
     t = -1
@@ -379,11 +388,11 @@ def open_episode(S, P, T, i, day, age):
                 break
     slot = -1
     for k in range(K):
-        if S.ep_type[i, k] < 0:
+        if rec["ep_type"][k] < 0:
             slot = k
             break
     if slot < 0:
-        T.weekly[week_of(day), S.practice[i], M_MERGED] += 1
+        T.weekly[week_of(day), rec["practice"], M_MERGED] += 1
         return
     u = R.uniform(P.keys[R.URGENCY], pid, day, 0)
     urgency = ROUTINE
@@ -391,17 +400,17 @@ def open_episode(S, P, T, i, day, age):
         urgency = URGENT
     elif u < P.need_urgent[t] + P.need_same_day[t]:
         urgency = SAME_DAY
-    S.ep_type[i, slot] = t
-    S.ep_urg[i, slot] = urgency
-    S.ep_open[i, slot] = day
-    S.ep_next[i, slot] = day
+    rec["ep_type"][slot] = t
+    rec["ep_urg"][slot] = urgency
+    rec["ep_open"][slot] = day
+    rec["ep_next"][slot] = day
     g = waiting_days(R.uniform(P.keys[R.SELF_RESOLUTION], pid, day, slot), P.selfres_rate[t])
-    S.ep_selfres[i, slot] = NEVER if g >= NEVER else day + 1 + g
-    S.ep_n[i, slot] = 0
-    S.ep_booked[i, slot] = 0
-    S.ep_wait[i, slot] = -1
-    S.ep_acc[i, slot] = day
-    S.ep_pref[i, slot] = -1
+    rec["ep_selfres"][slot] = NEVER if g >= NEVER else day + 1 + g
+    rec["ep_n"][slot] = 0
+    rec["ep_booked"][slot] = 0
+    rec["ep_wait"][slot] = -1
+    rec["ep_acc"][slot] = day
+    rec["ep_pref"][slot] = -1
     count(S, T, i, C_EPISODES, day, 1)
 
 
@@ -413,6 +422,7 @@ def open_episode(S, P, T, i, day, age):
 @jit
 def draw_person(S, P, i, pid, practice, day, newborn):
     """Fill slot i with a new person: a birth, or a registrant drawn from the practice's list profile."""
+    rec = S.patients[i]
     keys = P.keys
     n_age = P.max_age + 1
     if newborn:
@@ -426,28 +436,28 @@ def draw_person(S, P, i, pid, practice, day, newborn):
     age = min(age_days // DAYS_PER_YEAR, P.max_age)
     seg = np.searchsorted(P.seg_cdf[age, dep], R.uniform(keys[R.PERSON_SEGMENT], pid, day, 0), side="right")
     cx = np.searchsorted(P.cx_cdf[seg], R.uniform(keys[R.PERSON_COMPLEXITY], pid, day, 0), side="right")
-    S.pid[i] = pid
-    S.practice[i] = practice
-    S.birth_day[i] = day - age_days
-    S.sex[i] = sex
-    S.dep[i] = dep
-    S.seg[i] = seg
-    S.cx[i] = cx
-    S.reg_day[i] = day
-    S.unmet_month[i] = 0
-    S.fit_month[i] = 0
-    S.enrolled_until[i] = 0
-    S.next_onset[i] = NEVER
-    S.next_bg_ae[i] = NEVER
+    rec["pid"] = pid
+    rec["practice"] = practice
+    rec["birth_day"] = day - age_days
+    rec["sex"] = sex
+    rec["dep"] = dep
+    rec["seg"] = seg
+    rec["cx"] = cx
+    rec["reg_day"] = day
+    rec["unmet_month"] = 0
+    rec["fit_month"] = 0
+    rec["enrolled_until"] = 0
+    rec["next_onset"] = NEVER
+    rec["next_bg_ae"] = NEVER
     for k in range(K):
-        S.ep_type[i, k] = -1
-        S.ep_next[i, k] = NEVER
-        S.ep_selfres[i, k] = NEVER
-        S.ep_booked[i, k] = 0
-        S.ep_wait[i, k] = -1
-        S.ep_pref[i, k] = -1
-    for c in range(S.counters.shape[1]):
-        S.counters[i, c] = 0
+        rec["ep_type"][k] = -1
+        rec["ep_next"][k] = NEVER
+        rec["ep_selfres"][k] = NEVER
+        rec["ep_booked"][k] = 0
+        rec["ep_wait"][k] = -1
+        rec["ep_pref"][k] = -1
+    for c in range(N_COUNTERS):
+        rec["counters"][c] = 0
     for c in range(S.last_contacts.shape[1]):
         S.last_contacts[i, c] = -NEVER
 
@@ -457,7 +467,7 @@ def init_population(S, P, practice_of_slot):
     """The initial list, registered on day 0: a practice's slots are consecutive and hold consecutive person
     ids from its `first_pid`; each group's newcomers will take ids from its `entrant_pid`."""
     start, prev = 0, -1
-    for i in range(S.pid.shape[0]):
+    for i in range(S.patients.shape[0]):
         practice = practice_of_slot[i]
         if practice != prev:
             start, prev = i, practice
@@ -469,36 +479,38 @@ def init_population(S, P, practice_of_slot):
 @jit
 def exit_person(S, P, T, W, i, day, reason):
     """Record a death or leaver's year so far, close their episodes and free their bookings."""
+    rec = S.patients[i]
     n = T.n_exits[0]
     if n < T.exit_meta.shape[0]:
         meta = T.exit_meta[n]
-        meta[X_PID] = S.pid[i]
-        meta[X_PRACTICE] = S.practice[i]
-        meta[X_BIRTH_DAY] = S.birth_day[i]
-        meta[X_SEX] = S.sex[i]
-        meta[X_DEP] = S.dep[i]
-        meta[X_SEG] = S.seg[i]
-        meta[X_CX] = S.cx[i]
-        meta[X_REG_DAY] = S.reg_day[i]
+        meta[X_PID] = rec["pid"]
+        meta[X_PRACTICE] = rec["practice"]
+        meta[X_BIRTH_DAY] = rec["birth_day"]
+        meta[X_SEX] = rec["sex"]
+        meta[X_DEP] = rec["dep"]
+        meta[X_SEG] = rec["seg"]
+        meta[X_CX] = rec["cx"]
+        meta[X_REG_DAY] = rec["reg_day"]
         meta[X_EXIT_DAY] = day
         meta[X_REASON] = reason
     for k in range(K):
-        if S.ep_type[i, k] >= 0:
+        if rec["ep_type"][k] >= 0:
             close_episode(S, P, T, W, i, k, day, M_CLOSED_EXIT)
     if n < T.exit_meta.shape[0]:
-        for c in range(S.counters.shape[1]):
-            T.exit_counters[n, c] = S.counters[i, c]
+        for c in range(N_COUNTERS):
+            T.exit_counters[n, c] = rec["counters"][c]
     T.n_exits[0] = n + 1
-    T.weekly[week_of(day), S.practice[i], M_DEATHS if reason == EXIT_DIED else M_LEAVERS] += 1
+    T.weekly[week_of(day), rec["practice"], M_DEATHS if reason == EXIT_DIED else M_LEAVERS] += 1
 
 
 @jit
 def exit_reason(S, P, i, day):
     """Whether patient i dies (EXIT_DIED), leaves (EXIT_LEFT) or stays (0) this month."""
-    pid = S.pid[i]
-    age = age_of(S.birth_day[i], day, P.max_age)
-    frail = 1 if S.seg[i] == FRAIL else 0
-    if R.uniform(P.keys[R.DEATH], pid, day, 0) < P.death_monthly[age, frail, S.cx[i]]:
+    rec = S.patients[i]
+    pid = rec["pid"]
+    age = age_of(rec["birth_day"], day, P.max_age)
+    frail = 1 if rec["seg"] == FRAIL else 0
+    if R.uniform(P.keys[R.DEATH], pid, day, 0) < P.death_monthly[age, frail, rec["cx"]]:
         return EXIT_DIED
     if R.uniform(P.keys[R.LEAVE], pid, day, 0) < P.leave_monthly:
         return EXIT_LEFT
@@ -533,8 +545,9 @@ def monthly_update(S, P, T, T1, W, day, tid, nt):
             for g in range(n_groups):
                 W.group_exits[g] = 0
             for i in range(lo, hi):
+                rec = S.patients[i]
                 if exit_reason(S, P, i, day) > 0:
-                    W.group_exits[P.practice_group[S.practice[i]]] += 1
+                    W.group_exits[P.practice_group[rec["practice"]]] += 1
         else:
             for g in range(n_groups):
                 W.next_pid_1[g] = S.next_pid[g]
@@ -549,16 +562,17 @@ def monthly_update(S, P, T, T1, W, day, tid, nt):
     memory = min(P.mdt_min_contacts, S.last_contacts.shape[1]) - 1
     ahead = prefetch_pays(S)
     for i in range(lo, hi):
+        rec = S.patients[i]
         if ahead and i + 4 * AHEAD < hi:
             prefetch_patient(S, i + 4 * AHEAD)
         for k in range(K):
-            if S.ep_type[i, k] >= 0:
+            if rec["ep_type"][k] >= 0:
                 flush_unmet(S, Tt, i, k, day)
-        pid = S.pid[i]
-        age = age_of(S.birth_day[i], day, P.max_age)
+        pid = rec["pid"]
+        age = age_of(rec["birth_day"], day, P.max_age)
         reason = exit_reason(S, P, i, day)
         if reason > 0:
-            practice = S.practice[i]
+            practice = rec["practice"]
             exit_person(S, P, Tt, W, i, day, reason)
             newborn = R.uniform(keys[R.NEWBORN], pid, day, 0) < P.newborn_share
             g = P.practice_group[practice]  # each group numbers its newcomers on its own (pcnsim.partition)
@@ -567,15 +581,15 @@ def monthly_update(S, P, T, T1, W, day, tid, nt):
             draw_person(S, P, i, new_pid, practice, day, newborn)
             Tt.weekly[week_of(day), practice, M_BIRTHS if newborn else M_REGISTRATIONS] += 1
             pid = new_pid
-            age = age_of(S.birth_day[i], day, P.max_age)
+            age = age_of(rec["birth_day"], day, P.max_age)
         else:
-            c = S.cx[i]
-            up = P.esc[c] * (1.0 + P.unmet_effect * S.unmet_month[i] / DAYS_PER_MONTH)
-            if P.seg_complex[S.seg[i]]:
+            c = rec["cx"]
+            up = P.esc[c] * (1.0 + P.unmet_effect * rec["unmet_month"] / DAYS_PER_MONTH)
+            if P.seg_complex[rec["seg"]]:
                 up *= P.complex_seg_mult
             if age >= OLD_AGE:
                 up *= P.old_age_mult
-            down = P.desc[c] * (1.0 + P.fit_effect * S.fit_month[i])
+            down = P.desc[c] * (1.0 + P.fit_effect * rec["fit_month"])
             if enrolled(S, i, day):
                 down *= P.mdt_desc_mult
             if c == 3:  # no level above 3, none below 0
@@ -586,27 +600,27 @@ def monthly_update(S, P, T, T1, W, day, tid, nt):
             down = min(down, 1.0 - up)
             u = R.uniform(keys[R.COMPLEXITY], pid, day, 0)
             if c < 3 and u < up:
-                S.cx[i] = c + 1
+                rec["cx"] = c + 1
             elif c > 0 and u < up + down:
-                S.cx[i] = c - 1
-        S.unmet_month[i] = 0
-        S.fit_month[i] = 0
-        seg, sex, dep = S.seg[i], S.sex[i], S.dep[i]
-        rate = P.onset_total[seg, sex, age, dep] * P.cx_onset_mult[S.cx[i]]
-        S.next_onset[i] = ring_day(day, R.uniform(keys[R.ONSET_TIME], pid, day, 0), rate, redraw)
+                rec["cx"] = c - 1
+        rec["unmet_month"] = 0
+        rec["fit_month"] = 0
+        seg, sex, dep = rec["seg"], rec["sex"], rec["dep"]
+        rate = P.onset_total[seg, sex, age, dep] * P.cx_onset_mult[rec["cx"]]
+        rec["next_onset"] = ring_day(day, R.uniform(keys[R.ONSET_TIME], pid, day, 0), rate, redraw)
         bg = P.ae_bg_daily[age, dep] * ae_factor(S, P, i, day)
-        S.next_bg_ae[i] = ring_day(day, R.uniform(keys[R.BACKGROUND_AE], pid, day, 0), bg, redraw)
+        rec["next_bg_ae"] = ring_day(day, R.uniform(keys[R.BACKGROUND_AE], pid, day, 0), bg, redraw)
         S.next_event[i] = next_event_of(S, i)
         if not mdt_on:
             continue
-        pcn = P.practice_pcn[S.practice[i]]
+        pcn = P.practice_pcn[rec["practice"]]
         if enrolled(S, i, day):
             caseload[pcn] += 1
             count(S, Tt, i, C_MDT_MONTHS, day, 1)
-        elif (P.mdt_caseload[pcn] > 0 and S.cx[i] >= P.mdt_min_cx
+        elif (P.mdt_caseload[pcn] > 0 and rec["cx"] >= P.mdt_min_cx
               and S.last_contacts[i, memory] > day - P.mdt_window):
             W.req_i[lo + n_cand] = i
-            rank = np.uint64(3 - S.cx[i]) << np.uint64(61)
+            rank = np.uint64(3 - rec["cx"]) << np.uint64(61)
             W.order_key[lo + n_cand] = rank | (R.bits(keys[R.CASE_FINDING], pid, day, 0) >> np.uint64(3))
             n_cand += 1
     W.per_thread[tid, 0] = n_cand
@@ -651,9 +665,10 @@ def enrol(S, P, T, W, day, order):
     """Case finding: enrol the eligible patients in `order` while their PCN's caseload has room."""
     for q in range(W.n[0]):
         i = slot(W.req_i[slot(order[q])])
-        pcn = P.practice_pcn[S.practice[i]]
+        rec = S.patients[i]
+        pcn = P.practice_pcn[rec["practice"]]
         if W.caseload[0, pcn] < P.mdt_caseload[pcn]:
-            S.enrolled_until[i] = day + P.mdt_days
+            rec["enrolled_until"] = day + P.mdt_days
             W.caseload[0, pcn] += 1
             count(S, T, i, C_MDT_MONTHS, day, 1)
 
@@ -661,9 +676,10 @@ def enrol(S, P, T, W, day, order):
 @jit
 def close_year(S, T, day):
     """Account unmet episode-days up to the year boundary so yearly counters are complete."""
-    for i in range(S.pid.shape[0]):
+    for i in range(S.patients.shape[0]):
+        rec = S.patients[i]
         for k in range(K):
-            if S.ep_type[i, k] >= 0:
+            if rec["ep_type"][k] >= 0:
                 flush_unmet(S, T, i, k, day)
 
 
@@ -758,13 +774,14 @@ def find_slot(S, P, day, practice, role, need, urgency):
 def triage(S, P, i, k, day):
     """The role a request goes to: a referral's role, else the complex-care team for an enrolled patient's
     needs it takes, else a draw from the practice's routing table."""
-    if S.ep_pref[i, k] >= 0:
-        return S.ep_pref[i, k]
-    t = S.ep_type[i, k]
-    if P.mdt_needs[t] and enrolled(S, i, day) and reachable(P, S.practice[i], MDT):
+    rec = S.patients[i]
+    if rec["ep_pref"][k] >= 0:
+        return rec["ep_pref"][k]
+    t = rec["ep_type"][k]
+    if P.mdt_needs[t] and enrolled(S, i, day) and reachable(P, rec["practice"], MDT):
         return MDT
-    route = P.route_cum[S.practice[i], t]
-    u = R.uniform(P.keys[R.TRIAGE], S.pid[i], day, k)
+    route = P.route_cum[rec["practice"], t]
+    u = R.uniform(P.keys[R.TRIAGE], rec["pid"], day, k)
     for r in range(N_ROLES):
         if u < route[r]:
             return r
@@ -778,22 +795,24 @@ def triage(S, P, i, k, day):
 
 @jit
 def schedule_return(S, P, i, k, day):
-    t = S.ep_type[i, k]
-    u = R.uniform(P.keys[R.REVISIT_INTERVAL], S.pid[i], day, k)
-    S.ep_next[i, k] = day + revisit_days(u, P.revisit_mean[t])
-    S.ep_wait[i, k] = -1
+    rec = S.patients[i]
+    t = rec["ep_type"][k]
+    u = R.uniform(P.keys[R.REVISIT_INTERVAL], rec["pid"], day, k)
+    rec["ep_next"][k] = day + revisit_days(u, P.revisit_mean[t])
+    rec["ep_wait"][k] = -1
 
 
 @jit
 def contact(S, P, T, W, i, k, day):
     """A booked contact today: did-not-attend, or attend and maybe resolve (step 7)."""
-    pid = S.pid[i]
-    t = S.ep_type[i, k]
-    role = S.ep_role[i, k]
-    unit = S.ep_unit[i, k]
-    urgency = S.ep_urg[i, k]
-    lead = S.ep_lead[i, k]
-    S.ep_booked[i, k] = 0
+    rec = S.patients[i]
+    pid = rec["pid"]
+    t = rec["ep_type"][k]
+    role = rec["ep_role"][k]
+    unit = rec["ep_unit"][k]
+    urgency = rec["ep_urg"][k]
+    lead = rec["ep_lead"][k]
+    rec["ep_booked"][k] = 0
     p_dna = P.dna_same + (P.dna_week - P.dna_same) * min(lead, 7) / 7.0
     if R.uniform(P.keys[R.DNA], pid, day, k) < p_dna:
         count(S, T, i, C_DNA, day, 1)
@@ -802,18 +821,18 @@ def contact(S, P, T, W, i, k, day):
         return
     count(S, T, i, role, day, 1)
     if role != COMMUNITY_NURSE:
-        if S.ep_n[i, k] > 0:
+        if rec["ep_n"][k] > 0:
             count(S, T, i, C_REVISITS, day, 1)
         note_contact_day(S, T, i, day)
     if t == URGENT_HOME_VISIT and role == GP:
-        T.weekly[week_of(day), S.practice[i], M_HOME_VISITS] += 1
+        T.weekly[week_of(day), rec["practice"], M_HOME_VISITS] += 1
     flush_unmet(S, T, i, k, day)
-    S.ep_acc[i, k] = day + 1
-    S.ep_n[i, k] += 1
+    rec["ep_acc"][k] = day + 1
+    rec["ep_n"][k] += 1
     p_resolve = max(P.match[t, role], 0.0)
     if R.uniform(P.keys[R.RESOLVE], pid, day, k) < p_resolve:
         if P.fit[t, role]:
-            S.fit_month[i] += 1
+            rec["fit_month"] += 1
         log_touch(S, T, i, day, role, unit, t, RESOLVED, urgency, k)
         close_episode(S, P, T, W, i, k, day, M_RESOLVED)
         return
@@ -822,9 +841,9 @@ def contact(S, P, T, W, i, k, day):
         count(S, T, i, OUTPATIENT, day, 1)
         log_touch(S, T, i, day, OUTPATIENT, -1, t, REVISIT, urgency, k)
     target = P.referral_role[t]
-    if (target >= 0 and role != target and S.ep_pref[i, k] != target and reachable(P, S.practice[i], target)
+    if (target >= 0 and role != target and rec["ep_pref"][k] != target and reachable(P, rec["practice"], target)
             and R.uniform(P.keys[R.REFERRAL], pid, day, k) < P.referral_prob[t]):
-        S.ep_pref[i, k] = target
+        rec["ep_pref"][k] = target
     schedule_return(S, P, i, k, day)
 
 
@@ -843,26 +862,27 @@ def note_contact_day(S, T, i, day):
 @jit
 def attend_ae(S, P, T, W, i, k, day, sensitive):
     """An A&E attendance (step 8), with k = -1 for background attendances not tied to an episode."""
-    pid = S.pid[i]
-    age = age_of(S.birth_day[i], day, P.max_age)
+    rec = S.patients[i]
+    pid = rec["pid"]
+    age = age_of(rec["birth_day"], day, P.max_age)
     count(S, T, i, AE, day, 1)
     if sensitive:
         count(S, T, i, C_AE_SENSITIVE, day, 1)
     draw_k = k if k >= 0 else K
-    admitted = R.uniform(P.keys[R.ADMIT], pid, day, draw_k) < P.admit[age, S.cx[i]]
+    admitted = R.uniform(P.keys[R.ADMIT], pid, day, draw_k) < P.admit[age, rec["cx"]]
     if admitted:
         count(S, T, i, ADMISSION, day, 1)
     if k < 0:
-        T.weekly[week_of(day), S.practice[i], M_AE_BACKGROUND] += 1
+        T.weekly[week_of(day), rec["practice"], M_AE_BACKGROUND] += 1
         log_touch(S, T, i, day, AE, -1, -1, NO_EPISODE, URGENT, draw_k)
         if admitted:
             log_touch(S, T, i, day, ADMISSION, -1, -1, NO_EPISODE, URGENT, draw_k)
         return
-    t = S.ep_type[i, k]
-    urgency = S.ep_urg[i, k]
+    t = rec["ep_type"][k]
+    urgency = rec["ep_urg"][k]
     flush_unmet(S, T, i, k, day)
-    S.ep_acc[i, k] = day + 1
-    S.ep_n[i, k] += 1
+    rec["ep_acc"][k] = day + 1
+    rec["ep_n"][k] += 1
     p_resolve = P.admission_resolves if admitted else max(P.match[t, AE_COLUMN], 0.0)
     resolved = R.uniform(P.keys[R.HOSPITAL_RESOLVE], pid, day, k) < p_resolve
     outcome = RESOLVED if resolved else REVISIT
@@ -912,54 +932,55 @@ def begin_day(S, P, T, W, day, tid, nt):
         if ahead and a + AHEAD < n_active:
             prefetch_patient(S, active[a + AHEAD])
         if ahead and a + AHEAD // 2 < n_active:  # that patient's row of onset rates, if an onset is due
-            j = active[a + AHEAD // 2]
-            if S.next_onset[j] <= day:
-                prefetch(P.onset_rate[S.seg[j], S.sex[j], age_of(S.birth_day[j], day, P.max_age)], S.dep[j])
+            soon = S.patients[slot(active[a + AHEAD // 2])]
+            if soon["next_onset"] <= day:
+                prefetch(P.onset_rate[soon["seg"], soon["sex"], age_of(soon["birth_day"], day, P.max_age)], soon["dep"])
         i = slot(active[a])
+        rec = S.patients[i]
         listed = n_req + n_con + n_ae
-        pid = S.pid[i]
-        age = age_of(S.birth_day[i], day, P.max_age)
+        pid = rec["pid"]
+        age = age_of(rec["birth_day"], day, P.max_age)
         for k in range(K):
-            if S.ep_type[i, k] >= 0 and S.ep_selfres[i, k] <= day:
+            if rec["ep_type"][k] >= 0 and rec["ep_selfres"][k] <= day:
                 close_episode(S, P, T, W, i, k, day, M_SELF_RESOLVED)
-        if S.next_onset[i] <= day:
+        if rec["next_onset"] <= day:
             open_episode(S, P, T, i, day, age)
-            rate = P.onset_total[S.seg[i], S.sex[i], age, S.dep[i]] * P.cx_onset_mult[S.cx[i]]
-            S.next_onset[i] = ring_day(day + 1, R.uniform(keys[R.ONSET_TIME], pid, day, 1), rate, redraw)
-        if S.next_bg_ae[i] <= day:
+            rate = P.onset_total[rec["seg"], rec["sex"], age, rec["dep"]] * P.cx_onset_mult[rec["cx"]]
+            rec["next_onset"] = ring_day(day + 1, R.uniform(keys[R.ONSET_TIME], pid, day, 1), rate, redraw)
+        if rec["next_bg_ae"] <= day:
             ae_i[a0 + n_ae] = i
             ae_k[a0 + n_ae] = -1
             n_ae += 1
-            rate = P.ae_bg_daily[age, S.dep[i]] * ae_factor(S, P, i, day)
-            S.next_bg_ae[i] = ring_day(day + 1, R.uniform(keys[R.BACKGROUND_AE], pid, day, 1), rate, redraw)
+            rate = P.ae_bg_daily[age, rec["dep"]] * ae_factor(S, P, i, day)
+            rec["next_bg_ae"] = ring_day(day + 1, R.uniform(keys[R.BACKGROUND_AE], pid, day, 1), rate, redraw)
         for k in range(K):
-            if S.ep_type[i, k] < 0 or S.ep_next[i, k] > day:
+            if rec["ep_type"][k] < 0 or rec["ep_next"][k] > day:
                 continue
-            if S.ep_booked[i, k] > 0:
+            if rec["ep_booked"][k] > 0:
                 con_i[c0 + n_con] = i
                 con_k[c0 + n_con] = k
                 n_con += 1
                 continue
-            t = S.ep_type[i, k]
-            if S.ep_wait[i, k] >= 0:
+            t = rec["ep_type"][k]
+            if rec["ep_wait"][k] >= 0:
                 ask = True
             else:
-                p_seek = P.access[S.sex[i], age, S.dep[i]] * P.seek_mult[t]
-                if S.ep_n[i, k] > 0:
+                p_seek = P.access[rec["sex"], age, rec["dep"]] * P.seek_mult[t]
+                if rec["ep_n"][k] > 0:
                     p_seek *= P.follow_up_mult
                 ask = R.uniform(keys[R.SEEK], pid, day, k) < p_seek
             if ask:
                 count(S, T, i, C_REQUESTS, day, 1)
                 list_request(S, P, W, r0 + n_req, i, k, day, age)
                 n_req += 1
-                S.ep_next[i, k] = NEVER
+                rec["ep_next"][k] = NEVER
             else:
-                p_direct = P.ae_direct[S.ep_urg[i, k]] * P.ae_mult[age, S.dep[i]] * ae_factor(S, P, i, day)
+                p_direct = P.ae_direct[rec["ep_urg"][k]] * P.ae_mult[age, rec["dep"]] * ae_factor(S, P, i, day)
                 if R.uniform(keys[R.DIRECT_AE], pid, day, k) < p_direct:
                     ae_i[a0 + n_ae] = i
                     ae_k[a0 + n_ae] = k
                     n_ae += 1
-                    S.ep_next[i, k] = NEVER
+                    rec["ep_next"][k] = NEVER
                 else:
                     schedule_return(S, P, i, k, day)
         if n_req + n_con + n_ae == listed:  # nothing more today: next event now, while the patient is in cache
@@ -976,18 +997,19 @@ def list_request(S, P, W, r, i, k, day, age):
     patient is in cache so that booking, the one sequential step, touches only the workspace and the
     diaries: need, urgency, practice, the role triage sends it to (on working days) and whether it goes to
     A&E if no slot is found. Nothing these read changes before booking, so the draws are booking's own."""
-    pid = S.pid[i]
-    urgency = S.ep_urg[i, k]
+    rec = S.patients[i]
+    pid = rec["pid"]
+    urgency = rec["ep_urg"][k]
     W.req_i[r] = i
     W.req_k[r] = k
     priority = R.bits(P.keys[R.PRIORITY], pid, day, k) >> np.uint64(3)
     W.order_key[r] = (np.uint64(2 - urgency) << np.uint64(61)) | priority
-    W.req_need[r] = S.ep_type[i, k]
+    W.req_need[r] = rec["ep_type"][k]
     W.req_urg[r] = urgency
-    W.req_practice[r] = S.practice[i]
+    W.req_practice[r] = rec["practice"]
     W.req_role[r] = triage(S, P, i, k, day) if P.working[day] else -1
-    waited = day - S.ep_wait[i, k] if S.ep_wait[i, k] >= 0 else 0
-    p_ae = (P.ae_unserved[urgency] * (1.0 + P.ae_wait_slope * waited) * P.ae_mult[age, S.dep[i]]
+    waited = day - rec["ep_wait"][k] if rec["ep_wait"][k] >= 0 else 0
+    p_ae = (P.ae_unserved[urgency] * (1.0 + P.ae_wait_slope * waited) * P.ae_mult[age, rec["dep"]]
             * ae_factor(S, P, i, day))
     W.req_spill[r] = R.uniform(P.keys[R.AE_CHOICE], pid, day, k) < p_ae
 
@@ -1160,20 +1182,21 @@ def take_booking(S, P, T, W, o, day):
     time and day; or, for a request not booked, the day it waits since (if not yet waiting), whether it
     counts as unserved, and the day it asks again (none while it is on its way to A&E)."""
     i, k = slot(W.req_i[o]), slot(W.req_k[o])
+    rec = S.patients[i]
     unit = W.req_unit[o]
-    S.ep_next[i, k] = W.req_day[o]
+    rec["ep_next"][k] = W.req_day[o]
     if unit >= 0:
         role = W.req_role[o]
-        S.ep_booked[i, k] = slots_needed(P, S.ep_type[i, k], role)
-        S.ep_unit[i, k] = unit
-        S.ep_role[i, k] = role
-        S.ep_lead[i, k] = W.req_day[o] - day
-        S.ep_wait[i, k] = -1
+        rec["ep_booked"][k] = slots_needed(P, rec["ep_type"][k], role)
+        rec["ep_unit"][k] = unit
+        rec["ep_role"][k] = role
+        rec["ep_lead"][k] = W.req_day[o] - day
+        rec["ep_wait"][k] = -1
         return
     if unit == UNSERVED:
         count(S, T, i, C_UNSERVED, day, 1)
-    if S.ep_wait[i, k] < 0:
-        S.ep_wait[i, k] = day
+    if rec["ep_wait"][k] < 0:
+        rec["ep_wait"][k] = day
 
 
 @jit
@@ -1243,11 +1266,11 @@ def run_days(S, P, T, T1, W, d0, d1, tid, nt):
             return
         if tid == nt - 1:  # thread 1 of two (or the only thread): contacts booked on earlier days, all slots
             if early:  # thread 0's part of the list, then its own, as begin_day left them
-                visit_contacts(S, P, Tt, W, day, 0, W.per_thread[0, 2], 0, S.pid.shape[0])
+                visit_contacts(S, P, Tt, W, day, 0, W.per_thread[0, 2], 0, S.patients.shape[0])
                 c1 = list_starts(W.bounds[1])[1]
-                visit_contacts(S, P, Tt, W, day, c1, c1 + W.per_thread[1, 2], 0, S.pid.shape[0])
+                visit_contacts(S, P, Tt, W, day, c1, c1 + W.per_thread[1, 2], 0, S.patients.shape[0])
             else:
-                visit_contacts(S, P, Tt, W, day, 0, W.n[4], 0, S.pid.shape[0])
+                visit_contacts(S, P, Tt, W, day, 0, W.n[4], 0, S.patients.shape[0])
         if tid == 0:
             book(S, P, T, W, day, W.order)
         if not meet(W, tid, nt):

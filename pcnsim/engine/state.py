@@ -1,5 +1,5 @@
 """Data layout of the engine: parameter tables, patient state (one record per
-patient slot, one array view per field) and tallies.
+patient slot: `State.patients` for the kernels, and one array view per field) and tallies.
 
 Three namedtuples of numpy arrays and scalars travel into every kernel:
 - `Params`: the scenario flattened into lookup tables (built by `pcnsim.params`), read-only;
@@ -115,7 +115,7 @@ State = namedtuple(
         "ep_type", "ep_urg", "ep_open", "ep_next", "ep_selfres", "ep_n", "ep_booked", "ep_unit", "ep_role",
         "ep_lead", "ep_wait", "ep_acc", "ep_pref",
         "last_contacts", "counters", "sameday_free", "routine_free", "routine_left", "routine_first",
-        "next_pid",
+        "next_pid", "patients",
     ],
 )
 
@@ -137,9 +137,12 @@ HUGE_PAGE = 2 << 20  # bytes: a transparent huge page on x86-64 and most ARM ker
 CACHE_LINE = 64
 
 # A patient slot's fields as one 256-byte record (four cache lines), widest first so every field is
-# aligned. The kernels see each field as its own (strided) array, named as in `State`. Fields that are never
-# negative and index parameter tables (practice, sex, deprivation, segment, complexity, urgency, role)
-# are unsigned, so numba adds no negative-index fix-up where they are used as indices.
+# aligned. The kernels read and write a patient through its record (`State.patients[i]`): every field is
+# then a constant offset from one address, where one strided array per field cost a base address and a
+# stride each, which the big kernels kept on the stack (1.2x one thread). Python code sees each field as
+# its own (strided) array, named as in `State`. Fields that are never negative and index parameter tables
+# (practice, sex, deprivation, segment, complexity, urgency, role) are unsigned, so numba adds no
+# negative-index fix-up where they are used as indices.
 PATIENT = np.dtype({
     "names": ["pid", "practice", "birth_day", "reg_day", "next_onset", "next_bg_ae", "unmet_month", "fit_month",
               "enrolled_until", "ep_open", "ep_next", "ep_selfres", "ep_unit", "ep_wait", "ep_acc", "counters",
@@ -176,10 +179,11 @@ def allocate_state(n: int, n_units: int, horizon: int, contact_memory: int = CLU
     recent primary-care contact days each patient remembers (at least CLUSTER_CONTACTS); one newcomer id
     counter per group of PCNs (`pcnsim.partition`).
 
-    A patient's fields are one record (`PATIENT`), so the day's scattered patients cost four cache lines
-    each, not one in each of ~30 arrays; the day's scan reads `next_event`, kept as its own array. All of
-    it is one buffer aligned to a huge page: numpy asks Linux for transparent huge pages for a buffer of
-    4 MiB or more, so a large list's state does not overflow the core's TLB. No number depends on this."""
+    A patient's fields are one record (`PATIENT`; `State.patients`, with a view per field over the same
+    memory), so the day's scattered patients cost four cache lines each, not one in each of ~30 arrays;
+    the day's scan reads `next_event`, kept as its own array. All of it is one buffer aligned to a huge
+    page: numpy asks Linux for transparent huge pages for a buffer of 4 MiB or more, so a large list's
+    state does not overflow the core's TLB. No number depends on this."""
     parts = _state_parts(n, n_units, horizon, contact_memory, n_groups)
     offsets, end = {}, 0
     for name, (shape, dtype) in parts.items():
@@ -200,7 +204,7 @@ def allocate_state(n: int, n_units: int, horizon: int, contact_memory: int = CLU
         patients[name] = -1
     arrays["next_event"][:] = NEVER
     arrays["last_contacts"][:] = -NEVER
-    return State(**{name: patients[name] for name in PATIENT.names}, **arrays)
+    return State(**{name: patients[name] for name in PATIENT.names}, **arrays, patients=patients)
 
 
 def state_bytes(n: int, contact_memory: int = CLUSTER_CONTACTS) -> int:
