@@ -85,8 +85,8 @@ class PCNModel(mesa.Model):
             self.pools.append(NetworkPool(self, lay.unit_names[lay.shared_pool], lay.shared_pool, -1,
                                           lay.fte[lay.shared_pool]))
         # Mesa counts agent ids in a class-level dict keyed by model, which would keep every model (and its
-        # ~12 MB of engine state per 42,000 patients) alive after use: 100 replicates held ~1.2 GB. All of
-        # this model's agents exist now, so its counter is no longer needed.
+        # engine state) alive after use: a process running replicates grew by ~12-15 MB a 42,000-patient
+        # run. All of this model's agents exist now, so its counter is no longer needed.
         getattr(mesa.Agent, "_ids", {}).pop(self, None)
         self.base_params = self.params
         self.lever_intensity = dict.fromkeys(levers.NAMES, 0.0)

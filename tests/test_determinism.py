@@ -1,9 +1,11 @@
 """Reproducibility: the same scenario and seed give identical numbers, whatever the thread count."""
 
+import gc
 import hashlib
 import os
 import subprocess
 import sys
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -197,9 +199,6 @@ def test_a_contended_model_falls_back_to_one_thread_and_back_with_the_same_numbe
 def test_a_finished_model_is_freed(baseline):
     # Mesa keys its agent-id counters by model; left there, every replicate's engine state stayed in memory
     # for the life of the process (a sweep's memory grew by ~12 MB a run). A model nobody holds is freed.
-    import gc
-    import weakref
-
     model = PCNModel(baseline, seed=1, keep_patients=False)
     model.step()
     gone = weakref.ref(model)
