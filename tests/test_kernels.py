@@ -1,5 +1,5 @@
-"""Engine helpers that the reference tests reach only indirectly: the day's sort, the prefetch hint and the
-state's memory layout."""
+"""Engine helpers that the reference tests reach only indirectly: the day's scan and sort, the prefetch hint
+and the state's memory layout."""
 
 import numba
 import numpy as np
@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pcnsim.engine import allocate_state, allocate_workspace, kernels
+from pcnsim.engine.bitscan import lowest_set_bit
 from pcnsim.engine.prefetch import prefetch
 from pcnsim.engine.state import HUGE_PAGE, NEVER, PATIENT, SORT_BITS, state_bytes
 
@@ -35,6 +36,26 @@ def test_sort_keys_keeps_ties_and_crowded_buckets_in_input_order():
     crowded = (np.uint64(5) << np.uint64(64 - SORT_BITS)) | rng.integers(0, 50, 2_000).astype(np.uint64)
     for keys in (day, crowded, np.zeros(7, np.uint64), np.full(3, 2**64 - 1, np.uint64)):
         assert np.array_equal(_sorted_by_kernel(keys), np.argsort(keys, kind="stable"))
+
+
+@given(st.lists(st.integers(0, 9), max_size=400), st.integers(0, 9), st.data())
+@settings(max_examples=200, deadline=None)
+def test_the_days_scan_lists_exactly_the_due_slots_in_order(days, today, data):
+    # Spans that start and end off the scan's 64-slot blocks, shorter than a block, or empty.
+    next_event = np.array(days, np.int32)
+    lo = data.draw(st.integers(0, len(days)))
+    hi = data.draw(st.integers(lo, len(days)))
+    active = np.full(len(days), -1, np.int32)
+    end = kernels.list_due(next_event, active, lo, hi, today)
+    assert np.array_equal(active[lo:end], lo + np.flatnonzero(next_event[lo:hi] <= today))
+    assert (active[:lo] == -1).all() and (active[end:] == -1).all()
+
+
+@pytest.mark.parametrize("at", [0, 1, 31, 32, 63])
+def test_lowest_set_bit_in_the_kernels_and_in_python(at):
+    mask = np.uint64(1 << at) | np.uint64(1 << 63)
+    assert lowest_set_bit(mask) == at  # the Python version (kernels without the JIT)
+    assert numba.njit(lambda m: lowest_set_bit(m))(mask) == at
 
 
 @pytest.mark.skipif(numba.config.DISABLE_JIT, reason="no machine code without the JIT")

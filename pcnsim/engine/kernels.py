@@ -51,6 +51,7 @@ from ..vocab import (
     URGENT_HOME_VISIT,
 )
 from . import rng as R
+from .bitscan import lowest_set_bit
 from .config import jit
 from .prefetch import prefetch
 from .state import (
@@ -917,12 +918,7 @@ def begin_day(S, P, T, W, day, tid, nt):
 
     ahead = prefetch_pays(S)
     redraw = next_redraw(day)
-    # Who has something due today (slot order).
-    n_active = lo
-    for i in range(lo, hi):
-        if S.next_event[i] <= day:
-            active[n_active] = i
-            n_active += 1
+    n_active = list_due(S.next_event, active, lo, hi, day)
     n_req = 0
     n_con = 0
     n_ae = 0
@@ -988,6 +984,30 @@ def begin_day(S, P, T, W, day, tid, nt):
     W.per_thread[tid, 1] = n_req
     W.per_thread[tid, 2] = n_con
     W.per_thread[tid, 3] = n_ae
+
+
+@jit
+def list_due(next_event, active, lo, hi, day):
+    """Put the slots in [lo, hi) with an event due by `day` at active[lo:], in slot order; returns where the
+    list ends. 64 slots at a time: their comparisons make one bit mask (a loop LLVM vectorises) and its set
+    bits are read off, so the ~95% of slots with nothing due cost no branch (a branch per slot, mispredicted
+    at each due patient, made this scan ~6x slower, measured alone on 42,000 slots)."""
+    n = lo
+    i = lo
+    while i + 64 <= hi:
+        mask = np.uint64(0)
+        for j in range(64):
+            mask |= np.uint64(next_event[slot(i + j)] <= day) << np.uint64(j)
+        while mask != np.uint64(0):
+            active[slot(n)] = i + lowest_set_bit(mask)
+            n += 1
+            mask &= mask - np.uint64(1)
+        i += 64
+    for q in range(i, hi):
+        if next_event[slot(q)] <= day:
+            active[slot(n)] = q
+            n += 1
+    return n
 
 
 @jit
