@@ -1,6 +1,6 @@
 """Where the engine's time goes, kernel by kernel and instruction by instruction (Linux perf sampling).
 
-Run: python benchmarks/perf_kernels.py [--years 2] [--top 12]
+Run: python benchmarks/perf_kernels.py [--years 2] [--top 12] [--mesa-scale 0.1]
 
 numba's compiled code is anonymous memory to perf, so this compiles the kernels afresh (into a temporary
 numba cache, ~1 minute) and keeps their object code, then runs the baseline from that cache under
@@ -25,16 +25,26 @@ import time
 from pathlib import Path
 
 
-def child(workdir: Path, years: int, stage: str) -> None:
+def child(workdir: Path, years: int, stage: str, mesa_scale: float | None) -> None:
     """'compile': compile into the (empty) numba cache and save run_days's object code. 'run': load that
     object from the cache (so the code that runs is laid out as the saved object; a fresh compile
-    resolves shared helpers to other copies), save the address of run_days and simulate the baseline."""
+    resolves shared helpers to other copies), save the address of run_days and simulate the baseline
+    (or, with `mesa_scale`, bench_mesa.py's engine run: its scaled baseline's first year, 20 times)."""
     from pcnsim.engine import advance, kernels
     from pcnsim.model import PCNModel
     from pcnsim.run import resolve_scenario
 
-    model = PCNModel(resolve_scenario(None, years=years), seed=1)
-    advance(model.state, model.params, model.tally, model.workspace, 0, 7)
+    if mesa_scale is not None:
+        sys.path.insert(0, str(Path(__file__).parent))
+        from bench_mesa import engine_run, scaled_baseline
+
+        from pcnsim import params
+
+        p, lay = params.build(scaled_baseline(mesa_scale), seed=1)
+        engine_run(p, lay, 7)
+    else:
+        model = PCNModel(resolve_scenario(None, years=years), seed=1)
+        advance(model.state, model.params, model.tally, model.workspace, 0, 7)
     cres = next(iter(kernels.run_days.overloads.values()))
     if stage == "compile":
         (workdir / "kernels.o").write_bytes(cres.library.serialize_using_object_code()[2][0])
@@ -42,6 +52,10 @@ def child(workdir: Path, years: int, stage: str) -> None:
     address = cres.library.get_pointer_to_function(cres.fndesc.llvm_func_name)
     (workdir / "run_days.addr").write_text(str(address))
     started = time.perf_counter()
+    if mesa_scale is not None:
+        seconds = sum(engine_run(p, lay, 364)[0] for _ in range(20))
+        print(f"simulated 20 years (364 days) in {seconds:.2f} s of engine time")
+        return
     advance(model.state, model.params, model.tally, model.workspace, 7, model.params.working.shape[0])
     print(f"simulated {model.params.working.shape[0] - 7} days in {time.perf_counter() - started:.2f} s")
 
@@ -72,11 +86,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--years", type=int, default=2, help="reported years after the burn-in")
     ap.add_argument("--top", type=int, default=12, help="hot instructions shown per kernel")
+    ap.add_argument("--mesa-scale", type=float, default=None,
+                    help="profile bench_mesa.py's engine run instead (its baseline x this; 0.1: 4,200 patients)")
     ap.add_argument("--child", type=Path, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--stage", choices=("compile", "run"), default="run", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(args.child, args.years, args.stage)
+        child(args.child, args.years, args.stage, args.mesa_scale)
         return
     missing = [tool for tool in ("perf", "nm", "objdump") if shutil.which(tool) is None]
     if missing:
@@ -86,6 +102,8 @@ def main() -> None:
         env = dict(os.environ, NUMBA_CACHE_DIR=str(work / "numba"))
         data = work / "perf.data"
         me = [sys.executable, __file__, "--child", str(work), "--years", str(args.years)]
+        if args.mesa_scale is not None:
+            me += ["--mesa-scale", str(args.mesa_scale)]
         print("compiling the kernels into a fresh cache (about a minute)...", flush=True)
         subprocess.run([*me, "--stage", "compile"], env=env, check=True)
         subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-F", "10000", "-o", str(data), *me],
