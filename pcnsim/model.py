@@ -98,7 +98,7 @@ class PCNModel(mesa.Model):
         ledger_capacity = n * 40 + 10_000 if ledger else 0  # touchpoints per person-year are ~8
         self.tally = engine.allocate_tally(self.n_days // WEEK + 1, lay.n_practices, lay.n_units,
                                            exit_capacity, ledger_capacity)
-        self.workspace = engine.allocate_workspace(n, len(lay.pcn_names), self.state.next_pid.shape[0])
+        self.workspace = engine.allocate_workspace(n, len(lay.pcn_names))
         # the second thread's tallies: its weekly counts (added to the first's after each step) and room for
         # the leavers of its half of the list in a month (joined to the first's every month)
         self.second_tally = (engine.allocate_tally(self.n_days // WEEK + 1, lay.n_practices, lay.n_units,

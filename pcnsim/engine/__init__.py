@@ -93,8 +93,6 @@ def advance(state: State, params: Params, tally: Tally, workspace: Workspace, d0
         raise ValueError("tally has fewer weeks than the calendar")
     if workspace.active.shape[0] != state.pid.shape[0]:
         raise ValueError("workspace was allocated for a different number of patients")
-    if workspace.group_exits.shape[0] < state.next_pid.shape[0]:
-        raise ValueError("workspace was allocated for fewer groups of PCNs than the state has")
     n = state.pid.shape[0]
     if second is None:
         workspace.bounds[:] = (0, n, n)

@@ -520,6 +520,34 @@ def exit_reason(S, P, i, day):
 
 
 @jit
+def replace_person(S, P, T, i, day, newborn, next_pid):
+    """Slot i's new person (a birth or a new registration) after its person died or left, with the next id
+    of the practice's group (each group numbers its newcomers on its own: pcnsim.partition)."""
+    rec = S.patients[i]
+    practice = rec["practice"]
+    g = P.practice_group[practice]
+    new_pid = next_pid[g]
+    next_pid[g] = new_pid + P.pid_stride
+    draw_person(S, P, i, new_pid, practice, day, newborn)
+    T.weekly[week_of(day), practice, M_BIRTHS if newborn else M_REGISTRATIONS] += 1
+
+
+@jit
+def redraw_clocks(S, P, i, day, redraw):
+    """Patient i's onset and background A&E clocks for the month, and its next event."""
+    rec = S.patients[i]
+    keys = P.keys
+    pid = rec["pid"]
+    age = age_of(rec["birth_day"], day, P.max_age)
+    seg, sex, dep = rec["seg"], rec["sex"], rec["dep"]
+    rate = P.onset_total[seg, sex, age, dep] * P.cx_onset_mult[rec["cx"]]
+    rec["next_onset"] = ring_day(day, R.uniform(keys[R.ONSET_TIME], pid, day, 0), rate, redraw)
+    bg = P.ae_bg_daily[age, dep] * ae_factor(S, P, i, day)
+    rec["next_bg_ae"] = ring_day(day, R.uniform(keys[R.BACKGROUND_AE], pid, day, 0), bg, redraw)
+    S.next_event[i] = next_event_of(S, i)
+
+
+@jit
 def monthly_update(S, P, T, T1, W, day, tid, nt):
     """Deaths, leavers and their replacements, complexity transitions, the month's onset and background
     A&E clocks; then complex-care case finding: eligible patients not yet enrolled (most complex first,
@@ -528,8 +556,10 @@ def monthly_update(S, P, T, T1, W, day, tid, nt):
     Returns False if the run was called off at a barrier (see `meet`).
 
     Thread `tid` of `nt` takes its half of the slots, with its own tally (T, or T1 for thread 1). The
-    result is the one-thread result: thread 1's newcomers continue the ids thread 0's will take (thread 0
-    counts its leavers first), and leavers' records and case-finding candidates are joined in slot order.
+    result is the one-thread result: thread 1's newcomers take their person ids after thread 0's, so
+    thread 1 notes its leavers' slots and fills them once thread 0's pass is done (while thread 0 runs
+    case finding: a newcomer is never a candidate, having no contacts); leavers' records and case-finding
+    candidates are joined in slot order.
     """
     keys = P.keys
     Tt = T if tid == 0 else T1
@@ -540,26 +570,8 @@ def monthly_update(S, P, T, T1, W, day, tid, nt):
         caseload[c] = 0
         if P.mdt_caseload[c] > 0:
             mdt_on = True
-    next_pid = S.next_pid
-    if nt == 2:
-        n_groups = S.next_pid.shape[0]
-        if tid == 0:
-            for g in range(n_groups):
-                W.group_exits[g] = 0
-            for i in range(lo, hi):
-                rec = S.patients[i]
-                if exit_reason(S, P, i, day) > 0:
-                    W.group_exits[P.practice_group[rec["practice"]]] += 1
-        else:
-            for g in range(n_groups):
-                W.next_pid_1[g] = S.next_pid[g]
-        if not meet(W, tid, nt):
-            return False
-        if tid == 1:
-            for g in range(n_groups):
-                W.next_pid_1[g] += P.pid_stride * W.group_exits[g]
-            next_pid = W.next_pid_1
     n_cand = 0
+    n_later = 0  # thread 1's leavers' slots, refilled after the barrier (W.active[lo:]: 2 x slot + newborn)
     redraw = next_redraw(day)
     memory = min(P.mdt_min_contacts, S.last_contacts.shape[1]) - 1
     ahead = prefetch_pays(S)
@@ -571,21 +583,18 @@ def monthly_update(S, P, T, T1, W, day, tid, nt):
             if rec["ep_type"][k] >= 0:
                 flush_unmet(S, Tt, i, k, day)
         pid = rec["pid"]
-        age = age_of(rec["birth_day"], day, P.max_age)
         reason = exit_reason(S, P, i, day)
         if reason > 0:
-            practice = rec["practice"]
             exit_person(S, P, Tt, W, i, day, reason)
             newborn = R.uniform(keys[R.NEWBORN], pid, day, 0) < P.newborn_share
-            g = P.practice_group[practice]  # each group numbers its newcomers on its own (pcnsim.partition)
-            new_pid = next_pid[g]
-            next_pid[g] = new_pid + P.pid_stride
-            draw_person(S, P, i, new_pid, practice, day, newborn)
-            Tt.weekly[week_of(day), practice, M_BIRTHS if newborn else M_REGISTRATIONS] += 1
-            pid = new_pid
-            age = age_of(rec["birth_day"], day, P.max_age)
+            if tid == 1:
+                W.active[lo + n_later] = 2 * i + (1 if newborn else 0)
+                n_later += 1
+                continue
+            replace_person(S, P, Tt, i, day, newborn, S.next_pid)
         else:
             c = rec["cx"]
+            age = age_of(rec["birth_day"], day, P.max_age)
             up = P.esc[c] * (1.0 + P.unmet_effect * rec["unmet_month"] / DAYS_PER_MONTH)
             if P.seg_complex[rec["seg"]]:
                 up *= P.complex_seg_mult
@@ -607,12 +616,7 @@ def monthly_update(S, P, T, T1, W, day, tid, nt):
                 rec["cx"] = c - 1
         rec["unmet_month"] = 0
         rec["fit_month"] = 0
-        seg, sex, dep = rec["seg"], rec["sex"], rec["dep"]
-        rate = P.onset_total[seg, sex, age, dep] * P.cx_onset_mult[rec["cx"]]
-        rec["next_onset"] = ring_day(day, R.uniform(keys[R.ONSET_TIME], pid, day, 0), rate, redraw)
-        bg = P.ae_bg_daily[age, dep] * ae_factor(S, P, i, day)
-        rec["next_bg_ae"] = ring_day(day, R.uniform(keys[R.BACKGROUND_AE], pid, day, 0), bg, redraw)
-        S.next_event[i] = next_event_of(S, i)
+        redraw_clocks(S, P, i, day, redraw)
         if not mdt_on:
             continue
         pcn = P.practice_pcn[rec["practice"]]
@@ -628,11 +632,14 @@ def monthly_update(S, P, T, T1, W, day, tid, nt):
     W.per_thread[tid, 0] = n_cand
     if not meet(W, tid, nt):
         return False
+    if tid == 1:  # thread 0's newcomers have their ids: thread 1's follow, in slot order
+        for x in range(n_later):
+            i = slot(W.active[lo + x] >> 1)
+            replace_person(S, P, T1, i, day, (W.active[lo + x] & 1) == 1, S.next_pid)
+            redraw_clocks(S, P, i, day, redraw)
     if tid == 0:
         n_cand = W.per_thread[0, 0]
         if nt == 2:  # join thread 1's part of the month to thread 0's
-            for g in range(S.next_pid.shape[0]):
-                S.next_pid[g] = W.next_pid_1[g]
             append_exits(T, T1)
             for c in range(caseload.shape[0]):
                 caseload[c] += W.caseload[1, c]
@@ -644,7 +651,7 @@ def monthly_update(S, P, T, T1, W, day, tid, nt):
         if n_cand > 0:
             sort_keys(W, n_cand)
             enrol(S, P, T, W, day, W.order)
-    return meet(W, tid, nt)  # enrolments are in before anyone's day begins
+    return meet(W, tid, nt)  # enrolments and newcomers are in before anyone's day begins
 
 
 @jit

@@ -123,7 +123,7 @@ Workspace = namedtuple(
     "Workspace",
     ["active", "req_i", "req_k", "order_key", "req_need", "req_urg", "req_practice", "req_role", "req_spill",
      "req_unit", "req_day", "order", "buckets", "con_i", "con_k", "ae_i", "ae_k", "n", "caseload",
-     "bounds", "per_thread", "released", "group_exits", "next_pid_1", "sync"],
+     "bounds", "per_thread", "released", "sync"],
 )
 
 Tally = namedtuple(
@@ -214,14 +214,13 @@ def state_bytes(n: int, contact_memory: int = CLUSTER_CONTACTS) -> int:
     return sum(_nbytes(*some[name]) - _nbytes(*none[name]) for name in some)
 
 
-def allocate_workspace(n: int, n_pcns: int = 1, n_groups: int = 1) -> Workspace:
+def allocate_workspace(n: int, n_pcns: int = 1) -> Workspace:
     """Per-day buffers: at most one entry per open episode (requests, contacts) or per patient, with the
     requests' sort order and its bucket counts; what booking needs of each request (need, urgency,
     practice, role, whether it goes to A&E if unserved) and what it decided (unit, day); the complex-care
     caseload count per PCN; booked slots released by closing episodes, given back to the diaries before
     the day's booking. For the two threads of a run (`kernels.run_days`): the slots each looks after, each
-    one's list lengths and caseload counts, thread 0's leavers and thread 1's next newcomer id per group
-    of PCNs, and the barrier's counters."""
+    one's list lengths and caseload counts, and the barrier's counters."""
     m = n * EPISODE_SLOTS + 1
     i32 = np.int32
     return Workspace(
@@ -234,7 +233,6 @@ def allocate_workspace(n: int, n_pcns: int = 1, n_groups: int = 1) -> Workspace:
         ae_i=np.zeros(m + n, i32), ae_k=np.zeros(m + n, i32), n=np.zeros(5, np.int64),
         caseload=np.zeros((2, max(n_pcns, 1)), np.int64), bounds=np.array([0, n, n], np.int64),
         per_thread=np.zeros((2, 5), np.int64), released=np.zeros(m, np.int64),
-        group_exits=np.zeros(n_groups, np.int64), next_pid_1=np.zeros(n_groups, np.int64),
         sync=np.zeros(24, np.int64),
     )
 
