@@ -183,9 +183,9 @@ def count(S, T, i, column, day, n):
 
 @jit
 def log_touch(S, T, i, day, setting, unit, need, outcome, urgency, k):
-    rec = S.patients[i]
     if not T.ledger_on:
         return
+    rec = S.patients[i]
     n = T.n_ledger[0]
     if n < T.ledger.shape[0]:
         row = T.ledger[n]
