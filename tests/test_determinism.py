@@ -113,6 +113,40 @@ def test_a_model_on_two_threads_really_splits_and_matches_step_by_step(baseline,
     assert not b.second_tally.weekly.any()  # the second thread's counts were all handed over
 
 
+@pytest.mark.skipif(not engine.SPLITS, reason="two engine threads need the JIT")
+def test_the_second_thread_stays_between_calls_and_leaves_when_idle(baseline, monkeypatch):
+    """A run's second engine thread stays in the kernels between weekly calls (a thread started each week
+    cost ~10% of a run); new parameters (a lever moving) get a new thread and the old one leaves; an idle one
+    leaves by itself and the next call starts another. The numbers stay those of one thread throughout."""
+    from pcnsim.engine import kernels
+
+    monkeypatch.setattr("pcnsim.model.CONTENDED_WAITS", 10**9)  # stay on two threads, whatever the load
+    a, b = PCNModel(baseline, seed=3), PCNModel(baseline, seed=3, threads=2)
+    W = b.workspace
+
+    def step(weeks):
+        for _ in range(weeks):
+            a.step()
+            b.step()
+
+    step(3)
+    first = engine._helpers[id(W.sync)].thread
+    assert first.is_alive() and W.sync[kernels.MAIL] == W.sync[kernels.MAIL_DONE] == 3  # one thread, 3 weeks
+    serial = W.sync[kernels.MAIL_SERIAL]
+    a.params, b.params = a.params._replace(keys=a.params.keys.copy()), b.params._replace(keys=b.params.keys.copy())
+    step(1)
+    first.join(timeout=30)
+    second = engine._helpers[id(W.sync)].thread
+    assert not first.is_alive() and second is not first and W.sync[kernels.MAIL_SERIAL] > serial
+    second.join(timeout=30)  # nothing posted: it leaves within ~25 ms and closes the mailbox
+    assert not second.is_alive() and W.sync[kernels.MAIL] == kernels.CLOSED
+    step(2)
+    assert engine._helpers[id(W.sync)].thread.is_alive() and W.sync[kernels.MAIL] == W.sync[kernels.MAIL_DONE] == 2
+    assert np.array_equal(a.tally.weekly, b.tally.weekly)
+    for name, x, y in zip(a.state._fields, a.state, b.state, strict=True):
+        assert np.array_equal(x, y), name
+
+
 def test_two_engine_threads_refuse_the_ledger(baseline):
     with pytest.raises(ValueError, match="threads must be 1 or 2, and 1 with the touchpoint ledger"):
         PCNModel(baseline, seed=1, ledger=True, threads=2)

@@ -4,7 +4,10 @@
 The functions below are thin validating wrappers over the kernels.
 """
 
+import atexit
+import itertools
 import threading
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -103,17 +106,67 @@ def advance(state: State, params: Params, tally: Tally, workspace: Workspace, d0
     if second.exit_meta.shape[0] <= state.pid.shape[0] - state.pid.shape[0] // 2:
         raise ValueError("the second thread's tally has no room for a month's leavers of its half")
     workspace.bounds[:] = (0, n // 2, n)
-    workspace.sync[:] = 0
-    helper = threading.Thread(target=kernels.run_days, daemon=True,
-                              args=(state, params, tally, second, workspace, d0, d1, 1, 2))
+    workspace.sync[:kernels.MAIL] = 0  # barrier counts; thread 1, if already serving, is between jobs
     try:
-        helper.start()  # both threads spin at barriers until the other arrives: the kernels release the GIL
+        _post(state, params, tally, second, workspace, d0, d1)
         kernels.run_days(state, params, tally, second, workspace, d0, d1, 0, 2)
-    except BaseException:  # e.g. Ctrl-C before this thread entered the kernel: stop the helper's spinning
+    except BaseException:  # e.g. Ctrl-C before this thread entered the kernel: call the job off
         workspace.sync[1] = 1
         raise
-    helper.join()
+    finally:
+        kernels.await_done(workspace)  # the second thread has finished (or left) before its arrays are read
     return int(workspace.sync[9] + workspace.sync[9 + 8])  # each thread's napped waits (`kernels.meet`)
+
+
+class _Helper(NamedTuple):
+    """A second thread in `kernels.serve`: the ids of the arrays it serves (its arguments hold them, so
+    the ids stay theirs while it lives), its serial number (also in the mailbox, telling a workspace
+    allocated where a freed one was from the one served), the thread and the mailbox's array."""
+
+    serving: tuple[int, ...]
+    serial: int
+    thread: threading.Thread
+    sync: np.ndarray
+
+
+_helpers: dict[int, _Helper] = {}  # by id(workspace.sync)
+_helpers_lock = threading.Lock()
+_serials = itertools.count(1)
+
+
+def _post(state: State, params: Params, tally: Tally, second: Tally, workspace: Workspace, d0: int, d1: int) -> None:
+    """Hand days [d0, d1) to the run's second thread (`kernels.serve`), starting one if none is serving these
+    arrays: the first call, new parameters after a lever moved, or the last thread left after idling."""
+    sync = workspace.sync
+    serving = tuple(map(id, (state, params, tally, second, workspace)))
+    with _helpers_lock:
+        held = _helpers.get(id(sync))
+        ours = held is not None and held.sync is sync and held.serial == sync[kernels.MAIL_SERIAL]
+        if ours and held.serving == serving and held.thread.is_alive():
+            if kernels.post(workspace, d0, d1) != kernels.CLOSED:
+                return
+        if ours:  # serving other arrays, or leaving: see it out (it is between jobs)
+            sync[kernels.MAIL_STOP] = 1
+            held.thread.join()
+        for key in [k for k, h in _helpers.items() if not h.thread.is_alive()]:
+            del _helpers[key]
+        sync[kernels.MAIL:] = 0
+        sync[kernels.MAIL_SERIAL] = serial = next(_serials)
+        kernels.post(workspace, d0, d1)  # before the thread starts: it cannot leave with a job waiting
+        thread = threading.Thread(target=kernels.serve, args=(state, params, tally, second, workspace),
+                                  daemon=True, name="pcnsim-engine")
+        thread.start()  # between jobs it spins, then naps: the kernels release the GIL
+        _helpers[id(sync)] = _Helper(serving, serial, thread, sync)
+
+
+@atexit.register
+def _stop_helpers() -> None:
+    """Let second threads leave before the interpreter frees what they read (they are between jobs)."""
+    with _helpers_lock:
+        for held in _helpers.values():
+            held.sync[kernels.MAIL_STOP] = 1
+        for held in _helpers.values():
+            held.thread.join(timeout=1)
 
 
 def close_year(state: State, tally: Tally, day: int) -> None:

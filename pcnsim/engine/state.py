@@ -233,7 +233,7 @@ def allocate_workspace(n: int, n_pcns: int = 1) -> Workspace:
         ae_i=np.zeros(m + n, i32), ae_k=np.zeros(m + n, i32), n=np.zeros(5, np.int64),
         caseload=np.zeros((2, max(n_pcns, 1)), np.int64), bounds=np.array([0, n, n], np.int64),
         per_thread=np.zeros((2, 5), np.int64), released=np.zeros(m, np.int64),
-        sync=np.zeros(24, np.int64),
+        sync=np.zeros(32, np.int64),
     )
 
 

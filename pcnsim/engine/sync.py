@@ -9,6 +9,10 @@ that lasts longer (the partner was descheduled: other work shares the cores) nap
 waiting thread does not hold the core its partner needs (beside one busy process pure spinning ran 3.7x
 slower than one thread, spinning on sched_yield 2.7x).
 
+The second thread stays in the kernels between calls (`kernels.serve`): the first posts each call's days
+in a mailbox (a compare-and-swap, so a second thread that leaves after idling cannot miss a job) and waits
+for the job to be marked done.
+
 The barrier uses LLVM atomics (a sequentially consistent add, an acquire load), which also stop the
 compiler and the CPU from moving the day's ordinary loads and stores across it. Nothing else is atomic:
 the threads write disjoint patients and their own tallies (an atomic add in the patient loop, even a
@@ -37,6 +41,15 @@ def arrive(arr, i):
 def atomic_load(arr, i):
     """arr[i], read with acquire ordering (arr a 1-D int64 array)."""
     return arr[i]
+
+
+def compare_swap(arr, i, expected, new):
+    """If arr[i] equals `expected`, set it to `new`, as one atomic step (sequentially consistent, so it also
+    publishes every earlier write); returns the value arr[i] had."""
+    old = arr[i]
+    if old == expected:
+        arr[i] = new
+    return old
 
 
 def cpu_pause():
@@ -87,6 +100,21 @@ def _atomic_load(typingctx, arr, i):
     return arr.dtype(arr, i), codegen
 
 
+@intrinsic
+def _compare_swap(typingctx, arr, i, expected, new):
+    def codegen(context, builder, sig, args):
+        aryty = sig.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = _item_pointer(context, builder, aryty, ary, sig.args[1], args[1])
+        cmp = context.cast(builder, args[2], sig.args[2], aryty.dtype)
+        val = context.cast(builder, args[3], sig.args[3], aryty.dtype)
+        return builder.extract_value(builder.cmpxchg(ptr, cmp, val, "seq_cst", "seq_cst"), 0)
+
+    if not (_fits(arr, i) and isinstance(expected, types.Integer) and isinstance(new, types.Integer)):
+        return None
+    return arr.dtype(arr, i, expected, new), codegen
+
+
 MACHINE = platform.machine().lower()
 
 
@@ -126,6 +154,11 @@ def _arrive_overload(arr, i):
 @overload(atomic_load, jit_options=OVERLOAD_OPTIONS)
 def _atomic_load_overload(arr, i):
     return lambda arr, i: _atomic_load(arr, i)
+
+
+@overload(compare_swap, jit_options=OVERLOAD_OPTIONS)
+def _compare_swap_overload(arr, i, expected, new):
+    return lambda arr, i, expected, new: _compare_swap(arr, i, expected, new)
 
 
 @overload(cpu_pause, jit_options=OVERLOAD_OPTIONS)
