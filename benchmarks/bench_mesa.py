@@ -1,11 +1,14 @@
 """The engine against an idiomatic Mesa implementation of the same daily rules, side by side.
 
-Run: python benchmarks/bench_mesa.py [--scale 0.1] [--json benchmarks/results/mesa.json]
+Run: python benchmarks/bench_mesa.py [--scale 0.1] [--speed-scale 1.0] [--json benchmarks/results/mesa.json]
 
-Both simulate the same scenario: the calibrated baseline with every list size and PCN-funded FTE scaled
-by `--scale` (0.1: 4,200 patients), one year from day 0. The Mesa model (tests/mesa_reference.py) has
-every patient as a `mesa.Agent` and runs event for event with the engine (checked here: the same number
-of touchpoints, and tests/test_reference.py checks every event). Engine time excludes compilation.
+The Mesa model (tests/mesa_reference.py) has every patient as a `mesa.Agent` and runs event for event with
+the engine. Both simulate the calibrated baseline with every list size and PCN-funded FTE scaled by
+`--scale` (0.1: 4,200 patients), one year from day 0, and must agree (here: the same number of
+touchpoints; tests/test_reference.py checks every event). Speed is then measured on that small list and
+on the baseline itself (`--speed-scale`, 42,000 patients): the engine on one thread with the touchpoint
+ledger (the Mesa model's output; per core) and, on the baseline, also on two threads without it (as
+`pcnsim run` runs). Engine time excludes compilation.
 """
 
 from __future__ import annotations
@@ -38,23 +41,38 @@ def scaled_baseline(scale: float):
     return from_dict(data)
 
 
-def engine_run(params, lay, days: int):
+def engine_run(params, lay, days: int, threads: int = 1):
+    """Seconds to simulate `days` from day 0 (a fresh population), and the touchpoints logged (1 thread)."""
     from pcnsim import engine, population
 
     s = population.synthesise(params, lay)
-    t = engine.allocate_tally(params.working.shape[0] // 7 + 1, lay.n_practices, lay.n_units,
-                              exit_capacity=len(s.pid), ledger_capacity=len(s.pid) * 40)
-    w = engine.allocate_workspace(len(s.pid), len(lay.pcn_names))
+    n_weeks, n = params.working.shape[0] // 7 + 1, len(s.pid)
+    t = engine.allocate_tally(n_weeks, lay.n_practices, lay.n_units, exit_capacity=n,
+                              ledger_capacity=n * 40 if threads == 1 else 0)
+    second = engine.allocate_tally(n_weeks, lay.n_practices, lay.n_units, n) if threads == 2 else None
+    w = engine.allocate_workspace(n, len(lay.pcn_names))
     started = time.perf_counter()
-    engine.advance(s, params, t, w, 0, days)
+    engine.advance(s, params, t, w, 0, days, second)
     if days % 364 == 0:
         engine.close_year(s, t, days)
     return time.perf_counter() - started, int(t.n_ledger[0])
 
 
+def best_of(reps: int, fn) -> float:
+    """Least wall time of `reps` calls (the machine's speed varies by +-15% from run to run)."""
+    least = float("inf")
+    for _ in range(reps):
+        started = time.perf_counter()
+        fn()
+        least = min(least, time.perf_counter() - started)
+    return least
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", type=float, default=0.1, help="list sizes and PCN FTE x this (0.1: 4,200 patients)")
+    ap.add_argument("--speed-scale", type=float, default=1.0,
+                    help="also time both on the baseline scaled by this (1: the baseline's 42,000 patients; 0: skip)")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
     args = ap.parse_args()
     from pcnsim import params as params_mod
@@ -64,15 +82,13 @@ def main() -> None:
     sc = scaled_baseline(args.scale)
     p, lay = params_mod.build(sc, seed=1)
     engine_run(p, lay, 28)  # compile or load the kernels outside the timing
-    # Best of several runs each (the machine's speed varies by +-15%): 10 of the engine, 3 of Mesa.
+    engine_run(p, lay, 28, threads=2)
+    # Best of several runs each: 10 of the engine, 3 of Mesa.
     engine_seconds = min(engine_run(p, lay, DAYS_PER_YEAR)[0] for _ in range(10))
     _, engine_touchpoints = engine_run(p, lay, DAYS_PER_YEAR)
-    mesa_seconds = float("inf")
-    for _ in range(3):
-        started = time.perf_counter()
-        mesa_result = mesa_reference.simulate(p, lay, DAYS_PER_YEAR)
-        mesa_seconds = min(mesa_seconds, time.perf_counter() - started)
+    mesa_result = mesa_reference.simulate(p, lay, DAYS_PER_YEAR)
     assert len(mesa_result.ledger) == engine_touchpoints, "the Mesa model and the engine disagree"
+    mesa_seconds = best_of(3, lambda: mesa_reference.simulate(p, lay, DAYS_PER_YEAR))
     patient_days = sc.n_patients * DAYS_PER_YEAR
     result = {
         "patients": sc.n_patients, "days": DAYS_PER_YEAR, "touchpoints": engine_touchpoints,
@@ -81,6 +97,19 @@ def main() -> None:
         "mesa_patient_days_per_second": patient_days / mesa_seconds,
         "speed_ratio": mesa_seconds / engine_seconds,
     }
+    if args.speed_scale > 0:
+        big = scaled_baseline(args.speed_scale)
+        p, lay = params_mod.build(big, seed=1)
+        one = min(engine_run(p, lay, DAYS_PER_YEAR)[0] for _ in range(5))
+        two = min(engine_run(p, lay, DAYS_PER_YEAR, threads=2)[0] for _ in range(5))
+        mesa_big = best_of(2, lambda: mesa_reference.simulate(p, lay, DAYS_PER_YEAR))
+        result.update({
+            "baseline_patients": big.n_patients,
+            "baseline_engine_seconds_1_thread": one, "baseline_engine_seconds_2_threads": two,
+            "baseline_mesa_seconds": mesa_big,
+            "baseline_mesa_patient_days_per_second": big.n_patients * DAYS_PER_YEAR / mesa_big,
+            "baseline_speed_ratio_1_thread": mesa_big / one, "baseline_speed_ratio_2_threads": mesa_big / two,
+        })
     report(result, args.json)
 
 
