@@ -46,7 +46,10 @@ def child(checkout: str, reps: int, threads: int) -> None:
         model.step()
     second = model.second_tally if threads == 2 else None
     parts = [p for p in (model.state, model.tally, model.workspace, second) if p is not None]
-    snapshot = [[a.copy() if isinstance(a, np.ndarray) else None for a in p] for p in parts]
+    # Not the mailbox and barrier counts (workspace.sync): a second thread serving between calls holds its
+    # own count of the jobs done, and turning the mailbox's back would leave it waiting for a job forever.
+    snapshot = [[a.copy() if isinstance(a, np.ndarray) and a is not model.workspace.sync else None for a in p]
+                for p in parts]
     d0 = model.day
     times = []
     for _ in range(reps):
