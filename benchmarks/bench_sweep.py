@@ -1,6 +1,6 @@
 """Sweep throughput: runs per minute of 1-PCN, 3-year runs with 1 and 2 local workers and on a Dask cluster.
 
-Run: python benchmarks/bench_sweep.py [--runs 12] [--json benchmarks/results/sweep.json]
+Run: python benchmarks/bench_sweep.py [--runs 40] [--json benchmarks/results/sweep.json]
 
 Each configuration runs the same experiment (the calibrated baseline, 42,000 patients, 1 burn-in + 3
 reported years, `--runs` replicates of one design point) into a fresh output directory, so nothing is
@@ -46,7 +46,7 @@ def timed(runs: int, **where) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=12, help="runs per configuration")
+    ap.add_argument("--runs", type=int, default=40, help="runs per configuration (fewer mostly time the start-up)")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
     args = ap.parse_args()
     from pcnsim import sweep
