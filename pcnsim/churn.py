@@ -44,7 +44,7 @@ def _tiebreak(ids: pd.Series) -> np.ndarray:
 
 def add_fa_flags(patients: pd.DataFrame) -> pd.DataFrame:
     """Add boolean columns fa_top10, fa_12plus, fa_30day (and `complex_needs`) to a patients_yearly table."""
-    df = patients.copy()
+    df = patients.copy(deep=False)  # new columns only: the caller's table is left as it was (copy on write)
     full = df["registered_days"] == DAYS_PER_YEAR
     contacts = df["primary_care_contacts"]
     score = contacts.to_numpy() + _tiebreak(df["patient_id"])  # contacts first, hash breaks ties
