@@ -22,7 +22,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 from report import report
 
 COMPILE_PROBE = """
@@ -44,30 +43,23 @@ def compile_seconds(cache_dir: str) -> float:
 
 def speed(years: int, reps: int) -> dict:
     """Best patient-days per second of one run on one engine thread and on two (interleaved, rep by rep,
-    so both see the same machine: this VM's speed drifts by 15-40%), and where the best two-thread run's
-    time went (`week_breakdown`)."""
+    so both see the same machine: this VM's speed drifts by 15-40%), stepped as `pcnsim.run` steps it
+    (`WEEKS_PER_CALL` weeks an engine call, the yearly patient tables kept)."""
     from pcnsim.model import PCNModel
-    from pcnsim.run import resolve_scenario
+    from pcnsim.run import WEEKS_PER_CALL, resolve_scenario
 
     sc = resolve_scenario(None, years=years)
     rates = {1: [], 2: []}
-    best_weeks = None
     for r in range(reps):
         for threads in (1, 2):
             model = PCNModel(sc, seed=1000 + r, threads=threads)
             model.step()  # compile (or load from cache) outside the timed part
             days_before = model.day
-            weeks = []
             t = time.perf_counter()
             while not model.finished:
-                d0 = model.day
-                started = time.perf_counter()
-                model.step()
-                weeks.append((d0, model.day, time.perf_counter() - started))
+                model.advance(WEEKS_PER_CALL)
             dt = time.perf_counter() - t
             rates[threads].append(sc.n_patients * (model.day - days_before) / dt)
-            if threads == 2 and rates[2][-1] == max(rates[2]):
-                best_weeks = weeks
             del model
             gc.collect()  # a Mesa model and its agents form cycles: free it before the next (peak RSS: one run)
     return {
@@ -79,36 +71,8 @@ def speed(years: int, reps: int) -> dict:
         "patient_days_per_second_all": rates[2],
         "one_thread_patient_days_per_second": max(rates[1]),
         "one_thread_patient_days_per_second_all": rates[1],
-        **week_breakdown(best_weeks, sc.n_patients),
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
-
-
-def week_breakdown(weeks: list[tuple[int, int, float]], n_patients: int) -> dict:
-    """Where a run's time went, from its weekly steps (first day, end day, seconds): the median week
-    without the monthly pass (demography, complexity and the month's clocks for every patient, every
-    28th day), the median week with it, and the weeks that end a year (the yearly patient tables);
-    as patient-days per second, and each kind's share of the run's time."""
-    from pcnsim.engine import DAYS_PER_MONTH, DAYS_PER_YEAR
-
-    kinds: dict[str, list[tuple[int, float]]] = {"ordinary": [], "monthly": [], "year_end": []}
-    for d0, d1, seconds in weeks:
-        if d1 % DAYS_PER_YEAR == 0:
-            kind = "year_end"
-        elif any(d % DAYS_PER_MONTH == 0 for d in range(d0, d1)):
-            kind = "monthly"
-        else:
-            kind = "ordinary"
-        kinds[kind].append((d1 - d0, seconds))
-    total = sum(seconds for _, _, seconds in weeks)
-    out = {}
-    for kind, rows in kinds.items():
-        if rows:
-            out[f"{kind}_weeks"] = len(rows)
-            out[f"{kind}_week_median_patient_days_per_second"] = float(
-                np.median([n_patients * days / seconds for days, seconds in rows]))
-            out[f"{kind}_weeks_share_of_time"] = sum(seconds for _, seconds in rows) / total
-    return out
 
 
 def main() -> None:

@@ -142,20 +142,38 @@ class PCNModel(mesa.Model):
 
     def step(self) -> None:
         """Advance one week; close the year at year boundaries."""
+        self.advance(1)
+
+    def advance(self, weeks: int) -> int:
+        """Advance up to `weeks` weeks in one call of the engine, with the numbers of as many calls of `step`;
+        returns the weeks advanced (0 once finished). A call stops early at the end of a year (closed here),
+        at the end of the run, and before a week in which a lever's intensity changes. Fewer calls are faster
+        (each costs ~25-100 us besides its days, where a 42,000-patient week takes ~1 ms on two threads)."""
         if self.finished:
             self.running = False
-            return
-        d0, d1 = self.day, min(self.day + WEEK, self.n_days)
+            return 0
+        d0 = self.day
         self.apply_levers(d0)
-        second = self.second_tally if self._solo_weeks == 0 else None
-        self._solo_weeks = max(self._solo_weeks - 1, 0)
+        solo = self._solo_weeks > 0
+        if solo:  # one thread until the solo weeks are up
+            weeks = min(weeks, self._solo_weeks)
+        end = min(self.n_days, (d0 // engine.DAYS_PER_YEAR + 1) * engine.DAYS_PER_YEAR)
+        d1 = min(d0 + WEEK, end)
+        steady = not levers.any_enabled(self.scenario)
+        while d1 < end and d1 - d0 < weeks * WEEK and (
+                steady or levers.intensities(self.scenario, d1) == self.lever_intensity):
+            d1 = min(d1 + WEEK, end)
+        n_weeks = -(-(d1 - d0) // WEEK)
+        second = None if solo else self.second_tally
         contended = engine.advance(self.state, self.params, self.tally, self.workspace, d0, d1, second)
-        if second is not None and contended > CONTENDED_WAITS:
+        self._solo_weeks = max(self._solo_weeks - n_weeks, 0)
+        if second is not None and contended > CONTENDED_WAITS * n_weeks:
             self._solo_weeks = SOLO_WEEKS  # the cores are busy with other work: one thread for a while
         self.day = d1
         if d1 % engine.DAYS_PER_YEAR == 0:
             self._close_year(d1)
         self.running = not self.finished
+        return n_weeks
 
     def _close_year(self, day: int) -> None:
         S, T = self.state, self.tally

@@ -239,3 +239,35 @@ def test_a_finished_model_is_freed(baseline):
     del model
     gc.collect()
     assert gone() is None
+
+
+def test_advancing_many_weeks_a_call_gives_the_numbers_of_week_by_week(baseline, monkeypatch):
+    """`PCNModel.advance` runs up to a year of weeks in one engine call (each call has a fixed cost). It stops
+    at each year end and before any week in which a lever's intensity changes, so its numbers are `step`'s:
+    here a lever ramps over the first 60 reported days (the tables change about every 3 days)."""
+    sc = baseline.model_copy(deep=True)
+    sc.levers.acute_visiting.enabled = True
+    sc.levers.acute_visiting.start_day = 30
+    sc.levers.acute_visiting.ramp_days = 60
+    calls = []
+    advance = engine.advance
+
+    def recording_advance(*args):
+        calls.append((args[4], args[5]))
+        return advance(*args)
+
+    a, b = PCNModel(sc, seed=11), PCNModel(sc, seed=11)
+    while not a.finished:
+        a.step()
+    monkeypatch.setattr(engine, "advance", recording_advance)
+    while not b.finished:
+        b.advance(52)
+    assert np.array_equal(a.tally.weekly, b.tally.weekly)
+    for name, x, y in zip(a.state._fields, a.state, b.state, strict=True):
+        assert np.array_equal(x, y), name
+    pd.testing.assert_frame_equal(pd.concat(a.year_tables), pd.concat(b.year_tables))
+    year, ramp = engine.DAYS_PER_YEAR, range(engine.DAYS_PER_YEAR + 30, engine.DAYS_PER_YEAR + 91)
+    assert calls[0] == (0, year)  # the burn-in year in one call
+    assert all(d0 // year == (d1 - 1) // year for d0, d1 in calls)  # no call crosses a year end
+    assert all(d1 - d0 == 7 for d0, d1 in calls if d0 + 7 in ramp)  # week by week while the lever ramps
+    assert len(calls) < 20 and a.lever_intensity == b.lever_intensity and b.lever_intensity["acute_visiting"] > 0

@@ -1,0 +1,175 @@
+"""Where a two-thread day goes: each engine thread's time in each phase of `kernels.run_days`, in us a day.
+
+Run: python benchmarks/phases.py [--reps 5] [--split 0.5 ...]
+
+After the baseline's burn-in, both threads run one simulated year in a single call of a copy of
+`run_days` that reads the CPU's cycle counter between its phases: the monthly pass (averaged over the
+days), the patient pass, the join and sort (thread 0) against the contacts booked on earlier days
+(thread 1), booking, settling, and the waits at each barrier. The best of `--reps` years is shown. The
+copy calls the engine's own kernels in the same order as `run_days`; to show that it still does, the
+script then runs the same year with the engine and checks that both leave identical state and tallies
+(edit this copy whenever `run_days` changes). `--split` moves the boundary between the threads' slots
+(a share of the list for thread 0; the engine uses 0.5). Compiling the copy takes ~30 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from pcnsim import engine
+from pcnsim.engine import kernels as K
+from pcnsim.engine.state import DAYS_PER_MONTH
+from pcnsim.model import PCNModel
+from pcnsim.run import resolve_scenario
+
+PHASES = ("monthly pass (averaged)", "patient pass", "wait", "join + sort | earlier contacts", "booking", "wait",
+          "settle", "wait")
+GATHER = len(PHASES)  # thread 0's join of the lists, part of the join + sort phase
+DAYS = GATHER + 1  # days counted
+
+
+@intrinsic
+def cycles(typingctx):
+    """The CPU's cycle counter (x86 TSC: constant rate)."""
+    def codegen(context, builder, sig, args):
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.IntType(64), []),
+                                            "llvm.readcyclecounter")
+        return builder.call(fn, [])
+    return types.int64(), codegen
+
+
+@njit(_nrt=False, nogil=True, error_model="numpy")
+def timed_days(S, P, T, T1, W, d0, d1, tid, nt, acc):
+    """`kernels.run_days` (thread `tid` of `nt`) with a cycle count added to acc[tid, phase] between phases."""
+    Tt = T if tid == 0 else T1
+    lo, hi = K.thread_range(W, tid)
+    for day in range(d0, d1):
+        t = cycles()
+        if day % DAYS_PER_MONTH == 0 and not K.monthly_update(S, P, T, T1, W, day, tid, nt):
+            return
+        now = cycles()
+        acc[tid, 0] += now - t
+        t = now
+        K.begin_day(S, P, Tt, W, day, tid, nt)
+        now = cycles()
+        acc[tid, 1] += now - t
+        t = now
+        if not K.meet(W, tid, nt):
+            return
+        now = cycles()
+        acc[tid, 2] += now - t
+        t = now
+        early = K.early_contacts(W, nt)
+        if tid == 0:
+            K.gather(S, P, W, day, nt)
+            acc[tid, GATHER] += cycles() - t
+            K.sort_keys(W, W.n[1])
+        if not early and not K.meet(W, tid, nt):
+            return
+        if tid == nt - 1:
+            if early:
+                K.visit_contacts(S, P, Tt, W, day, 0, W.per_thread[0, 2], 0, S.patients.shape[0])
+                c1 = K.list_starts(W.bounds[1])[1]
+                K.visit_contacts(S, P, Tt, W, day, c1, c1 + W.per_thread[1, 2], 0, S.patients.shape[0])
+            else:
+                K.visit_contacts(S, P, Tt, W, day, 0, W.n[4], 0, S.patients.shape[0])
+        now = cycles()
+        acc[tid, 3] += now - t
+        t = now
+        if tid == 0:
+            K.book(S, P, T, W, day, W.order)
+        now = cycles()
+        acc[tid, 4] += now - t
+        t = now
+        if not K.meet(W, tid, nt):
+            return
+        now = cycles()
+        acc[tid, 5] += now - t
+        t = now
+        K.settle(S, P, Tt, W, day, lo, hi)
+        now = cycles()
+        acc[tid, 6] += now - t
+        t = now
+        if not K.meet(W, tid, nt):
+            return
+        acc[tid, 7] += cycles() - t
+        acc[tid, DAYS] += 1
+    if tid == 0:
+        K.return_slots(S, P, W, d1 - 1)
+    if tid == 0 and nt == 2 and d1 > d0:
+        for w in range(K.week_of(max(d0 - 1, 0)), K.week_of(d1 - 1) + 1):
+            for p in range(T.weekly.shape[1]):
+                for c in range(T.weekly.shape[2]):
+                    T.weekly[w, p, c] += T1.weekly[w, p, c]
+                    T1.weekly[w, p, c] = 0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reps", type=int, default=5, help="simulated years timed; the fastest is shown")
+    ap.add_argument("--split", type=float, nargs="+", default=[0.5], help="thread 0's share of the slots")
+    args = ap.parse_args()
+    model = PCNModel(resolve_scenario(None, years=2), seed=1000, threads=2)
+    for _ in range(52):  # the burn-in year
+        model.step()
+    S, P, T, T1, W = model.state, model.params, model.tally, model.second_tally, model.workspace
+    W.sync[K.MAIL_STOP] = 1  # the engine's own second thread leaves: this script starts its own
+    time.sleep(0.2)
+    parts = (S, T, T1, W)
+    saved = [[a.copy() if isinstance(a, np.ndarray) and a is not W.sync else None for a in part] for part in parts]
+
+    def restore():
+        for part, copies in zip(parts, saved, strict=True):
+            for a, b in zip(part, copies, strict=True):
+                if b is not None:
+                    np.copyto(a, b)
+        W.sync[:K.MAIL] = 0
+
+    n, d0, d1 = S.pid.shape[0], model.day, model.day + engine.DAYS_PER_YEAR
+    restore()
+    timed_days(S, P, T, T, W, d0, d0 + 1, 0, 1, np.zeros((2, DAYS + 1), np.int64))  # compile outside the timing
+    for split in args.split:
+        best = None
+        for _ in range(args.reps):
+            restore()
+            W.bounds[:] = (0, int(n * split), n)
+            acc = np.zeros((2, DAYS + 1), np.int64)
+            second = threading.Thread(target=timed_days, args=(S, P, T, T1, W, d0, d1, 1, 2, acc))
+            started = time.perf_counter()
+            second.start()
+            timed_days(S, P, T, T1, W, d0, d1, 0, 2, acc)
+            second.join()
+            seconds = time.perf_counter() - started
+            if best is None or seconds < best[0]:
+                best = (seconds, acc)
+        seconds, acc = best
+        days = acc[0, DAYS]
+        per_us = acc[:, :GATHER].sum() / 2 / seconds / 1e6  # cycle counts per microsecond
+        print(f"split {split:.3f}: {days} days in {seconds * 1e3:.1f} ms, {seconds / days * 1e6:.1f} us a day "
+              f"({n * days / seconds / 1e6:.0f}M patient-days/s); us a day, thread 0 | thread 1:")
+        for j, name in enumerate(PHASES):
+            print(f"  {name:32s} {acc[0, j] / days / per_us:6.1f} | {acc[1, j] / days / per_us:6.1f}")
+        print(f"  {'(of which the join)':32s} {acc[0, GATHER] / days / per_us:6.1f}")
+    after = [[a.copy() if isinstance(a, np.ndarray) and a is not W.sync else None for a in part] for part in parts]
+    restore()
+    W.bounds[:] = (0, n // 2, n)
+    for d in range(d0, d1, 7):
+        engine.advance(S, P, T, W, d, min(d + 7, d1), T1)
+    same = all(b is None or np.array_equal(a, b) for part, copies in zip(parts[:2], after[:2], strict=True)
+               for a, b in zip(part, copies, strict=True))  # S and T (T1 keeps only scratch: its half's leavers)
+    if not same:
+        sys.exit("phases.py: the timed copy of run_days no longer gives the engine's numbers; bring it up to date")
+    print("the timed copy gives the engine's numbers (state and tallies identical after the year)")
+
+
+if __name__ == "__main__":
+    main()
