@@ -1286,9 +1286,9 @@ def take_booking(S, P, T, W, o, day):
 @jit
 def sort_keys(W, n):
     """Set W.order[:n] to the stable ascending order of W.order_key[:n], as a stable argsort would: a
-    counting sort on the keys' top bits (about one bucket per key, at most 2**SORT_BITS), then an
-    insertion sort inside each bucket. Below their rank bits the keys are random, so a bucket holds a
-    handful of entries."""
+    counting sort on the keys' top bits (about one bucket per key, at most 2**SORT_BITS), then one
+    insertion sort over the list, whose keys move only within their bucket. Below their rank bits the
+    keys are random, so a bucket holds a handful of entries and the list is nearly in order."""
     keys, order, end = W.order_key, W.order, W.buckets
     bits = 4
     while bits < SORT_BITS and (1 << bits) < n:
@@ -1301,22 +1301,18 @@ def sort_keys(W, n):
         end[(keys[q] >> shift) + np.uint64(1)] += 1
     for b in range(n_buckets):
         end[b + 1] += end[b]
-    for q in range(n):  # after this scatter, end[b] is where bucket b ends
+    for q in range(n):
         b = keys[q] >> shift
         order[end[b]] = q
         end[b] += 1
-    lo = 0
-    for b in range(n_buckets):
-        hi = end[b]
-        for x in range(lo + 1, hi):
-            q = order[x]
-            key = keys[q]
-            y = x - 1
-            while y >= lo and keys[order[y]] > key:
-                order[y + 1] = order[y]
-                y -= 1
-            order[y + 1] = q
-        lo = hi
+    for x in range(1, n):  # one insertion sort over the whole list: a key moves only within its bucket
+        q = order[x]
+        key = keys[q]
+        y = x - 1
+        while y >= 0 and keys[order[y]] > key:
+            order[y + 1] = order[y]
+            y -= 1
+        order[y + 1] = q
 
 
 @jit
