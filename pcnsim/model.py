@@ -149,6 +149,8 @@ class PCNModel(mesa.Model):
         returns the weeks advanced (0 once finished). A call stops early at the end of a year (closed here),
         at the end of the run, and before a week in which a lever's intensity changes. Fewer calls are faster
         (each costs ~25-100 us besides its days, where a 42,000-patient week takes ~1 ms on two threads)."""
+        if weeks < 1:
+            raise ValueError(f"weeks must be at least 1, not {weeks}")
         if self.finished:
             self.running = False
             return 0
