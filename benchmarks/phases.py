@@ -48,6 +48,14 @@ def cycles(typingctx):
 
 
 @njit(_nrt=False, nogil=True, error_model="numpy")
+def lap(acc, tid, phase, since):
+    """Add the cycles since `since` to acc[tid, phase]; returns the count now (the next phase's start)."""
+    now = cycles()
+    acc[tid, phase] += now - since
+    return now
+
+
+@njit(_nrt=False, nogil=True, error_model="numpy")
 def timed_days(S, P, T, T1, W, d0, d1, tid, nt, acc):
     """`kernels.run_days` (thread `tid` of `nt`) with a cycle count added to acc[tid, phase] between phases."""
     Tt = T if tid == 0 else T1
@@ -56,22 +64,16 @@ def timed_days(S, P, T, T1, W, d0, d1, tid, nt, acc):
         t = cycles()
         if day % DAYS_PER_MONTH == 0 and not K.monthly_update(S, P, T, T1, W, day, tid, nt):
             return
-        now = cycles()
-        acc[tid, 0] += now - t
-        t = now
+        t = lap(acc, tid, 0, t)
         K.begin_day(S, P, Tt, W, day, tid, nt)
-        now = cycles()
-        acc[tid, 1] += now - t
-        t = now
+        t = lap(acc, tid, 1, t)
         if not K.meet(W, tid, nt):
             return
-        now = cycles()
-        acc[tid, 2] += now - t
-        t = now
+        t = lap(acc, tid, 2, t)
         early = K.early_contacts(W, nt)
         if tid == 0:
             K.gather(S, P, W, day, nt)
-            acc[tid, GATHER] += cycles() - t
+            lap(acc, tid, GATHER, t)
             K.sort_keys(W, W.n[1])
         if not early and not K.meet(W, tid, nt):
             return
@@ -82,35 +84,21 @@ def timed_days(S, P, T, T1, W, d0, d1, tid, nt, acc):
                 K.visit_contacts(S, P, Tt, W, day, c1, c1 + W.per_thread[1, 2], 0, S.patients.shape[0])
             else:
                 K.visit_contacts(S, P, Tt, W, day, 0, W.n[4], 0, S.patients.shape[0])
-        now = cycles()
-        acc[tid, 3] += now - t
-        t = now
+        t = lap(acc, tid, 3, t)
         if tid == 0:
             K.book(S, P, T, W, day, W.order)
-        now = cycles()
-        acc[tid, 4] += now - t
-        t = now
+        t = lap(acc, tid, 4, t)
         if not K.meet(W, tid, nt):
             return
-        now = cycles()
-        acc[tid, 5] += now - t
-        t = now
+        t = lap(acc, tid, 5, t)
         K.settle(S, P, Tt, W, day, lo, hi)
-        now = cycles()
-        acc[tid, 6] += now - t
-        t = now
+        t = lap(acc, tid, 6, t)
         if not K.meet(W, tid, nt):
             return
-        acc[tid, 7] += cycles() - t
+        lap(acc, tid, 7, t)
         acc[tid, DAYS] += 1
     if tid == 0:
-        K.return_slots(S, P, W, d1 - 1)
-    if tid == 0 and nt == 2 and d1 > d0:
-        for w in range(K.week_of(max(d0 - 1, 0)), K.week_of(d1 - 1) + 1):
-            for p in range(T.weekly.shape[1]):
-                for c in range(T.weekly.shape[2]):
-                    T.weekly[w, p, c] += T1.weekly[w, p, c]
-                    T1.weekly[w, p, c] = 0
+        K.end_days(S, P, T, T1, W, d0, d1, nt)
 
 
 def main() -> None:

@@ -1359,8 +1359,15 @@ def run_days(S, P, T, T1, W, d0, d1, tid, nt):
         if not meet(W, tid, nt):
             return
     if tid == 0:
-        return_slots(S, P, W, d1 - 1)  # none are released after booking, but leave the diaries whole
-    if tid == 0 and nt == 2 and d1 > d0:
+        end_days(S, P, T, T1, W, d0, d1, nt)
+
+
+@jit
+def end_days(S, P, T, T1, W, d0, d1, nt):
+    """After days [d0, d1) (thread 0): give back any released slots and, on two threads, add thread 1's
+    weekly tallies of those days to thread 0's."""
+    return_slots(S, P, W, d1 - 1)  # none are released after booking, but leave the diaries whole
+    if nt == 2 and d1 > d0:
         for w in range(week_of(max(d0 - 1, 0)), week_of(d1 - 1) + 1):
             for p in range(T.weekly.shape[1]):
                 for c in range(T.weekly.shape[2]):
