@@ -188,57 +188,48 @@ class PCNModel(mesa.Model):
         year = day // engine.DAYS_PER_YEAR - 1 - self.burn_in_years
         if year >= 0:
             if self.keep_patients:
-                self.year_tables.append(self._patient_year(year, day, n_exits))
+                self.year_tables.append(self._patient_year(year, day))
             if T.ledger_on:
                 self.ledger_tables.append(self._ledger_rows(int(T.n_ledger[0])))
         S.counters[:] = 0
         T.n_exits[0] = 0
         T.n_ledger[0] = 0
 
-    def _patient_year(self, year: int, day: int, n_exits: int) -> pd.DataFrame:
-        S, T = self.state, self.tally
-        start = day - engine.DAYS_PER_YEAR
-        meta = T.exit_meta[:n_exits]
-        current = {
-            "patient_id": S.pid, "practice_index": S.practice, "birth_day": S.birth_day, "sex_code": S.sex,
-            "dep": S.dep, "segment_code": S.seg, "complexity": S.cx, "reg_day": S.reg_day,
-            "end_day": np.full(S.pid.shape, day), "exit_code": np.zeros(S.pid.shape, np.int8),
-        }
-        left = {
-            "patient_id": meta[:, st.X_PID], "practice_index": meta[:, st.X_PRACTICE],
-            "birth_day": meta[:, st.X_BIRTH_DAY], "sex_code": meta[:, st.X_SEX], "dep": meta[:, st.X_DEP],
-            "segment_code": meta[:, st.X_SEG], "complexity": meta[:, st.X_CX], "reg_day": meta[:, st.X_REG_DAY],
-            "end_day": meta[:, st.X_EXIT_DAY], "exit_code": meta[:, st.X_REASON],
-        }
-        cols = {k: np.concatenate([np.asarray(current[k]), np.asarray(left[k])]) for k in current}
-        counters = np.concatenate([S.counters, T.exit_counters[:n_exits]])
+    def _patient_year(self, year: int, day: int) -> pd.DataFrame:
         lay = self.layout
         if self._labels is None:  # categories checked once a run, not every year (~2 ms a year)
             self._labels = {name: pd.CategoricalDtype(labels) for name, labels in (
                 ("practice", lay.practice_names), ("pcn", lay.pcn_names), ("sex", list(SEXES)),
                 ("segment", list(SEGMENTS)), ("exit", ["none", "died", "left"]))}
+            self._practice_codes = pd.Categorical.from_codes([], dtype=self._labels["practice"]).codes.dtype
+            self._primary_roles = np.array([SETTINGS.index(r) for r in PRIMARY_CARE_ROLES], np.int64)
         label = self._labels
+        col = engine.year_rows(self.state, self.tally, day, self._practice_codes, self._primary_roles)
+        rows = len(col["patient_id"])
+
+        def category(name: str, codes: np.ndarray) -> pd.Categorical:  # codes made in range by the engine
+            return pd.Categorical.from_codes(codes, dtype=label[name], validate=False)
+
         columns = {
-            "replicate": np.full(len(counters), self.replicate, np.int64),
-            "year": np.full(len(counters), year, np.int64),
-            "patient_id": cols["patient_id"].astype(np.int64),
-            "practice": pd.Categorical.from_codes(cols["practice_index"], dtype=label["practice"]),
-            "pcn": pd.Categorical.from_codes(lay.practice_pcn[cols["practice_index"]], dtype=label["pcn"]),
-            "age": ((cols["end_day"] - cols["birth_day"]) // engine.DAYS_PER_YEAR).astype(np.int16),
-            "sex": pd.Categorical.from_codes(cols["sex_code"], dtype=label["sex"]),
-            "deprivation": (cols["dep"] + 1).astype(np.int8),
-            "segment": pd.Categorical.from_codes(cols["segment_code"], dtype=label["segment"]),
-            "complexity": cols["complexity"].astype(np.int8),
-            "registered_days": (cols["end_day"] - np.maximum(cols["reg_day"], start)).astype(np.int16),
-            "exit": pd.Categorical.from_codes(cols["exit_code"], dtype=label["exit"]),
+            "replicate": np.full(rows, self.replicate, np.int64),
+            "year": np.full(rows, year, np.int64),
+            "patient_id": col["patient_id"],
+            "practice": category("practice", col["practice"]),
+            "pcn": category("pcn", lay.practice_pcn[col["practice"]]),
+            "age": col["age"],
+            "sex": category("sex", col["sex"]),
+            "deprivation": col["deprivation"],
+            "segment": category("segment", col["segment"]),
+            "complexity": col["complexity"],
+            "registered_days": col["registered_days"],
+            "exit": category("exit", col["exit"]),
         }
-        n_settings = len(SETTINGS)
-        primary = sum(counters[:, SETTINGS.index(r)].astype(np.int64) for r in PRIMARY_CARE_ROLES)
+        counters, n_settings = col["counters"], len(SETTINGS)
         # the counters as views of one fresh block (adding them column by column copied each: ~8 ms a year)
         return pd.concat([
             pd.DataFrame(columns),
             pd.DataFrame(counters[:, :n_settings], columns=list(SETTINGS), copy=False),
-            pd.DataFrame({"primary_care_contacts": primary}),
+            pd.DataFrame({"primary_care_contacts": col["primary"]}),
             pd.DataFrame(counters[:, n_settings:], columns=list(st.COUNTER_NAMES), copy=False),
         ], axis=1)
 

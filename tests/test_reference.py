@@ -359,3 +359,38 @@ def test_mesa_model_matches_the_engine_event_for_event():
     compare("Mesa model", p, lay, s, t, mesa_run)
     assert all(isinstance(person, mesa_reference.PatientAgent) for person in mesa_run.patients)
     assert len(mesa_run.patients[0].model.agents) == len(s.pid)  # leavers' agents were removed
+
+
+def test_the_yearly_table_rows_are_the_listed_people_then_the_leavers():
+    """`engine.year_rows` (one pass over the records) gives what reading each field's view would: a row per
+    slot's person at the year end, then one per leaver of the year, with ages, 1-based deprivation, days
+    registered within the year, exit reasons, the counters and their primary-care sum."""
+    from pcnsim.vocab import PRIMARY_CARE_ROLES
+
+    p, lay = build("home visits", SEEDS[0])
+    s, t = run_engine(p, lay)
+    n, n_exits = len(s.pid), int(t.n_exits[0])
+    assert n_exits > 0  # the year had leavers
+    roles = np.array([SETTINGS.index(r) for r in PRIMARY_CARE_ROLES])
+    col = engine.year_rows(s, t, DAYS, np.dtype(np.int8), roles)
+    meta = t.exit_meta[:n_exits]
+
+    def rows(field: str, column: int) -> np.ndarray:
+        return np.concatenate([np.asarray(getattr(s, field), np.int64), meta[:, column]])
+
+    end = np.concatenate([np.full(n, DAYS), meta[:, st.X_EXIT_DAY]])
+    counters = np.concatenate([s.counters, t.exit_counters[:n_exits]])
+    expected = {
+        "patient_id": rows("pid", st.X_PID), "practice": rows("practice", st.X_PRACTICE),
+        "age": (end - rows("birth_day", st.X_BIRTH_DAY)) // st.DAYS_PER_YEAR, "sex": rows("sex", st.X_SEX),
+        "deprivation": rows("dep", st.X_DEP) + 1, "segment": rows("seg", st.X_SEG),
+        "complexity": rows("cx", st.X_CX),
+        "registered_days": end - np.maximum(rows("reg_day", st.X_REG_DAY), DAYS - st.DAYS_PER_YEAR),
+        "exit": np.concatenate([np.zeros(n, np.int64), meta[:, st.X_REASON]]),
+        "counters": counters, "primary": counters[:, roles].sum(axis=1),
+    }
+    assert set(col) == set(expected)
+    for name, values in expected.items():
+        np.testing.assert_array_equal(col[name], values, err_msg=name)
+    assert (col["exit"][n:] > 0).all() and (0 <= col["registered_days"]).all()
+    assert (col["registered_days"] <= st.DAYS_PER_YEAR).all()

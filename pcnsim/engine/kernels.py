@@ -748,6 +748,42 @@ def close_year(S, T, day):
                 flush_unmet(S, T, i, k, day)
 
 
+@jit
+def year_rows(S, T, n_exits, day, start, primary_roles, C):
+    """The year's patient table (`PCNModel`) as columns `C`, one row per slot's person at `day`, then one
+    per leaver of the year (`T.exit_meta`), in one pass over the records: person id, practice, age, sex,
+    deprivation (1-based), segment, complexity, days registered since `start`, exit reason (0: still
+    listed), the yearly counters and their sum over `primary_roles` (columns of the counters).
+    C: (pid, practice, age, sex, deprivation, segment, complexity, registered_days, exit, counters,
+    primary)."""
+    pid, practice, age, sex, dep, seg, cx, registered, leaving, counters, primary = C
+    n = S.patients.shape[0]
+    for r in range(n + n_exits):
+        if r < n:
+            rec = S.patients[r]
+            pid[r] = rec["pid"]
+            practice[r] = rec["practice"]
+            birth, reg, end = rec["birth_day"], rec["reg_day"], day
+            sex[r], dep[r], seg[r], cx[r], leaving[r] = rec["sex"], rec["dep"] + 1, rec["seg"], rec["cx"], 0
+            for c in range(N_COUNTERS):
+                counters[r, c] = rec["counters"][c]
+        else:
+            meta = T.exit_meta[r - n]
+            pid[r] = meta[X_PID]
+            practice[r] = meta[X_PRACTICE]
+            birth, reg, end = meta[X_BIRTH_DAY], meta[X_REG_DAY], meta[X_EXIT_DAY]
+            sex[r], dep[r], seg[r], cx[r] = meta[X_SEX], meta[X_DEP] + 1, meta[X_SEG], meta[X_CX]
+            leaving[r] = meta[X_REASON]
+            for c in range(N_COUNTERS):
+                counters[r, c] = T.exit_counters[r - n, c]
+        age[r] = (end - birth) // DAYS_PER_YEAR
+        registered[r] = end - max(reg, start)
+        total = 0
+        for c in primary_roles:
+            total += counters[r, c]
+        primary[r] = total
+
+
 # ---------------------------------------------------------------------------------------------------
 # Steps 4-5: triage and booking
 # ---------------------------------------------------------------------------------------------------
