@@ -56,6 +56,9 @@ class NetworkPool(CapacityUnit):
     shared pool of a network of networks is one too (pcn = -1), serving every member PCN's patients."""
 
 
+PRIMARY_COLUMNS = np.array([SETTINGS.index(r) for r in PRIMARY_CARE_ROLES])  # counters summed as primary care
+
+
 class PCNModel(mesa.Model):
     """One replicate of a scenario: engine state plus the practices and pools that own capacity."""
 
@@ -108,6 +111,7 @@ class PCNModel(mesa.Model):
         self.burn_in_years = scenario.simulation.burn_in_years
         self.year_tables: list[pd.DataFrame] = []
         self._labels: dict[str, pd.CategoricalDtype] | None = None
+        self._practice_codes: np.dtype | None = None  # the integer type pandas keeps the practices' codes in
         self.ledger_tables: list[pd.DataFrame] = []
 
     # ---- capacity owned by agents --------------------------------------------------------------------
@@ -202,9 +206,8 @@ class PCNModel(mesa.Model):
                 ("practice", lay.practice_names), ("pcn", lay.pcn_names), ("sex", list(SEXES)),
                 ("segment", list(SEGMENTS)), ("exit", ["none", "died", "left"]))}
             self._practice_codes = pd.Categorical.from_codes([], dtype=self._labels["practice"]).codes.dtype
-            self._primary_roles = np.array([SETTINGS.index(r) for r in PRIMARY_CARE_ROLES], np.int64)
         label = self._labels
-        col = engine.year_rows(self.state, self.tally, day, self._practice_codes, self._primary_roles)
+        col = engine.year_rows(self.state, self.tally, day, self._practice_codes, PRIMARY_COLUMNS)
         rows = len(col["patient_id"])
 
         def category(name: str, codes: np.ndarray) -> pd.Categorical:  # codes made in range by the engine

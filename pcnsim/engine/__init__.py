@@ -191,6 +191,11 @@ def year_rows(state: State, tally: Tally, day: int, practice_codes: np.dtype, pr
     if day % DAYS_PER_YEAR:
         raise ValueError(f"day {day} is not a year boundary")
     n_exits = int(tally.n_exits[0])
+    if n_exits > tally.exit_meta.shape[0]:
+        raise ValueError(f"{n_exits} leavers overflowed the tally's room for {tally.exit_meta.shape[0]}")
+    primary_roles = np.asarray(primary_roles, np.int64)
+    if primary_roles.size and not 0 <= primary_roles.min() <= primary_roles.max() < state.counters.shape[1]:
+        raise ValueError("primary_roles must be counter columns")
     rows = state.pid.shape[0] + n_exits
     types = {"patient_id": np.int64, "practice": practice_codes, "age": np.int16, "sex": np.int8,
              "deprivation": np.int8, "segment": np.int8, "complexity": np.int8, "registered_days": np.int16,
