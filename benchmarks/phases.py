@@ -4,8 +4,9 @@ Run: python benchmarks/phases.py [--reps 5] [--split 0.5 ...]
 
 After the baseline's burn-in, both threads run one simulated year in a single call of a copy of
 `run_days` that reads the CPU's cycle counter between its phases: the monthly pass (averaged over the
-days), the patient pass, the join and sort (thread 0) against the contacts booked on earlier days
-(thread 1), booking, settling, and the waits at each barrier. The best of `--reps` years is shown. The
+days), the patient pass, each thread placing its requests in booking order (and thread 0 joining the
+lists), the end of the sort and booking (thread 0) against the contacts booked on earlier days (thread
+1), settling, and the waits at each barrier. The best of `--reps` years is shown. The
 copy calls the engine's own kernels in the same order as `run_days`; to show that it still does, the
 script then runs the same year with the engine and checks that both leave identical state and tallies
 (edit this copy whenever `run_days` changes). `--split` moves the boundary between the threads' slots
@@ -31,10 +32,10 @@ from pcnsim.engine.state import DAYS_PER_MONTH
 from pcnsim.model import PCNModel
 from pcnsim.run import resolve_scenario
 
-PHASES = ("monthly pass (averaged)", "patient pass", "wait", "join + sort | earlier contacts", "booking", "wait",
-          "settle", "wait")
-GATHER = len(PHASES)  # thread 0's join of the lists, part of the join + sort phase
-DAYS = GATHER + 1  # days counted
+PHASES = ("monthly pass (averaged)", "patient pass", "wait", "place requests, join lists", "wait",
+          "end of sort, booking | earlier contacts", "wait", "settle", "wait")
+SORT_END = len(PHASES)  # thread 0's end of the sort, counted apart from booking
+DAYS = SORT_END + 1  # days counted
 
 
 @intrinsic
@@ -59,7 +60,6 @@ def lap(acc, tid, phase, since):
 def timed_days(S, P, T, T1, W, d0, d1, tid, nt, acc):
     """`kernels.run_days` (thread `tid` of `nt`) with a cycle count added to acc[tid, phase] between phases."""
     Tt = T if tid == 0 else T1
-    lo, hi = K.thread_range(W, tid)
     for day in range(d0, d1):
         t = cycles()
         if day % DAYS_PER_MONTH == 0 and not K.monthly_update(S, P, T, T1, W, day, tid, nt):
@@ -70,32 +70,28 @@ def timed_days(S, P, T, T1, W, d0, d1, tid, nt, acc):
         if not K.meet(W, tid, nt):
             return
         t = lap(acc, tid, 2, t)
-        early = K.early_contacts(W, nt)
+        K.place_requests(W, tid, nt)
         if tid == 0:
             K.gather(S, P, W, day, nt)
-            lap(acc, tid, GATHER, t)
-            K.sort_keys(W, W.n[1])
-        if not early and not K.meet(W, tid, nt):
-            return
-        if tid == nt - 1:
-            if early:
-                K.visit_contacts(S, P, Tt, W, day, 0, W.per_thread[0, 2], 0, S.patients.shape[0])
-                c1 = K.list_starts(W.bounds[1])[1]
-                K.visit_contacts(S, P, Tt, W, day, c1, c1 + W.per_thread[1, 2], 0, S.patients.shape[0])
-            else:
-                K.visit_contacts(S, P, Tt, W, day, 0, W.n[4], 0, S.patients.shape[0])
         t = lap(acc, tid, 3, t)
-        if tid == 0:
-            K.book(S, P, T, W, day, W.order)
+        if not K.meet(W, tid, nt):
+            return
         t = lap(acc, tid, 4, t)
-        if not K.meet(W, tid, nt):
-            return
+        if tid == nt - 1:
+            K.visit_contacts(S, P, Tt, W, day, 0, W.n[4], 0, S.patients.shape[0])
+        if tid == 0:
+            K.insertion_pass(W.sorted_key, W.order, W.n[1])
+            t = lap(acc, tid, SORT_END, t)
+            K.book(S, P, T, W, day, W.order)
         t = lap(acc, tid, 5, t)
-        K.settle(S, P, Tt, W, day, lo, hi)
-        t = lap(acc, tid, 6, t)
         if not K.meet(W, tid, nt):
             return
-        lap(acc, tid, 7, t)
+        t = lap(acc, tid, 6, t)
+        K.settle(S, P, Tt, W, day, tid)
+        t = lap(acc, tid, 7, t)
+        if not K.meet(W, tid, nt):
+            return
+        lap(acc, tid, 8, t)
         acc[tid, DAYS] += 1
     if tid == 0:
         K.end_days(S, P, T, T1, W, d0, d1, nt)
@@ -141,12 +137,13 @@ def main() -> None:
                 best = (seconds, acc)
         seconds, acc = best
         days = acc[0, DAYS]
-        per_us = acc[:, :GATHER].sum() / 2 / seconds / 1e6  # cycle counts per microsecond
+        acc[0, 5] += acc[0, SORT_END]  # the end of the sort and booking, one phase of thread 0
+        per_us = acc[:, :SORT_END].sum() / 2 / seconds / 1e6  # cycle counts per microsecond
         print(f"split {split:.3f}: {days} days in {seconds * 1e3:.1f} ms, {seconds / days * 1e6:.1f} us a day "
               f"({n * days / seconds / 1e6:.0f}M patient-days/s); us a day, thread 0 | thread 1:")
         for j, name in enumerate(PHASES):
-            print(f"  {name:32s} {acc[0, j] / days / per_us:6.1f} | {acc[1, j] / days / per_us:6.1f}")
-        print(f"  {'(of which the join)':32s} {acc[0, GATHER] / days / per_us:6.1f}")
+            print(f"  {name:40s} {acc[0, j] / days / per_us:6.1f} | {acc[1, j] / days / per_us:6.1f}")
+        print(f"  {'(of which the end of the sort)':40s} {acc[0, SORT_END] / days / per_us:6.1f}")
     after = [[a.copy() if isinstance(a, np.ndarray) and a is not W.sync else None for a in part] for part in parts]
     restore()
     W.bounds[:] = (0, n // 2, n)

@@ -23,11 +23,11 @@ inputs. Only patients with an event due (`next_event <= day`) are touched on a g
 
 A run can use two threads, both running `run_days` on half of the patient slots each: the per-patient
 steps (demography, onset, care seeking, contacts, A&E) touch only their patient, so the halves run side
-by side, each into its own tally; thread 0 alone joins the day's lists in slot order and books (every
-booking depends on the ones before) while thread 1 visits the contacts booked on earlier days, meeting
-at spin barriers (`meet`). Slots released by closing episodes are noted and given back to the diaries
-before booking, so the diaries are never written by both threads. The numbers are the one-thread
-numbers.
+by side, each into its own tally; each thread puts its own requests in their places of the day's booking
+order, then thread 0 alone finishes the sort and books (every booking depends on the ones before) while
+thread 1 visits the contacts booked on earlier days, meeting at spin barriers (`meet`). Slots released
+by closing episodes are noted and given back to the diaries before booking, so the diaries are never
+written by both threads. The numbers are the one-thread numbers.
 """
 
 import numpy as np
@@ -1007,7 +1007,8 @@ def begin_day(S, P, T, W, day, tid, nt):
     slots of thread `tid` of `nt` (T: this thread's tally).
 
     Lists today's requests (with their ordering keys), booked contacts and A&E attendances in the
-    workspace, from this thread's place in each list (`list_starts`); their counts go to W.per_thread[tid].
+    workspace, from this thread's place in each list (`list_starts`); their counts go to W.per_thread[tid],
+    and how many requests fall in each bucket of the day's sort to W.day_count[tid] (`place_requests`).
     """
     keys = P.keys
     lo, hi = thread_range(W, tid)
@@ -1018,6 +1019,9 @@ def begin_day(S, P, T, W, day, tid, nt):
 
     ahead = prefetch_pays(S)
     redraw = next_redraw(day)
+    counts, shift = W.day_count[tid], day_shift(W)
+    for b in range(counts.shape[0]):
+        counts[b] = 0
     n_active = list_due(S.next_event, active, lo, hi, day)
     n_req = 0
     n_con = 0
@@ -1068,6 +1072,7 @@ def begin_day(S, P, T, W, day, tid, nt):
             if ask:
                 count(S, T, i, C_REQUESTS, day, 1)
                 list_request(S, P, W, r0 + n_req, i, k, day, age)
+                counts[W.order_key[r0 + n_req] >> shift] += 1
                 n_req += 1
                 rec["ep_next"][k] = NEVER
             else:
@@ -1142,41 +1147,19 @@ def list_starts(lo):
 
 
 @jit
-def early_contacts(W, nt):
-    """Whether thread 1 of two can visit the contacts booked on earlier days straight after the day's
-    patient pass, in the two parts of the list begin_day left, while thread 0 joins the lists, sorts and
-    books: yes unless the places thread 0 then writes (thread 1's part moved after its own, then today's
-    bookings) could reach thread 1's part, which needs nearly every episode of thread 0's half to be due.
-    Both threads decide alike (the counts are set before the barrier and stay until the day's end), so
-    they skip the same barrier."""
-    if nt == 1:
-        return False
-    n_con = W.per_thread[0, 2] + W.per_thread[1, 2]
-    n_req = W.per_thread[0, 1] + W.per_thread[1, 1]
-    return n_con + n_req <= list_starts(W.bounds[1])[1]
-
-
-@jit
 def gather(S, P, W, day, nt):
-    """Join thread 1's lists of the day to the end of thread 0's (slot order, as one thread lists them);
-    give back the slots released so far."""
+    """Join thread 1's lists of the day's contacts and A&E attendances to the end of thread 0's (slot order,
+    as one thread lists them), count the requests (left where each thread listed them: `place_requests`
+    orders them in place) and give back the slots released so far."""
     n_req, n_con, n_ae = W.per_thread[0, 1], W.per_thread[0, 2], W.per_thread[0, 3]
     if nt == 2:
-        r1, c1, a1 = list_starts(W.bounds[1])
-        m_req, m_con, m_ae = W.per_thread[1, 1], W.per_thread[1, 2], W.per_thread[1, 3]
-        move_down(W.req_i, r1, n_req, m_req)
-        move_down(W.req_k, r1, n_req, m_req)
-        move_down(W.order_key, r1, n_req, m_req)
-        move_down(W.req_need, r1, n_req, m_req)
-        move_down(W.req_urg, r1, n_req, m_req)
-        move_down(W.req_practice, r1, n_req, m_req)
-        move_down(W.req_role, r1, n_req, m_req)
-        move_down(W.req_spill, r1, n_req, m_req)
+        _, c1, a1 = list_starts(W.bounds[1])
+        m_con, m_ae = W.per_thread[1, 2], W.per_thread[1, 3]
         move_down(W.con_i, c1, n_con, m_con)
         move_down(W.con_k, c1, n_con, m_con)
         move_down(W.ae_i, a1, n_ae, m_ae)
         move_down(W.ae_k, a1, n_ae, m_ae)
-        n_req, n_con, n_ae = n_req + m_req, n_con + m_con, n_ae + m_ae
+        n_req, n_con, n_ae = n_req + W.per_thread[1, 1], n_con + m_con, n_ae + m_ae
     W.n[1] = n_req
     W.n[2] = n_con
     W.n[3] = n_ae
@@ -1262,25 +1245,28 @@ def visit_contacts(S, P, T, W, day, c0, c1, lo, hi):
 
 
 @jit
-def settle(S, P, T, W, day, lo, hi):
-    """Steps 5-9 for the patients in slots [lo, hi) (a thread's half; T its tally) after booking: booking's
-    outcomes, the contacts booked today, then A&E attendances, in list order. A patient's contacts and
-    attendances touch only that patient, so halves can be settled side by side.
+def settle(S, P, T, W, day, tid):
+    """Steps 5-9 for the patients of thread `tid`'s slots [lo, hi) (T its tally) after booking: booking's
+    outcomes for the requests it listed, the contacts booked today, then A&E attendances, in list order. A
+    patient's requests, contacts and attendances touch only that patient, so halves can be settled side by
+    side.
 
     Every patient begin_day listed comes through here (or through the earlier contacts) and has its next
     event set there, while its record is in cache: each time one of its episodes changes, so the last
     setting, after the day's last change to the patient, stands."""
     req_i, ae_i, ae_k = W.req_i, W.ae_i, W.ae_k
-    n_req, n_con, n_ae = W.n[1], W.n[2], W.n[3]
+    lo, hi = thread_range(W, tid)
+    n_con, n_ae = W.n[2], W.n[3]
     ahead = prefetch_pays(S)
-    # Steps 5-6: booking's outcomes, written to the requesting episodes.
-    for o in range(n_req):
-        if ahead and o + AHEAD < n_req:
+    # Steps 5-6: booking's outcomes, written to the requesting episodes (this thread's own list).
+    r0 = list_starts(lo)[0]
+    r1 = r0 + W.per_thread[tid, 1]
+    for o in range(r0, r1):
+        if ahead and o + AHEAD < r1:
             prefetch_patient(S, req_i[o + AHEAD])
-        if lo <= req_i[o] < hi:
-            take_booking(S, P, T, W, slot(o), day)
-            i = slot(req_i[o])
-            S.next_event[i] = next_event_of(S, i)
+        take_booking(S, P, T, W, slot(o), day)
+        i = slot(req_i[o])
+        S.next_event[i] = next_event_of(S, i)
 
     # Step 7: the contacts booked today (those booked before were visited during booking).
     visit_contacts(S, P, T, W, day, W.n[4], n_con, lo, hi)
@@ -1340,15 +1326,63 @@ def sort_keys(W, n):
     for q in range(n):
         b = keys[q] >> shift
         order[end[b]] = q
+        W.sorted_key[end[b]] = keys[q]
         end[b] += 1
-    for x in range(1, n):  # one insertion sort over the whole list: a key moves only within its bucket
+    insertion_pass(W.sorted_key, order, n)
+
+
+@jit
+def insertion_pass(sorted_key, order, n):
+    """Finish a bucketed order[:n] (`sort_keys`, `place_requests`), whose keys are sorted_key[:n] in the same
+    places: one insertion sort over the whole list, in which a key moves only within its bucket. The keys
+    read in place make it ~1.7x faster than reading them through `order` (phases.py)."""
+    for x in range(1, n):
+        key = sorted_key[x]
+        if sorted_key[x - 1] <= key:
+            continue
         q = order[x]
-        key = keys[q]
         y = x - 1
-        while y >= 0 and keys[order[y]] > key:
+        while y >= 0 and sorted_key[y] > key:
+            sorted_key[y + 1] = sorted_key[y]
             order[y + 1] = order[y]
             y -= 1
+        sorted_key[y + 1] = key
         order[y + 1] = q
+
+
+@jit
+def day_shift(W):
+    """The shift that takes a day's ordering key (`list_request`: below 2**63, its urgency rank in bits 61-62)
+    to its bucket among the W.day_count.shape[1] (a power of two) of the day's sort."""
+    bits = 0
+    while (1 << bits) < W.day_count.shape[1]:
+        bits += 1
+    return np.uint64(63 - bits)
+
+
+@jit
+def place_requests(W, tid, nt):
+    """The day's sort of the requests into booking order, first part, run by each thread for the requests
+    it listed: each goes to the next place of its key's bucket in W.order, buckets in key order and, within
+    a bucket, thread 0's requests before thread 1's, each in list (slot) order, as one thread's counting
+    sort would place them. The places come from both threads' bucket counts (W.day_count, made as the
+    requests were listed); W.order holds places in the request lists, which stay where each thread wrote
+    them. `insertion_pass` then sorts within buckets, once both threads are done."""
+    shift = day_shift(W)
+    at = W.day_at[tid]
+    run = 0
+    for b in range(at.shape[0]):
+        c0 = W.day_count[0, b]
+        c1 = W.day_count[1, b] if nt == 2 else 0
+        at[b] = run + (c0 if tid == 1 else 0)
+        run += c0 + c1
+    r0 = list_starts(W.bounds[tid])[0]
+    for r in range(r0, r0 + W.per_thread[tid, 1]):
+        key = W.order_key[r]
+        b = key >> shift
+        W.order[at[b]] = r
+        W.sorted_key[at[b]] = key
+        at[b] += 1
 
 
 @jit
@@ -1357,41 +1391,35 @@ def run_days(S, P, T, T1, W, d0, d1, tid, nt):
     boundary, then the day.
 
     One thread (nt=1, T1 is T) or thread `tid` of two running this same kernel side by side, each on its
-    half of the slots with its own tally (T for thread 0, T1 for thread 1), meeting around the
-    sequential steps (joining the lists, sorting, booking, case finding), which thread 0 runs. While
-    thread 0 joins, sorts and books, thread 1 visits the contacts booked on earlier days, for all slots
-    (`early_contacts`): booking touches only the workspace and the diaries, a contact only its own
-    episode and patient counters (never a diary: its slot is spent), so the two commute, and one thread
-    does them in the same order.
+    half of the slots with its own tally (T for thread 0, T1 for thread 1), meeting at barriers around the
+    sequential steps (the end of the sort, booking, case finding), which thread 0 runs. Both threads place
+    their own requests in booking order (`place_requests`); then, while thread 0 finishes the sort and
+    books, thread 1 visits the contacts booked on earlier days, for all slots: booking touches only the
+    workspace and the diaries, a contact only its own episode and patient counters (never a diary: its
+    slot is spent), so the two commute, and one thread does them in the same order.
     Two threads give the one-thread numbers: every per-patient step touches only its patient, the
-    tallies are sums, the lists are joined in slot order, and thread 0 adds thread 1's weekly tallies to
-    its own at the end."""
+    tallies are sums, the lists are joined (or ordered) as one thread lists them, and thread 0 adds
+    thread 1's weekly tallies to its own at the end."""
     Tt = T if tid == 0 else T1
-    lo, hi = thread_range(W, tid)
     for day in range(d0, d1):
         if day % DAYS_PER_MONTH == 0 and not monthly_update(S, P, T, T1, W, day, tid, nt):
             return
         begin_day(S, P, Tt, W, day, tid, nt)
         if not meet(W, tid, nt):
             return
-        early = early_contacts(W, nt)
+        place_requests(W, tid, nt)
         if tid == 0:
             gather(S, P, W, day, nt)
-            sort_keys(W, W.n[1])
-        if not early and not meet(W, tid, nt):
+        if not meet(W, tid, nt):
             return
         if tid == nt - 1:  # thread 1 of two (or the only thread): contacts booked on earlier days, all slots
-            if early:  # thread 0's part of the list, then its own, as begin_day left them
-                visit_contacts(S, P, Tt, W, day, 0, W.per_thread[0, 2], 0, S.patients.shape[0])
-                c1 = list_starts(W.bounds[1])[1]
-                visit_contacts(S, P, Tt, W, day, c1, c1 + W.per_thread[1, 2], 0, S.patients.shape[0])
-            else:
-                visit_contacts(S, P, Tt, W, day, 0, W.n[4], 0, S.patients.shape[0])
+            visit_contacts(S, P, Tt, W, day, 0, W.n[4], 0, S.patients.shape[0])
         if tid == 0:
+            insertion_pass(W.sorted_key, W.order, W.n[1])
             book(S, P, T, W, day, W.order)
         if not meet(W, tid, nt):
             return
-        settle(S, P, Tt, W, day, lo, hi)
+        settle(S, P, Tt, W, day, tid)
         if not meet(W, tid, nt):
             return
     if tid == 0:

@@ -41,7 +41,8 @@ COUNTER_NAMES = (
 )
 CLUSTER_WINDOW = 30  # days: "more than 3 contacts in any 30-day window"
 CLUSTER_CONTACTS = 3  # contact days remembered per patient (more if case finding needs them)
-SORT_BITS = 11  # the day's requests are bucketed by at most this many top bits of their key (kernels.sort_keys)
+SORT_BITS = 11  # requests are bucketed by at most this many top bits of their key (kernels.sort_keys, place_requests)
+REQUESTS_PER_BUCKET = 24  # patient slots per bucket of the day's sort (~0.6 of the baseline's requests a bucket)
 
 # ---- weekly counters per practice (columns of Tally.weekly): the patient counters, then events ----
 M_RESOLVED = N_COUNTERS
@@ -122,8 +123,8 @@ State = namedtuple(
 Workspace = namedtuple(
     "Workspace",
     ["active", "req_i", "req_k", "order_key", "req_need", "req_urg", "req_practice", "req_role", "req_spill",
-     "req_unit", "req_day", "order", "buckets", "con_i", "con_k", "ae_i", "ae_k", "n", "caseload",
-     "bounds", "per_thread", "released", "sync"],
+     "req_unit", "req_day", "order", "sorted_key", "buckets", "day_count", "day_at", "con_i", "con_k", "ae_i", "ae_k", "n",
+     "caseload", "bounds", "per_thread", "released", "sync"],
 )
 
 Tally = namedtuple(
@@ -216,19 +217,25 @@ def state_bytes(n: int, contact_memory: int = CLUSTER_CONTACTS) -> int:
 
 def allocate_workspace(n: int, n_pcns: int = 1) -> Workspace:
     """Per-day buffers: at most one entry per open episode (requests, contacts) or per patient, with the
-    requests' sort order and its bucket counts; what booking needs of each request (need, urgency,
-    practice, role, whether it goes to A&E if unserved) and what it decided (unit, day); the complex-care
-    caseload count per PCN; booked slots released by closing episodes, given back to the diaries before
+    requests' sort order, their keys in that order and its bucket counts (for the day's requests, each thread's counts and places:
+    `kernels.place_requests`; a bucket per REQUESTS_PER_BUCKET slots); what booking needs of each request
+    (need, urgency, practice, role, whether it goes to A&E if unserved) and what it decided (unit, day);
+    the complex-care caseload count per PCN; booked slots released by closing episodes, given back to the diaries before
     the day's booking. For the two threads of a run (`kernels.run_days`): the slots each looks after, each
     one's list lengths and caseload counts, and the barrier's counters."""
     m = n * EPISODE_SLOTS + 1
     i32 = np.int32
+    day_buckets = 16
+    while day_buckets < (1 << SORT_BITS) and day_buckets * REQUESTS_PER_BUCKET < n:
+        day_buckets *= 2
     return Workspace(
         active=np.zeros(n, i32), req_i=np.zeros(m, i32), req_k=np.zeros(m, i32),
         order_key=np.zeros(m, np.uint64), req_need=np.zeros(m, np.uint8), req_urg=np.zeros(m, np.uint8),
         req_practice=np.zeros(m, np.uint32), req_role=np.zeros(m, np.int8), req_spill=np.zeros(m, np.bool_),
         req_unit=np.zeros(m, i32), req_day=np.zeros(m, i32), order=np.zeros(m, i32),
+        sorted_key=np.zeros(m, np.uint64),
         buckets=np.zeros((1 << SORT_BITS) + 1, i32),
+        day_count=np.zeros((2, day_buckets), i32), day_at=np.zeros((2, day_buckets), i32),
         con_i=np.zeros(m, i32), con_k=np.zeros(m, i32),
         ae_i=np.zeros(m + n, i32), ae_k=np.zeros(m + n, i32), n=np.zeros(5, np.int64),
         caseload=np.zeros((2, max(n_pcns, 1)), np.int64), bounds=np.array([0, n, n], np.int64),
