@@ -1307,10 +1307,12 @@ def take_booking(S, P, T, W, o, day):
 
 @jit
 def sort_keys(W, n):
-    """Set W.order[:n] to the stable ascending order of W.order_key[:n], as a stable argsort would: a
-    counting sort on the keys' top bits (about one bucket per key, at most 2**SORT_BITS), then one
-    insertion sort over the list, whose keys move only within their bucket. Below their rank bits the
-    keys are random, so a bucket holds a handful of entries and the list is nearly in order."""
+    """Set W.order[:n] to the stable ascending order of W.order_key[:n], as a stable argsort would (and
+    W.sorted_key[:n] to the keys in that order): a counting sort on the keys' top bits (about one bucket per
+    key, at most 2**SORT_BITS), then one insertion sort over the list, whose keys move only within their
+    bucket. Below their rank bits the keys are random, so a bucket holds a handful of entries and the list
+    is nearly in order. Case finding's sort; the day's requests are sorted by both threads
+    (`place_requests`)."""
     keys, order, end = W.order_key, W.order, W.buckets
     bits = 4
     while bits < SORT_BITS and (1 << bits) < n:

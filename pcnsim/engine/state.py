@@ -123,8 +123,8 @@ State = namedtuple(
 Workspace = namedtuple(
     "Workspace",
     ["active", "req_i", "req_k", "order_key", "req_need", "req_urg", "req_practice", "req_role", "req_spill",
-     "req_unit", "req_day", "order", "sorted_key", "buckets", "day_count", "day_at", "con_i", "con_k", "ae_i", "ae_k", "n",
-     "caseload", "bounds", "per_thread", "released", "sync"],
+     "req_unit", "req_day", "order", "sorted_key", "buckets", "day_count", "day_at", "con_i", "con_k", "ae_i",
+     "ae_k", "n", "caseload", "bounds", "per_thread", "released", "sync"],
 )
 
 Tally = namedtuple(
@@ -217,12 +217,13 @@ def state_bytes(n: int, contact_memory: int = CLUSTER_CONTACTS) -> int:
 
 def allocate_workspace(n: int, n_pcns: int = 1) -> Workspace:
     """Per-day buffers: at most one entry per open episode (requests, contacts) or per patient, with the
-    requests' sort order, their keys in that order and its bucket counts (for the day's requests, each thread's counts and places:
-    `kernels.place_requests`; a bucket per REQUESTS_PER_BUCKET slots); what booking needs of each request
-    (need, urgency, practice, role, whether it goes to A&E if unserved) and what it decided (unit, day);
-    the complex-care caseload count per PCN; booked slots released by closing episodes, given back to the diaries before
-    the day's booking. For the two threads of a run (`kernels.run_days`): the slots each looks after, each
-    one's list lengths and caseload counts, and the barrier's counters."""
+    requests' sort order, their keys in that order and the sort's bucket counts (for the day's requests,
+    each thread's counts and places, a bucket per REQUESTS_PER_BUCKET slots: `kernels.place_requests`);
+    what booking needs of each request (need, urgency, practice, role, whether it goes to A&E if
+    unserved) and what it decided (unit, day); the complex-care caseload count per PCN; booked slots
+    released by closing episodes, given back to the diaries before the day's booking. For the two threads
+    of a run (`kernels.run_days`): the slots each looks after, each one's list lengths and caseload
+    counts, and the barrier's counters."""
     m = n * EPISODE_SLOTS + 1
     i32 = np.int32
     day_buckets = 16
