@@ -365,13 +365,12 @@ def test_the_yearly_table_rows_are_the_listed_people_then_the_leavers():
     """`engine.year_rows` (one pass over the records) gives what reading each field's view would: a row per
     slot's person at the year end, then one per leaver of the year, with ages, 1-based deprivation, days
     registered within the year, exit reasons, the counters and their primary-care sum."""
-    from pcnsim.vocab import PRIMARY_CARE_ROLES
+    from pcnsim.model import PRIMARY_COLUMNS as roles
 
     p, lay = build("home visits", SEEDS[0])
     s, t = run_engine(p, lay)
     n, n_exits = len(s.pid), int(t.n_exits[0])
     assert n_exits > 0  # the year had leavers
-    roles = np.array([SETTINGS.index(r) for r in PRIMARY_CARE_ROLES])
     col = engine.year_rows(s, t, DAYS, np.dtype(np.int8), roles)
     meta = t.exit_meta[:n_exits]
 
