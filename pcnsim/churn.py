@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .engine.state import DAYS_PER_YEAR
-from .metrics import age_band, interval
+from .metrics import AGE_BANDS, interval
 
 DEFINITIONS = {
     "top10": "top 10% by contacts within age band and sex",
@@ -29,6 +29,8 @@ DEFINITIONS = {
     "30day": "more than 3 contacts in a 30-day window",
 }
 COMPLEX_LEVEL = 2
+TOP_SHARE = 0.1  # `top10`: the share of each age band and sex
+LEVELS = 128  # score levels counted apart when finding a group's top share (`_top_share`)
 EXITS = ("persist", "still_high", "dissipated", "left_or_died")
 
 
@@ -45,18 +47,74 @@ def _tiebreak(ids: pd.Series) -> np.ndarray:
 def add_fa_flags(patients: pd.DataFrame) -> pd.DataFrame:
     """Add boolean columns fa_top10, fa_12plus, fa_30day (and `complex_needs`) to a patients_yearly table."""
     df = patients.copy(deep=False)  # new columns only: the caller's table is left as it was (copy on write)
-    full = df["registered_days"] == DAYS_PER_YEAR
-    contacts = df["primary_care_contacts"]
-    score = contacts.to_numpy() + _tiebreak(df["patient_id"])  # contacts first, hash breaks ties
-    groups = [df["replicate"], df["year"], age_band(df["age"]), df["sex"]]
-    ranked = pd.Series(np.where(full, score, -1.0), index=df.index)
-    rank = ranked.groupby(groups, observed=True).rank(ascending=False, method="first")
-    n_full = full.groupby(groups, observed=True).transform("sum")
-    df["fa_top10"] = full & (rank <= np.ceil(0.1 * n_full)) & (contacts > 0)
+    full = (df["registered_days"] == DAYS_PER_YEAR).to_numpy()
+    contacts = df["primary_care_contacts"].to_numpy()
+    score = contacts + _tiebreak(df["patient_id"])  # contacts first, hash breaks ties
+    group = _group_ids([df["replicate"], df["year"], _age_band_codes(df["age"]), df["sex"]])
+    df["fa_top10"] = _top_share(group, score, full & (group >= 0), TOP_SHARE) & (contacts > 0)
     df["fa_12plus"] = full & (contacts >= 12)
-    df["fa_30day"] = full & (df["clustered_contacts"] > 0)
+    df["fa_30day"] = full & (df["clustered_contacts"] > 0).to_numpy()
     df["complex_needs"] = df["complexity"] >= COMPLEX_LEVEL
     return df
+
+
+def _age_band_codes(age: pd.Series) -> np.ndarray:
+    """The `metrics.age_band` of each age, as its code (a table lookup: ages are small integers)."""
+    age = age.to_numpy()
+    lut = np.searchsorted(np.array(AGE_BANDS), np.arange(int(age.max(initial=0)) + 1), side="right") - 1
+    return lut[age]
+
+
+def _group_ids(keys: list) -> np.ndarray:
+    """One id per distinct combination of the keys (arrays or Series of one length), ids below the number
+    of combinations possible; -1 where a key is missing (such rows belong to no group, as in a groupby
+    that drops them)."""
+    group = np.zeros(len(keys[0]), np.int64)
+    missing = np.zeros(len(keys[0]), np.bool_)
+    size = 1
+    for key in keys:
+        codes, uniques = pd.factorize(key)
+        if size * max(len(uniques), 1) >= 1 << 62:  # renumber the combinations so far from 0
+            group, seen = pd.factorize(group)
+            size = len(seen)
+        group = group * max(len(uniques), 1) + codes
+        size *= max(len(uniques), 1)
+        missing |= codes < 0
+    return np.where(missing, -1, group)
+
+
+def _top_share(group: np.ndarray, score: np.ndarray, eligible: np.ndarray, share: float) -> np.ndarray:
+    """Whether each eligible row is within the first ceil(share x eligible rows) of its group by score,
+    highest first, equal scores in row order: a groupby rank(method="first", ascending=False) <= that
+    count, without sorting every group. Scores are >= 0. Rows are counted by score level (its integer
+    part, levels past LEVELS pooled): the levels above a group's cut-off are all in, those below all out,
+    and only the rows at the cut-off's level are sorted (~4 ms a 230,000-row table, where a groupby rank
+    took ~70 ms)."""
+    flags = np.zeros(len(score), np.bool_)
+    rows = np.flatnonzero(eligible)
+    if rows.size == 0:
+        return flags
+    g = group[rows]
+    if int(g.max()) >= 4 * rows.size:  # few of the possible groups seen: number them from 0
+        g = pd.factorize(g)[0]
+        group = np.full(len(score), -1, np.int64)
+        group[rows] = g
+    level = np.minimum(np.floor(score[rows]), LEVELS - 1).astype(np.int64)
+    n_groups = int(g.max()) + 1
+    at_level = np.bincount(g * LEVELS + level, minlength=n_groups * LEVELS).reshape(n_groups, LEVELS)
+    at_or_above = np.zeros((n_groups, LEVELS + 1), np.int64)  # rows at a level or above, by group
+    at_or_above[:, :LEVELS] = at_level[:, ::-1].cumsum(axis=1)[:, ::-1]
+    k = np.ceil(share * at_or_above[:, 0]).astype(np.int64)
+    cut = (at_or_above[:, :LEVELS] >= k[:, None]).sum(axis=1) - 1  # the highest level with k rows at or above
+    room = k - at_or_above[np.arange(n_groups), cut + 1]  # places left for the rows at the cut's level
+    flags[rows[level > cut[g]]] = True
+    tied = rows[level == cut[g]]
+    by_score = tied[np.argsort(-score[tied], kind="stable")]
+    order = by_score[np.argsort(group[by_score], kind="stable")]  # by group, then score, then row
+    tied_group = group[order]
+    first = np.searchsorted(tied_group, tied_group, side="left")  # where each row's group starts
+    flags[order] = np.arange(len(order)) - first < room[tied_group]
+    return flags
 
 
 def _flags(df: pd.DataFrame) -> pd.DataFrame:

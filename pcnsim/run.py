@@ -96,7 +96,7 @@ def run(
         outcome = _outcome(model, part, lay if len(parts) > 1 else None)
         if len(parts) == 1 and outcome.tables:  # frequent attenders rank within a replicate: flag them here,
             # side by side with the other replicates (at the end, 20 replicates' flags took ~3 s on one core)
-            outcome.tables = [churn.add_fa_flags(pd.concat(outcome.tables, ignore_index=True))]
+            outcome.tables = [churn.add_fa_flags(table) for table in outcome.tables]
         # Mesa agents and their model form reference cycles, freed only by a later garbage collection:
         # drop the engine arrays now so memory stays at the groups being simulated.
         model.state = model.tally = model.second_tally = model.workspace = None
@@ -175,7 +175,8 @@ def _outcome(model: PCNModel, part: _Part, place: params.Layout | None) -> _Outc
     all the place's practices, PCNs and units, so the parts' tables concatenate."""
     first, last = model.burn_in_years * 52, model.n_days // 7
     T = model.tally
-    tables, ledgers = model.year_tables, model.ledger_tables
+    table, ledgers = model.patient_table(), model.ledger_tables
+    tables = [] if table is None else [table]
     if place is not None:
         for t in tables:
             t["practice"] = t["practice"].cat.set_categories(place.practice_names)

@@ -3,8 +3,11 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pcnsim import churn
+from pcnsim.metrics import age_band
 
 
 def people(rows):
@@ -81,3 +84,37 @@ def test_top10_is_within_age_sex_bands():
         rows.append((0, 0, 1000 + i, 20, "male", 364, i % 3, 0, 0))
     flags = churn.add_fa_flags(people(rows))
     assert flags.groupby("sex")["fa_top10"].sum().to_dict() == {"female": 10, "male": 10}
+
+
+def top10_by_groupby_rank(df: pd.DataFrame) -> np.ndarray:
+    """The definition of `top10` written as a groupby rank: rank by contacts plus the id's hash, highest
+    first, equal scores in row order; the top ceil(10%) of each replicate, year, age band and sex's
+    full-year patients, with at least one contact."""
+    full = df["registered_days"] == 364
+    score = pd.Series(np.where(full, df["primary_care_contacts"] + churn._tiebreak(df["patient_id"]), -1.0))
+    groups = [df["replicate"], df["year"], age_band(df["age"]), df["sex"]]
+    rank = score.groupby(groups, observed=True).rank(ascending=False, method="first")
+    n_full = full.groupby(groups, observed=True).transform("sum")
+    return (full & (rank <= np.ceil(0.1 * n_full)) & (df["primary_care_contacts"] > 0)).to_numpy()
+
+
+@given(st.integers(1, 400), st.integers(1, 400), st.integers(0, 2**32 - 1))
+@settings(max_examples=150, deadline=None)
+def test_top10_flags_are_the_groupby_rank_cut(n, most_contacts, seed):
+    # Repeated ids give equal scores (ties go to the earlier row); contacts up to 400 pass the levels
+    # counted apart (128), so the cut can fall among pooled levels; some groups have no full-year rows.
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({
+        "replicate": rng.integers(0, 3, n), "year": rng.integers(0, 3, n), "patient_id": rng.integers(0, 40, n),
+        "age": rng.integers(0, 100, n), "sex": rng.choice(["female", "male"], n),
+        "registered_days": np.where(rng.random(n) < 0.8, 364, rng.integers(0, 364, n)),
+        "primary_care_contacts": rng.integers(0, most_contacts + 1, n), "clustered_contacts": 0, "complexity": 0,
+    })
+    np.testing.assert_array_equal(churn.add_fa_flags(df)["fa_top10"].to_numpy(), top10_by_groupby_rank(df))
+
+
+def test_top10_flags_of_a_simulated_table_are_the_groupby_rank_cut(baseline_run):
+    table = baseline_run.patients
+    flags = table["fa_top10"].to_numpy()
+    assert flags.sum() > 1000
+    np.testing.assert_array_equal(flags, top10_by_groupby_rank(table))

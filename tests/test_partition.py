@@ -75,7 +75,7 @@ def test_group_by_group_equals_the_whole_place(levers):
     np.testing.assert_array_equal(res.capacity_offered[0], offered)
     np.testing.assert_array_equal(res.capacity_used[0], used)
     assert res.unit_names == model.layout.unit_names
-    expected = by_patient(pd.concat(model.year_tables, ignore_index=True))
+    expected = by_patient(model.patient_table())
     got = by_patient(res.patients[expected.columns])
     pd.testing.assert_frame_equal(got, expected)
     assert weekly.sum() > 0 and (offered.sum(axis=(0, 2)) > 0).all()  # every unit of the place took part

@@ -393,3 +393,14 @@ def test_the_yearly_table_rows_are_the_listed_people_then_the_leavers():
         np.testing.assert_array_equal(col[name], values, err_msg=name)
     assert (col["exit"][n:] > 0).all() and (0 <= col["registered_days"]).all()
     assert (col["registered_days"] <= st.DAYS_PER_YEAR).all()
+    # a run's years go one after another into one set of columns: the same rows, from the place given
+    rows = len(col["patient_id"])
+    into = engine.year_columns(rows + 7, np.dtype(np.int8), s.counters.shape[1])
+    into["age"][:] = -1
+    part = engine.year_rows(s, t, DAYS, np.dtype(np.int8), roles, into, 5)
+    for name, values in col.items():
+        np.testing.assert_array_equal(into[name][5:5 + rows], values, err_msg=name)
+        assert np.shares_memory(part[name], into[name])
+    assert (into["age"][:5] == -1).all() and (into["age"][5 + rows:] == -1).all()
+    with pytest.raises(ValueError, match="do not fit"):
+        engine.year_rows(s, t, DAYS, np.dtype(np.int8), roles, into, 8)

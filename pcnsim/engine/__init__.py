@@ -69,6 +69,7 @@ __all__ = [
     "allocate_workspace",
     "close_year",
     "populate",
+    "year_columns",
     "year_rows",
 ]
 
@@ -181,13 +182,27 @@ YEAR_COLUMNS = ("patient_id", "practice", "age", "sex", "deprivation", "segment"
                 "exit", "counters", "primary")
 
 
-def year_rows(state: State, tally: Tally, day: int, practice_codes: np.dtype, primary_roles: np.ndarray) -> dict:
+def year_columns(rows: int, practice_codes: np.dtype, n_counters: int) -> dict:
+    """Empty columns for `rows` rows of the patient table (`year_rows` fills them, a year at a time): arrays
+    named by YEAR_COLUMNS, 'counters' as one (rows, n_counters) block. Rows never written cost no memory
+    (the pages of a large array are only mapped when first written)."""
+    types = {"patient_id": np.int64, "practice": practice_codes, "age": np.int16, "sex": np.int8,
+             "deprivation": np.int8, "segment": np.int8, "complexity": np.int8, "registered_days": np.int16,
+             "exit": np.int8, "primary": np.int64}
+    columns = {name: np.empty(rows, types[name]) for name in YEAR_COLUMNS if name != "counters"}
+    columns["counters"] = np.empty((rows, n_counters), np.int32)
+    return columns
+
+
+def year_rows(state: State, tally: Tally, day: int, practice_codes: np.dtype, primary_roles: np.ndarray,
+              into: dict | None = None, at: int = 0) -> dict:
     """The columns of the year ending on `day` for the patient table, one row per listed person then one per
     leaver of the year, read in one pass over the records (`kernels.year_rows`; a pass per field over the
     strided record views cost ~4 ms a year): arrays named by YEAR_COLUMNS, 'counters' as one (rows,
     N_COUNTERS) block. `practice_codes` is the integer type of the practice codes (what pandas keeps for
     the practices as categories, so the table takes them uncopied); `primary_roles` the counter columns
-    summed as 'primary'."""
+    summed as 'primary'. Written to rows [at, at + rows) of `into` (from `year_columns`) when given, so that
+    a run's years fill one table without copying; the year's part of each column is returned."""
     if day % DAYS_PER_YEAR:
         raise ValueError(f"day {day} is not a year boundary")
     n_exits = int(tally.n_exits[0])
@@ -197,11 +212,13 @@ def year_rows(state: State, tally: Tally, day: int, practice_codes: np.dtype, pr
     if primary_roles.size and not 0 <= primary_roles.min() <= primary_roles.max() < state.counters.shape[1]:
         raise ValueError("primary_roles must be counter columns")
     rows = state.pid.shape[0] + n_exits
-    types = {"patient_id": np.int64, "practice": practice_codes, "age": np.int16, "sex": np.int8,
-             "deprivation": np.int8, "segment": np.int8, "complexity": np.int8, "registered_days": np.int16,
-             "exit": np.int8, "primary": np.int64}
-    columns = {name: np.empty(rows, types[name]) for name in YEAR_COLUMNS if name != "counters"}
-    columns["counters"] = np.empty((rows, state.counters.shape[1]), np.int32)
+    if into is None:
+        into, at = year_columns(rows, practice_codes, state.counters.shape[1]), 0
+    if not 0 <= at <= at + rows <= into["patient_id"].shape[0]:
+        raise ValueError(f"rows [{at}, {at + rows}) do not fit in columns of {into['patient_id'].shape[0]} rows")
+    if into["practice"].dtype != practice_codes or into["counters"].shape[1] != state.counters.shape[1]:
+        raise ValueError("the columns were made for other practice codes or counters")
+    columns = {name: into[name][at:at + rows] for name in YEAR_COLUMNS}
     kernels.year_rows(state, tally, n_exits, day, day - DAYS_PER_YEAR, primary_roles,
                       tuple(columns[name] for name in YEAR_COLUMNS))
     return columns
