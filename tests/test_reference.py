@@ -14,6 +14,7 @@ practice, capacity offered and used, and the final state of every patient, episo
 from __future__ import annotations
 
 import itertools
+import sys
 
 import numpy as np
 import pytest
@@ -404,3 +405,20 @@ def test_the_yearly_table_rows_are_the_listed_people_then_the_leavers():
     assert (into["age"][:5] == -1).all() and (into["age"][5 + rows:] == -1).all()
     with pytest.raises(ValueError, match="do not fit"):
         engine.year_rows(s, t, DAYS, np.dtype(np.int8), roles, into, 8)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="transparent huge pages are Linux's")
+def test_the_tables_columns_are_kept_off_huge_pages():
+    # numpy asks for huge pages for arrays of 4 MiB or more; the columns ask the kernel not to use them
+    counters = engine.year_columns(1_000_000, np.dtype(np.int8), 24)["counters"]  # 96 MB
+    inside = -(-counters.ctypes.data // 4096) * 4096
+    flags = None
+    with open("/proc/self/smaps") as smaps:
+        for line in smaps:
+            head = line.split()[0]
+            if "-" in head and ":" not in head:
+                lo, hi = (int(x, 16) for x in head.split("-"))
+                here = lo <= inside < hi
+            elif head == "VmFlags:" and here:
+                flags = line.split()[1:]
+    assert flags is not None and "nh" in flags and "hg" not in flags
