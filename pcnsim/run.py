@@ -119,7 +119,7 @@ def run(
         ledgers.extend(t for o in mine for t in o.ledgers)
     patients_table = None
     if tables:
-        patients_table = pd.concat(tables, ignore_index=True)
+        patients_table = join_tables(tables)
         if len(parts) > 1:  # one table per group: rows by replicate and year, then group
             patients_table = patients_table.sort_values(["replicate", "year"], kind="stable", ignore_index=True)
             patients_table = churn.add_fa_flags(patients_table)
@@ -137,6 +137,26 @@ def run(
         wall_seconds=time.perf_counter() - started,
         patient_days=int(sc.n_patients) * outcomes[0].n_days * len(seeds),
     )
+
+
+def join_tables(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """The tables one under another, as `pd.concat(tables, ignore_index=True)` gives them, in memory on
+    ordinary pages (`engine.empty_on_small_pages`): 100 replicates' patient tables are ~3 GB, which
+    pandas would put in fresh huge pages at ~2.3 ms a MB on this machine, against ~0.6 ms here."""
+    first = tables[0]
+    if len(tables) == 1:
+        return first.reset_index(drop=True)
+    if any(not t.dtypes.equals(first.dtypes) for t in tables):  # columns or types differ: pandas' rules
+        return pd.concat(tables, ignore_index=True)
+    rows = sum(len(t) for t in tables)
+    columns = {}
+    for name, dtype in first.dtypes.items():
+        categorical = isinstance(dtype, pd.CategoricalDtype)
+        parts = [(t[name].cat.codes if categorical else t[name]).to_numpy() for t in tables]
+        joined = engine.empty_on_small_pages((rows,), parts[0].dtype)
+        np.concatenate(parts, out=joined)
+        columns[name] = pd.Categorical.from_codes(joined, dtype=dtype, validate=False) if categorical else joined
+    return pd.DataFrame(columns, copy=False)
 
 
 @dataclass(frozen=True)

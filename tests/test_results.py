@@ -8,6 +8,7 @@ import pytest
 
 from pcnsim import metrics
 from pcnsim.results import FILES, Results, ResultsError
+from pcnsim.run import join_tables
 from pcnsim.scenario import load
 
 
@@ -101,3 +102,16 @@ def test_workforce_table_reports_capacity_use_and_overflow(baseline_run):
     # for a GP find no slot at all.
     assert ("community_nurse", "network pool") in t.index and ("community_nurse", "practice") not in t.index
     assert t.loc[("gp", "practice"), "unplaced_requests_per_year"] > 0
+
+
+def test_replicates_tables_join_as_pandas_joins_them(baseline_run):
+    # run() joins the replicates' patient tables itself (into memory on ordinary pages): the same table
+    # as pd.concat, categories, flags and types included, whatever the parts' indexes
+    table = baseline_run.patients
+    parts = [table[table["replicate"] == r] for r in (1, 0, 1)]
+    expected = pd.concat(parts, ignore_index=True)
+    joined = join_tables(parts)
+    pd.testing.assert_frame_equal(joined, expected)
+    assert not np.shares_memory(joined["gp"].to_numpy(), table["gp"].to_numpy())
+    retyped = [parts[0], parts[1].astype({"age": np.int64})]  # types differ: pandas' own rules
+    pd.testing.assert_frame_equal(join_tables(retyped), pd.concat(retyped, ignore_index=True))

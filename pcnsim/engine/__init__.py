@@ -5,10 +5,7 @@ The functions below are thin validating wrappers over the kernels.
 """
 
 import atexit
-import ctypes
 import itertools
-import mmap
-import sys
 import threading
 from typing import NamedTuple
 
@@ -28,10 +25,8 @@ from .state import (
     allocate_state,
     allocate_tally,
     allocate_workspace,
+    empty_on_small_pages,
 )
-
-MADV_NOHUGEPAGE = 15  # Linux's madvise advice (`_on_small_pages`)
-_madvise = ctypes.CDLL(None).madvise if sys.platform.startswith("linux") else None
 
 # A run's engine can use two threads (`advance(..., second=...)`); not without the JIT, where the
 # threads' spin barriers would take turns on the GIL.
@@ -74,6 +69,7 @@ __all__ = [
     "allocate_tally",
     "allocate_workspace",
     "close_year",
+    "empty_on_small_pages",
     "populate",
     "year_columns",
     "year_rows",
@@ -190,27 +186,16 @@ YEAR_COLUMNS = ("patient_id", "practice", "age", "sex", "deprivation", "segment"
 
 def year_columns(rows: int, practice_codes: np.dtype, n_counters: int) -> dict:
     """Empty columns for `rows` rows of the patient table (`year_rows` fills them, a year at a time): arrays
-    named by YEAR_COLUMNS, 'counters' as one (rows, n_counters) block. Rows never written cost no memory
-    (the pages of a large array are only mapped when first written)."""
+    named by YEAR_COLUMNS, 'counters' as one (rows, n_counters) block whose columns are each contiguous
+    (so are a table's columns then, and joining tables copies each in one piece), on ordinary pages
+    (`empty_on_small_pages`: in huge pages the first run of a process took ~40 ms longer). Rows never
+    written cost no memory (the pages of a large array are only mapped when first written)."""
     types = {"patient_id": np.int64, "practice": practice_codes, "age": np.int16, "sex": np.int8,
              "deprivation": np.int8, "segment": np.int8, "complexity": np.int8, "registered_days": np.int16,
              "exit": np.int8, "primary": np.int64}
-    columns = {name: _on_small_pages((rows,), types[name]) for name in YEAR_COLUMNS if name != "counters"}
-    columns["counters"] = _on_small_pages((rows, n_counters), np.int32)
+    columns = {name: empty_on_small_pages((rows,), types[name]) for name in YEAR_COLUMNS if name != "counters"}
+    columns["counters"] = empty_on_small_pages((n_counters, rows), np.int32).T  # each counter's column in one piece
     return columns
-
-
-def _on_small_pages(shape: tuple, dtype) -> np.ndarray:
-    """An empty array whose pages the kernel will not gather into transparent huge pages. numpy asks for huge
-    pages for an array of 4 MiB or more; a run's table columns, written once from start to end, then cost
-    the first run of a process ~40 ms more in page faults (the kernel assembling huge pages) for no gain."""
-    a = np.empty(shape, dtype)
-    page = mmap.PAGESIZE
-    start = -(-a.ctypes.data // page) * page
-    end = (a.ctypes.data + a.nbytes) // page * page
-    if end > start and _madvise is not None:
-        _madvise(ctypes.c_void_p(start), ctypes.c_size_t(end - start), MADV_NOHUGEPAGE)
-    return a
 
 
 def year_rows(state: State, tally: Tally, day: int, practice_codes: np.dtype, primary_roles: np.ndarray,
