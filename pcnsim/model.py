@@ -256,6 +256,12 @@ class PCNModel(mesa.Model):
             pd.DataFrame(counters[:, n_settings:], columns=list(st.COUNTER_NAMES), copy=False),
         ], axis=1)
 
+    def release_patient_table(self) -> None:
+        """Forget the patient table's columns (tables made by `patient_table` keep theirs), so that their
+        memory goes once those tables go (`run.join_tables` frees each replicate's as it copies it)."""
+        self._rows = None
+        self._row_years = []
+
     def _ledger_rows(self, n: int) -> pd.DataFrame:
         """Ledger rows as a table; days count from the first reported day (burn-in excluded)."""
         from .vocab import NEEDS, OUTCOMES, URGENCIES
