@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .engine.state import DAYS_PER_YEAR
-from .metrics import AGE_BANDS, interval
+from .metrics import age_band, interval
 
 DEFINITIONS = {
     "top10": "top 10% by contacts within age band and sex",
@@ -50,19 +50,12 @@ def add_fa_flags(patients: pd.DataFrame) -> pd.DataFrame:
     full = (df["registered_days"] == DAYS_PER_YEAR).to_numpy()
     contacts = df["primary_care_contacts"].to_numpy()
     score = contacts + _tiebreak(df["patient_id"])  # contacts first, hash breaks ties
-    group = _group_ids([df["replicate"], df["year"], _age_band_codes(df["age"]), df["sex"]])
+    group = _group_ids([df["replicate"], df["year"], age_band(df["age"]), df["sex"]])
     df["fa_top10"] = _top_share(group, score, full & (group >= 0), TOP_SHARE) & (contacts > 0)
     df["fa_12plus"] = full & (contacts >= 12)
     df["fa_30day"] = full & (df["clustered_contacts"] > 0).to_numpy()
     df["complex_needs"] = df["complexity"] >= COMPLEX_LEVEL
     return df
-
-
-def _age_band_codes(age: pd.Series) -> np.ndarray:
-    """The `metrics.age_band` of each age, as its code (a table lookup: ages are small integers)."""
-    age = age.to_numpy()
-    lut = np.searchsorted(np.array(AGE_BANDS), np.arange(int(age.max(initial=0)) + 1), side="right") - 1
-    return lut[age]
 
 
 def _group_ids(keys: list) -> np.ndarray:

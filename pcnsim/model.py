@@ -111,7 +111,6 @@ class PCNModel(mesa.Model):
         self.burn_in_years = scenario.simulation.burn_in_years
         # the per-patient yearly table: its columns for all reported years (`engine.year_columns`, made at
         # the first reported year end and filled year by year) and each closed year's rows
-        self._exit_capacity = exit_capacity
         self._rows: dict[str, np.ndarray] | None = None
         self._row_years: list[tuple[int, int]] = []
         self._labels: dict[str, pd.CategoricalDtype] | None = None
@@ -213,7 +212,7 @@ class PCNModel(mesa.Model):
             self._practice_codes = pd.Categorical.from_codes([], dtype=self._labels["practice"]).codes.dtype
         if self._rows is None:  # room for every reported year at the most leavers a year can hold
             years = self.n_days // engine.DAYS_PER_YEAR - self.burn_in_years
-            self._rows = engine.year_columns(years * (self.state.pid.shape[0] + self._exit_capacity),
+            self._rows = engine.year_columns(years * (self.state.pid.shape[0] + self.tally.exit_meta.shape[0]),
                                              self._practice_codes, self.state.counters.shape[1])
         at = sum(rows for _, rows in self._row_years)
         col = engine.year_rows(self.state, self.tally, day, self._practice_codes, PRIMARY_COLUMNS, self._rows, at)

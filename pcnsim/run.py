@@ -154,11 +154,11 @@ def join_tables(tables: list[pd.DataFrame]) -> pd.DataFrame:
         joined = pd.concat(tables, ignore_index=True)  # one table, or types that differ: pandas' rules
         tables.clear()
         return joined
-    kinds = {name: isinstance(dtype, pd.CategoricalDtype) for name, dtype in first.dtypes.items()}
     dtypes = first.dtypes
+    kinds = {name: isinstance(dtype, pd.CategoricalDtype) for name, dtype in dtypes.items()}
     rows = sum(len(t) for t in tables)
-    joined = {name: engine.empty_on_small_pages((rows,), first[name].cat.codes.dtype if categorical else dtype)
-              for (name, categorical), dtype in zip(kinds.items(), dtypes, strict=True)}
+    joined = {name: engine.empty_on_small_pages((rows,), first[name].cat.codes.dtype if categorical else dtypes[name])
+              for name, categorical in kinds.items()}
     at = 0
     for q in range(len(tables)):
         table, tables[q] = tables[q], None
