@@ -1,16 +1,19 @@
 """Many replicates of one PCN: wall time of `run(baseline, years=5, reps=100)` on every core.
 
-Run: python benchmarks/bench_replicates.py [--reps 100] [--years 5] [--patients] [--json FILE]
+Run: python benchmarks/bench_replicates.py [--reps 100] [--years 5] [--patients [--save]] [--json FILE]
 
 Replicates run side by side in threads (the numba kernels release the GIL), one per core. By default
 the per-patient yearly tables are not kept (weekly tallies only), as for a throughput run; --patients
-keeps them. The numba cache is warmed first, so compile time is excluded.
+keeps them, and --save also times what `pcnsim run` does next with the all-core run's results: the
+summary (from the per-patient table) and writing the results directory (summary included, made afresh).
+The numba cache is warmed first, so compile time is excluded.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -22,8 +25,11 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=100)
     ap.add_argument("--years", type=int, default=5, help="reported years (after the 1-year burn-in)")
     ap.add_argument("--patients", action="store_true", help="also keep the per-patient yearly tables")
+    ap.add_argument("--save", action="store_true", help="with --patients: also time the summary and the save")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
+    if args.save and not args.patients:
+        ap.error("--save needs --patients")
     from pcnsim.run import run
 
     run(None, years=1, reps=1, patients=False)  # load the compiled kernels
@@ -35,6 +41,16 @@ def main() -> None:
         wall = time.perf_counter() - started
         result[f"wall_seconds_{threads}_thread"] = wall
         result[f"patient_days_per_second_{threads}_thread"] = res.patient_days / wall
+    if args.save:
+        result["patient_table_rows"] = len(res.patients)
+        started = time.perf_counter()
+        res.summary()
+        result["summary_seconds"] = time.perf_counter() - started
+        res.extra.clear()  # the save makes the summary afresh, as `pcnsim run` does
+        with tempfile.TemporaryDirectory() as tmp:
+            started = time.perf_counter()
+            res.save(Path(tmp) / "results")
+            result["save_seconds"] = time.perf_counter() - started
     report(result, args.json)
 
 
