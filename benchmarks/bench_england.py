@@ -5,7 +5,7 @@ Run: python benchmarks/bench_england.py [--pcns N] [--threads T] [--json FILE]
 The national scenario (63.7M patients, 1,250 PCNs, 6,400 practices; 1 burn-in + 1 reported year) is
 simulated PCN by PCN (`pcnsim.partition`): T groups at a time in threads, so memory holds the engine
 arrays of the PCNs in flight plus the whole country's weekly tallies per practice; per-patient tables are
-not kept (they would need ~33 GB). --pcns runs only the first N PCNs, for a quick figure. The numba
+not kept (they would need ~31 GB). --pcns runs only the first N PCNs, for a quick figure. The numba
 cache is warmed first, so compile time is excluded. Peak RSS is this process's maximum resident set.
 """
 

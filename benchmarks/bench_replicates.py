@@ -5,7 +5,8 @@ Run: python benchmarks/bench_replicates.py [--reps 100] [--years 5] [--patients 
 Replicates run side by side in threads (the numba kernels release the GIL), one per core. By default
 the per-patient yearly tables are not kept (weekly tallies only), as for a throughput run; --patients
 keeps them, and --save also times what `pcnsim run` does next with the all-core run's results: the
-summary (from the per-patient table) and writing the results directory (summary included, made afresh).
+summary (from the per-patient table) and writing the results directory (summary included, made afresh),
+and reports the process's peak resident memory.
 The numba cache is warmed first, so compile time is excluded.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -51,6 +53,7 @@ def main() -> None:
             started = time.perf_counter()
             res.save(Path(tmp) / "results")
             result["save_seconds"] = time.perf_counter() - started
+        result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     report(result, args.json)
 
 

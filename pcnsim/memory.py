@@ -14,7 +14,10 @@ from . import engine, partition
 from .scenario import Scenario, ScenarioError
 from .vocab import N_ROLES
 
-TABLE_BYTES_PER_PATIENT_YEAR = 260  # the per-patient yearly table in pandas (about 50 numeric columns)
+# The per-patient yearly table: ~143 B a row in pandas (41 columns), ~1.1 rows a registered patient-year (the
+# year's leavers too). A run holds it about twice at its peak (the replicates' tables as they are joined,
+# then what writing parquet needs): 276-279 B a patient-year measured for 40 and 100 replicates x 5 years.
+TABLE_BYTES_PER_PATIENT_YEAR = 160
 LEDGER_ROWS_PER_PATIENT_YEAR = 40  # the ledger buffer the model reserves (touchpoints are ~10 a year)
 HEADROOM = 0.85  # share of the available memory a run may plan to use
 
@@ -51,9 +54,10 @@ def breakdown(sc: Scenario, reps: int = 1, ledger: bool = False, patients: bool 
     years = sc.simulation.years
     n_practices = sum(len(pcn.practices) for pcn in sc.pcns)
     units = n_practices + len(sc.pcns) + 1
+    copies = 2 if len(partition.groups(sc)) == 1 else 3  # several groups: their joined table is also sorted
     return {
         "engine arrays": int(in_flight * sum(v for k, v in parts.items() if k != "ledger")),
-        "per-patient tables": n * reps * years * TABLE_BYTES_PER_PATIENT_YEAR * 2 if patients else 0,  # x2: concat
+        "per-patient tables": n * reps * years * TABLE_BYTES_PER_PATIENT_YEAR * copies if patients else 0,
         "touchpoint ledger": int(in_flight * parts.get("ledger", 0.0)) + (n * reps * years * 400 if ledger else 0),
         "weekly tallies": reps * (years * 52 + 1) * (n_practices * engine.state.N_WEEKLY + 2 * units * N_ROLES) * 8,
     }

@@ -117,3 +117,13 @@ def test_replicates_tables_join_as_pandas_joins_them(baseline_run):
     assert given == [] and not np.shares_memory(joined["gp"].to_numpy(), table["gp"].to_numpy())
     retyped = [parts[0], parts[1].astype({"age": np.int64})]  # types differ: pandas' own rules
     pd.testing.assert_frame_equal(join_tables(list(retyped)), pd.concat(retyped, ignore_index=True))
+
+
+def test_the_memory_check_sizes_the_per_patient_table_from_what_it_takes(baseline_run):
+    from pcnsim import memory
+
+    sc = baseline_run.scenario
+    patient_years = sc.n_patients * baseline_run.replicates * sc.simulation.years
+    measured = baseline_run.patients.memory_usage(index=False).sum() / patient_years  # leavers' rows included
+    # at least what the table takes, and not so much more that runs which would fit are refused
+    assert measured <= memory.TABLE_BYTES_PER_PATIENT_YEAR <= 1.25 * measured
