@@ -156,7 +156,7 @@ class Results:
         # The per-patient table, the largest file by far (~3.3 GB of columns for 100 replicates x 5 years: ~10 s,
         # encoded in one thread by pyarrow, which lets go of the GIL), is written while the other tables are made.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            patients = (pool.submit(self.patients.to_parquet, d / "patients_yearly.parquet", index=False)
+            patients = (pool.submit(_write_long, self.patients, d / "patients_yearly.parquet")
                         if self.patients is not None else None)
             self.summary().to_parquet(d / "summary.parquet", index=False)
             self.to_dataframe().to_parquet(d / "series.parquet", index=False)
@@ -164,7 +164,7 @@ class Results:
             if patients is not None:
                 patients.result()
         if self.ledger is not None:
-            self.ledger.to_parquet(d / "ledger.parquet", index=False)
+            _write_long(self.ledger, d / "ledger.parquet")
         scenario = self.scenario.model_copy(deep=True)
         scenario.simulation.seed = self.root_seed
         versions = ", ".join(f"{k} {v}" for k, v in _versions().items())
@@ -218,6 +218,16 @@ class Results:
                   patient_days=manifest["patient_days"])
         res.extra["summary"] = pd.read_parquet(d / "summary.parquet")
         return res
+
+
+def _write_long(table: pd.DataFrame, path: Path) -> None:
+    """Write a table of millions of rows to parquet with its integer columns delta-encoded (a standard
+    parquet encoding) instead of dictionary-encoded, pyarrow's default: ~25% faster to write (~0.7 s
+    against ~0.95 s for 10 replicates x 5 years of patients), about as small, and quicker to read."""
+    integers = [c for c in table.columns if table[c].dtype.kind in "iu"]
+    categories = [c for c in table.columns if isinstance(table[c].dtype, pd.CategoricalDtype)]
+    table.to_parquet(path, index=False, use_dictionary=categories,
+                     column_encoding=dict.fromkeys(integers, "DELTA_BINARY_PACKED"))
 
 
 def _sha256(path: Path) -> str:
