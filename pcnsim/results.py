@@ -101,13 +101,19 @@ class Results:
 
     def to_dataframe(self) -> pd.DataFrame:
         """Weekly series, tidy: replicate, week, practice (or 'all'), metric, value."""
-        reps, weeks, _, _ = self.weekly.shape
+        reps, weeks, n_practices, n_metrics = self.weekly.shape
         all_practices = self.weekly.sum(axis=2, keepdims=True)
         data = np.concatenate([self.weekly, all_practices], axis=2)
         names = [*self.practice_names, "all"]
-        idx = pd.MultiIndex.from_product([range(reps), range(weeks), names, WEEKLY_METRICS],
-                                         names=["replicate", "week", "practice", "metric"])
-        return pd.DataFrame({"value": data.reshape(-1)}, index=idx).reset_index()
+        per_week = (n_practices + 1) * n_metrics
+        # practice and metric as categories: as strings, 100 replicates x 5 years took ~0.8 GB to write
+        return pd.DataFrame({
+            "replicate": np.repeat(np.arange(reps), weeks * per_week),
+            "week": np.tile(np.repeat(np.arange(weeks), per_week), reps),
+            "practice": _labels(names, np.tile(np.repeat(np.arange(n_practices + 1), n_metrics), reps * weeks)),
+            "metric": _labels(list(WEEKLY_METRICS), np.tile(np.arange(n_metrics), reps * weeks * (n_practices + 1))),
+            "value": data.reshape(-1),
+        })
 
     def capacity(self) -> pd.DataFrame:
         """Slots offered and used by replicate, week, unit and role (rows with no capacity dropped)."""
@@ -218,6 +224,13 @@ class Results:
                   patient_days=manifest["patient_days"])
         res.extra["summary"] = pd.read_parquet(d / "summary.parquet")
         return res
+
+
+def _labels(names: list[str], codes: np.ndarray) -> pd.Categorical | np.ndarray:
+    """names[codes], as a categorical column (as strings if a name is repeated: a practice called "all")."""
+    if len(set(names)) == len(names):
+        return pd.Categorical.from_codes(codes, categories=names)
+    return np.array(names, object)[codes]
 
 
 def _write_long(table: pd.DataFrame, path: Path) -> None:

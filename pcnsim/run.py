@@ -144,8 +144,8 @@ def run(
 
 def join_tables(tables: list[pd.DataFrame]) -> pd.DataFrame:
     """The tables one under another, as `pd.concat(tables, ignore_index=True)` gives them, emptying the list
-    as it goes: a table's memory is freed once its rows are copied (unless held elsewhere), so the join
-    needs little more than the joined table, and its fresh pages are mostly ones just freed. The joined
+    as it goes: a table's memory is freed once its rows are copied (unless held elsewhere; the model's
+    columns go back to the system then), so the join needs little more than the joined table. The joined
     columns are on ordinary pages (`engine.empty_on_small_pages`): 100 replicates' patient tables are
     ~3 GB, which pandas would put in fresh huge pages at ~2.3 ms a MB on this machine."""
     first = tables[0]

@@ -127,3 +127,16 @@ def test_the_memory_check_sizes_the_per_patient_table_from_what_it_takes(baselin
     measured = baseline_run.patients.memory_usage(index=False).sum() / patient_years  # leavers' rows included
     # at least what the table takes, and not so much more that runs which would fit are refused
     assert measured <= memory.TABLE_BYTES_PER_PATIENT_YEAR <= 1.25 * measured
+
+
+def test_series_rows_are_every_replicate_week_practice_and_metric_in_order(baseline_run):
+    from pcnsim.results import WEEKLY_METRICS
+
+    reps, weeks, _, _ = baseline_run.weekly.shape
+    data = np.concatenate([baseline_run.weekly, baseline_run.weekly.sum(axis=2, keepdims=True)], axis=2)
+    index = pd.MultiIndex.from_product([range(reps), range(weeks), [*baseline_run.practice_names, "all"],
+                                        WEEKLY_METRICS], names=["replicate", "week", "practice", "metric"])
+    expected = pd.DataFrame({"value": data.reshape(-1)}, index=index).reset_index()
+    got = baseline_run.to_dataframe()
+    assert isinstance(got["metric"].dtype, pd.CategoricalDtype)
+    pd.testing.assert_frame_equal(got.astype({"practice": str, "metric": str}), expected)
