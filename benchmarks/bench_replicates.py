@@ -38,6 +38,7 @@ def main() -> None:
     result = {"reps": args.reps, "years_reported": args.years, "patients_tables": args.patients,
               "threads": os.cpu_count()}
     for threads in (1, os.cpu_count() or 1):
+        res = None  # the one-core run's results go before the next run, or the peak would hold both
         started = time.perf_counter()
         res = run(None, years=args.years, reps=args.reps, patients=args.patients, threads=threads)
         wall = time.perf_counter() - started
@@ -53,7 +54,7 @@ def main() -> None:
             started = time.perf_counter()
             res.save(Path(tmp) / "results")
             result["save_seconds"] = time.perf_counter() - started
-        result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # of either run
     report(result, args.json)
 
 

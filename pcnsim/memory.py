@@ -15,8 +15,9 @@ from .scenario import Scenario, ScenarioError
 from .vocab import N_ROLES
 
 # The per-patient yearly table: ~143 B a row in pandas (41 columns), ~1.1 rows a registered patient-year (the
-# year's leavers too). A run holds it about twice at its peak (the replicates' tables as they are joined,
-# then what writing parquet needs): 276-279 B a patient-year measured for 40 and 100 replicates x 5 years.
+# year's leavers too). A run holds more at its peak (the replicates' tables and the joined one as they are
+# joined, then the summary and writing parquet): 236-237 B a patient-year measured for 40 and 100 replicates
+# x 5 years, saved; counted twice, with room to spare.
 TABLE_BYTES_PER_PATIENT_YEAR = 160
 LEDGER_ROWS_PER_PATIENT_YEAR = 40  # the ledger buffer the model reserves (touchpoints are ~10 a year)
 HEADROOM = 0.85  # share of the available memory a run may plan to use
