@@ -257,7 +257,7 @@ class PCNModel(mesa.Model):
 
     def release_patient_table(self) -> None:
         """Forget the patient table's columns (tables made by `patient_table` keep theirs), so that their
-        memory goes once those tables go (`run.join_tables` frees each replicate's as it copies it)."""
+        memory goes once those tables go (`results.join_tables` frees each replicate's as it copies it)."""
         self._rows = None
         self._row_years = []
 

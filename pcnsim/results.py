@@ -23,10 +23,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import yaml
 
 from . import atomic, metrics
 from .engine import state as st
+from .engine.state import empty_on_small_pages
 from .scenario import Scenario, from_dict, to_yaml
 from .vocab import ROLES, SETTINGS
 
@@ -50,7 +53,9 @@ class Results:
     weekly: np.ndarray  # [replicate, week, practice, WEEKLY_METRICS]
     capacity_offered: np.ndarray  # [replicate, week, unit, role]
     capacity_used: np.ndarray
-    patients: pd.DataFrame | None = None
+    # the per-patient yearly table (empty if not kept), in pieces one under another: a run leaves one per
+    # replicate, joined on first use of `patients` (`pcnsim run` summarises and saves them unjoined)
+    patient_tables: list[pd.DataFrame] = field(default_factory=list)
     ledger: pd.DataFrame | None = None
     wall_seconds: float = 0.0
     patient_days: int = 0
@@ -60,12 +65,23 @@ class Results:
     def replicates(self) -> int:
         return len(self.seeds)
 
+    @property
+    def patients(self) -> pd.DataFrame | None:
+        """The per-patient yearly table: one row per replicate x patient x year (None if not kept)."""
+        if len(self.patient_tables) > 1:
+            self.patient_tables = [join_tables(self.patient_tables)]
+        return self.patient_tables[0] if self.patient_tables else None
+
     # ---- tables --------------------------------------------------------------------------------------
     def summary(self) -> pd.DataFrame:
         """Tidy yearly metrics: replicate, year, metric, value (see `pcnsim.metrics`)."""
         if "summary" not in self.extra:
-            source = self.patients if self.patients is not None else self._practice_years()
-            self.extra["summary"] = metrics.summary_table(source, self.scenario.costs.per_contact)
+            costs = self.scenario.costs.per_contact
+            pieces = [metrics.summary_table(t, costs) for t in self.patient_tables or [self._practice_years()]]
+            summary = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0]
+            if len(pieces) > 1:  # as from the joined table: by replicate and year
+                summary = summary.sort_values(["replicate", "year"], kind="stable", ignore_index=True)
+            self.extra["summary"] = summary
         return self.extra["summary"]
 
     def _practice_years(self) -> pd.DataFrame:
@@ -160,17 +176,18 @@ class Results:
 
     def _write(self, d: Path) -> None:
         # The per-patient table, the largest file by far (~3.3 GB of columns for 100 replicates x 5 years: ~10 s,
-        # encoded in one thread by pyarrow, which lets go of the GIL), is written while the other tables are made.
+        # encoded in one thread by pyarrow, which lets go of the GIL), is written from the replicates' tables,
+        # unjoined, while the other tables are made.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            patients = (pool.submit(_write_long, self.patients, d / "patients_yearly.parquet")
-                        if self.patients is not None else None)
+            patients = (pool.submit(_write_long, list(self.patient_tables), d / "patients_yearly.parquet")
+                        if self.patient_tables else None)
             self.summary().to_parquet(d / "summary.parquet", index=False)
             self.to_dataframe().to_parquet(d / "series.parquet", index=False)
             self.capacity().to_parquet(d / "capacity.parquet", index=False)
             if patients is not None:
                 patients.result()
         if self.ledger is not None:
-            _write_long(self.ledger, d / "ledger.parquet")
+            _write_long([self.ledger], d / "ledger.parquet")
         scenario = self.scenario.model_copy(deep=True)
         scenario.simulation.seed = self.root_seed
         versions = ", ".join(f"{k} {v}" for k, v in _versions().items())
@@ -216,11 +233,11 @@ class Results:
         ri = cap["role"].map({r: i for i, r in enumerate(ROLES)}).to_numpy()
         offered[cap["replicate"], cap["week"], ui, ri] = cap["offered"]
         used[cap["replicate"], cap["week"], ui, ri] = cap["used"]
-        patients = pd.read_parquet(d / "patients_yearly.parquet") if (d / "patients_yearly.parquet").exists() else None
+        patients = [pd.read_parquet(d / "patients_yearly.parquet")] if (d / "patients_yearly.parquet").exists() else []
         ledger = pd.read_parquet(d / "ledger.parquet") if (d / "ledger.parquet").exists() else None
         res = cls(scenario=scenario, root_seed=manifest["root_seed"], seeds=manifest["replicate_seeds"],
                   practice_names=practices, unit_names=units, weekly=weekly, capacity_offered=offered,
-                  capacity_used=used, patients=patients, ledger=ledger, wall_seconds=manifest["wall_seconds"],
+                  capacity_used=used, patient_tables=patients, ledger=ledger, wall_seconds=manifest["wall_seconds"],
                   patient_days=manifest["patient_days"])
         res.extra["summary"] = pd.read_parquet(d / "summary.parquet")
         return res
@@ -233,14 +250,50 @@ def _labels(names: list[str], codes: np.ndarray) -> pd.Categorical | np.ndarray:
     return np.array(names, object)[codes]
 
 
-def _write_long(table: pd.DataFrame, path: Path) -> None:
-    """Write a table of millions of rows to parquet with its integer columns delta-encoded (a standard
-    parquet encoding) instead of dictionary-encoded, pyarrow's default: ~25% faster to write (~0.7 s
-    against ~0.95 s for 10 replicates x 5 years of patients), about as small, and quicker to read."""
-    integers = [c for c in table.columns if table[c].dtype.kind in "iu"]
-    categories = [c for c in table.columns if isinstance(table[c].dtype, pd.CategoricalDtype)]
-    table.to_parquet(path, index=False, use_dictionary=categories,
-                     column_encoding=dict.fromkeys(integers, "DELTA_BINARY_PACKED"))
+def _write_long(tables: list[pd.DataFrame], path: Path) -> None:
+    """Write tables of millions of rows, one under another, to one parquet file (a row group or more each),
+    without joining them, with their integer columns delta-encoded (a standard parquet encoding) instead of
+    dictionary-encoded, pyarrow's default: ~25% faster to write (~0.7 s against ~0.95 s for 10 replicates x
+    5 years of patients), about as small, and quicker to read. Tables whose types differ are joined first."""
+    if any(not t.dtypes.equals(tables[0].dtypes) for t in tables[1:]):
+        tables = [pd.concat(tables, ignore_index=True)]
+    first = tables[0]
+    integers = [c for c in first.columns if first[c].dtype.kind in "iu"]
+    categories = [c for c in first.columns if isinstance(first[c].dtype, pd.CategoricalDtype)]
+    schema = pa.Schema.from_pandas(first, preserve_index=False)
+    with pq.ParquetWriter(path, schema, use_dictionary=categories,
+                          column_encoding=dict.fromkeys(integers, "DELTA_BINARY_PACKED")) as writer:
+        for table in tables:
+            writer.write_table(pa.Table.from_pandas(table, schema=schema, preserve_index=False))
+
+
+def join_tables(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """The tables one under another, as `pd.concat(tables, ignore_index=True)` gives them, emptying the list
+    as it goes: a table's memory is freed once its rows are copied (unless held elsewhere; the model's
+    columns go back to the system then), so the join needs little more than the joined table. The joined
+    columns are on ordinary pages (`engine.empty_on_small_pages`): 100 replicates' patient tables are
+    ~3 GB, which pandas would put in fresh huge pages at ~2.3 ms a MB on this machine."""
+    first = tables[0]
+    plain = all(isinstance(d, (np.dtype, pd.CategoricalDtype)) for d in first.dtypes)
+    if len(tables) == 1 or not plain or any(not t.dtypes.equals(first.dtypes) for t in tables):
+        joined = pd.concat(tables, ignore_index=True)  # one table, or types that differ: pandas' rules
+        tables.clear()
+        return joined
+    dtypes = first.dtypes
+    kinds = {name: isinstance(dtype, pd.CategoricalDtype) for name, dtype in dtypes.items()}
+    rows = sum(len(t) for t in tables)
+    joined = {name: empty_on_small_pages((rows,), first[name].cat.codes.dtype if categorical else dtypes[name])
+              for name, categorical in kinds.items()}
+    at = 0
+    for q in range(len(tables)):
+        table, tables[q] = tables[q], None
+        for name, categorical in kinds.items():
+            joined[name][at:at + len(table)] = (table[name].cat.codes if categorical else table[name]).to_numpy()
+        at += len(table)
+        del table
+    tables.clear()
+    return pd.DataFrame({name: pd.Categorical.from_codes(joined[name], dtype=dtypes[name], validate=False)
+                         if categorical else joined[name] for name, categorical in kinds.items()}, copy=False)
 
 
 def _sha256(path: Path) -> str:

@@ -16,7 +16,7 @@ from . import churn, engine, memory, params, partition
 from . import scenario as scenario_mod
 from .model import PCNModel
 from .partition import PersonIds
-from .results import Results
+from .results import Results, join_tables
 from .scenario import Scenario
 
 # Weeks per engine call: fewer calls are faster (each has a fixed cost of ~25-100 us, against ~1 ms for a
@@ -120,12 +120,9 @@ def run(
         ledgers.extend(t for o in mine for t in o.ledgers)
         for o in mine:
             o.tables = []  # the join frees each table once copied
-    patients_table = None
-    if tables:
-        patients_table = join_tables(tables)
-        if len(parts) > 1:  # one table per group: rows by replicate and year, then group
-            patients_table = patients_table.sort_values(["replicate", "year"], kind="stable", ignore_index=True)
-            patients_table = churn.add_fa_flags(patients_table)
+    if tables and len(parts) > 1:  # one table per group: rows by replicate and year, then group
+        joined = join_tables(tables).sort_values(["replicate", "year"], kind="stable", ignore_index=True)
+        tables = [churn.add_fa_flags(joined)]
     return Results(
         scenario=sc,
         root_seed=root,
@@ -135,40 +132,11 @@ def run(
         weekly=np.stack(weekly),
         capacity_offered=np.stack(offered),
         capacity_used=np.stack(used),
-        patients=patients_table,
+        patient_tables=tables,  # one a replicate, joined on first use (`Results.patients`)
         ledger=pd.concat(ledgers, ignore_index=True) if ledgers else None,
         wall_seconds=time.perf_counter() - started,
         patient_days=int(sc.n_patients) * outcomes[0].n_days * len(seeds),
     )
-
-
-def join_tables(tables: list[pd.DataFrame]) -> pd.DataFrame:
-    """The tables one under another, as `pd.concat(tables, ignore_index=True)` gives them, emptying the list
-    as it goes: a table's memory is freed once its rows are copied (unless held elsewhere; the model's
-    columns go back to the system then), so the join needs little more than the joined table. The joined
-    columns are on ordinary pages (`engine.empty_on_small_pages`): 100 replicates' patient tables are
-    ~3 GB, which pandas would put in fresh huge pages at ~2.3 ms a MB on this machine."""
-    first = tables[0]
-    plain = all(isinstance(d, (np.dtype, pd.CategoricalDtype)) for d in first.dtypes)
-    if len(tables) == 1 or not plain or any(not t.dtypes.equals(first.dtypes) for t in tables):
-        joined = pd.concat(tables, ignore_index=True)  # one table, or types that differ: pandas' rules
-        tables.clear()
-        return joined
-    dtypes = first.dtypes
-    kinds = {name: isinstance(dtype, pd.CategoricalDtype) for name, dtype in dtypes.items()}
-    rows = sum(len(t) for t in tables)
-    joined = {name: engine.empty_on_small_pages((rows,), first[name].cat.codes.dtype if categorical else dtypes[name])
-              for name, categorical in kinds.items()}
-    at = 0
-    for q in range(len(tables)):
-        table, tables[q] = tables[q], None
-        for name, categorical in kinds.items():
-            joined[name][at:at + len(table)] = (table[name].cat.codes if categorical else table[name]).to_numpy()
-        at += len(table)
-        del table
-    tables.clear()
-    return pd.DataFrame({name: pd.Categorical.from_codes(joined[name], dtype=dtypes[name], validate=False)
-                         if categorical else joined[name] for name, categorical in kinds.items()}, copy=False)
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,7 @@ import pandas as pd
 import pytest
 
 from pcnsim import metrics
-from pcnsim.results import FILES, Results, ResultsError
-from pcnsim.run import join_tables
+from pcnsim.results import FILES, Results, ResultsError, join_tables
 from pcnsim.scenario import load
 
 
@@ -81,7 +80,7 @@ def test_load_of_a_non_results_directory_is_a_clear_error(tmp_path):
 def test_summary_without_patient_table_agrees_on_aggregate_metrics(baseline_run):
     from pcnsim.results import Results
 
-    lean = Results(**{**baseline_run.__dict__, "patients": None, "ledger": None, "extra": {}})
+    lean = Results(**{**baseline_run.__dict__, "patient_tables": [], "ledger": None, "extra": {}})
     full = baseline_run.headline()
     agg = lean.headline()
     for metric in ("primary_care_contacts_per_person", "ae_per_1000", "revisit_rate", "dna_rate", "gp_per_1000"):
@@ -140,3 +139,18 @@ def test_series_rows_are_every_replicate_week_practice_and_metric_in_order(basel
     got = baseline_run.to_dataframe()
     assert isinstance(got["metric"].dtype, pd.CategoricalDtype)
     pd.testing.assert_frame_equal(got.astype({"practice": str, "metric": str}), expected)
+
+
+def test_the_replicates_tables_are_summarised_and_saved_without_joining_them(baseline, tmp_path):
+    from pcnsim.run import run
+
+    res = run(baseline, seed=7, years=1, reps=3, replicates=[2, 0])  # out of order, as a sweep may ask
+    assert [t["replicate"].unique().tolist() for t in res.patient_tables] == [[2], [0]]
+    summary = res.summary()
+    res.save(tmp_path / "out")
+    assert len(res.patient_tables) == 2  # neither joined them
+    joined = res.patients  # joined now, on first use
+    assert len(res.patient_tables) == 1 and joined["replicate"].tolist()[:1] == [2]
+    pd.testing.assert_frame_equal(summary, metrics.summary_table(joined, baseline.costs.per_contact), check_exact=True)
+    saved = pd.read_parquet(tmp_path / "out" / "patients_yearly.parquet")
+    pd.testing.assert_frame_equal(saved, joined, check_categorical=False)
