@@ -45,7 +45,7 @@ def main() -> None:
         result[f"wall_seconds_{threads}_thread"] = wall
         result[f"patient_days_per_second_{threads}_thread"] = res.patient_days / wall
     if args.save:
-        result["patient_table_rows"] = len(res.patients)
+        result["patient_table_rows"] = sum(len(t) for t in res.patient_tables)  # as `pcnsim run`, not joined
         started = time.perf_counter()
         res.summary()
         result["summary_seconds"] = time.perf_counter() - started

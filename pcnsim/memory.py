@@ -15,9 +15,9 @@ from .scenario import Scenario, ScenarioError
 from .vocab import N_ROLES
 
 # The per-patient yearly table: ~143 B a row in pandas (41 columns), ~1.1 rows a registered patient-year (the
-# year's leavers too). A run holds more at its peak (the replicates' tables and the joined one as they are
-# joined, then the summary and writing parquet): 236-237 B a patient-year measured for 40 and 100 replicates
-# x 5 years, saved; counted twice, with room to spare.
+# year's leavers too). A run holds more at its peak (the summary and writing parquet; `Results.patients`
+# joins the replicates' tables, a second copy): 213 B a patient-year measured for 100 replicates x 5 years,
+# saved as `pcnsim run` saves them; counted twice, for the join.
 TABLE_BYTES_PER_PATIENT_YEAR = 160
 LEDGER_ROWS_PER_PATIENT_YEAR = 40  # the ledger buffer the model reserves (touchpoints are ~10 a year)
 HEADROOM = 0.85  # share of the available memory a run may plan to use
@@ -55,7 +55,7 @@ def breakdown(sc: Scenario, reps: int = 1, ledger: bool = False, patients: bool 
     years = sc.simulation.years
     n_practices = sum(len(pcn.practices) for pcn in sc.pcns)
     units = n_practices + len(sc.pcns) + 1
-    copies = 2 if len(partition.groups(sc)) == 1 else 3  # several groups: their joined table is also sorted
+    copies = 2 if len(partition.groups(sc)) == 1 else 3  # several groups: joined in run, and sorted
     return {
         "engine arrays": int(in_flight * sum(v for k, v in parts.items() if k != "ledger")),
         "per-patient tables": n * reps * years * TABLE_BYTES_PER_PATIENT_YEAR * copies if patients else 0,
