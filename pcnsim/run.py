@@ -119,7 +119,7 @@ def run(
         tables.extend(t for o in mine for t in o.tables)
         ledgers.extend(t for o in mine for t in o.ledgers)
         for o in mine:
-            o.tables = []  # the join frees each table once copied
+            o.tables = []  # the results are then the tables' one holder: a join frees each once copied
     if tables and len(parts) > 1:  # one table per group: rows by replicate and year, then group
         joined = join_tables(tables).sort_values(["replicate", "year"], kind="stable", ignore_index=True)
         tables = [churn.add_fa_flags(joined)]
