@@ -104,13 +104,13 @@ def summary_table(patients: pd.DataFrame, unit_costs: dict[str, float]) -> pd.Da
     # replicate-year at a time, so that the temporaries are one replicate-year's (for all of them at once,
     # ~0.8 GB for 100 replicates x 5 years)
     registered, age, contacts = column("registered_days"), column("age"), column("primary_care_contacts")
-    n_groups, n_bands, bands = len(starts), len(AGE_BAND_LABELS), np.array(AGE_BANDS)
+    n_groups, n_bands = len(starts), len(AGE_BAND_LABELS)
     full_n, zero_n = np.zeros(n_groups, np.int64), np.zeros(n_groups, np.int64)
     band_full, band_zero = np.zeros((n_groups, n_bands), np.int64), np.zeros((n_groups, n_bands), np.int64)
     for g, (a, b) in enumerate(zip(starts, [*starts[1:], len(rep)], strict=True)):
         full = registered[a:b] == DAYS_PER_YEAR
         zero = contacts[a:b][full] == 0
-        band = np.searchsorted(bands, age[a:b][full], side="right") - 1  # -1: no age (practice rows)
+        band = age_band(age[a:b][full]).codes  # -1: no age (practice rows)
         full_n[g], zero_n[g] = len(zero), np.count_nonzero(zero)
         band_full[g] = np.bincount(band[band >= 0], minlength=n_bands)
         band_zero[g] = np.bincount(band[(band >= 0) & zero], minlength=n_bands)

@@ -78,10 +78,11 @@ class Results:
         if "summary" not in self.extra:
             costs = self.scenario.costs.per_contact
             pieces = [metrics.summary_table(t, costs) for t in self.patient_tables or [self._practice_years()]]
-            summary = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0]
-            if len(pieces) > 1:  # as from the joined table: by replicate and year
-                summary = summary.sort_values(["replicate", "year"], kind="stable", ignore_index=True)
-            self.extra["summary"] = summary
+            if len(pieces) == 1:
+                self.extra["summary"] = pieces[0]
+            else:  # as from the joined table: by replicate and year
+                joined = pd.concat(pieces, ignore_index=True)
+                self.extra["summary"] = joined.sort_values(["replicate", "year"], kind="stable", ignore_index=True)
         return self.extra["summary"]
 
     def _practice_years(self) -> pd.DataFrame:
@@ -177,7 +178,8 @@ class Results:
     def _write(self, d: Path) -> None:
         # The per-patient table, the largest file by far (~3.3 GB of columns for 100 replicates x 5 years: ~10 s,
         # encoded in one thread by pyarrow, which lets go of the GIL), is written from the replicates' tables,
-        # unjoined, while the other tables are made.
+        # unjoined (a copy of their list: a join, in `patients`, empties the list it joins), while the other
+        # tables are made.
         with ThreadPoolExecutor(max_workers=1) as pool:
             patients = (pool.submit(_write_long, list(self.patient_tables), d / "patients_yearly.parquet")
                         if self.patient_tables else None)
@@ -255,7 +257,7 @@ def _write_long(tables: list[pd.DataFrame], path: Path) -> None:
     without joining them, with their integer columns delta-encoded (a standard parquet encoding) instead of
     dictionary-encoded, pyarrow's default: ~25% faster to write (~0.7 s against ~0.95 s for 10 replicates x
     5 years of patients), about as small, and quicker to read. Tables whose types differ are joined first."""
-    if any(not t.dtypes.equals(tables[0].dtypes) for t in tables[1:]):
+    if not _alike(tables):
         tables = [pd.concat(tables, ignore_index=True)]
     first = tables[0]
     integers = [c for c in first.columns if first[c].dtype.kind in "iu"]
@@ -267,6 +269,11 @@ def _write_long(tables: list[pd.DataFrame], path: Path) -> None:
             writer.write_table(pa.Table.from_pandas(table, schema=schema, preserve_index=False))
 
 
+def _alike(tables: list[pd.DataFrame]) -> bool:
+    """Whether the tables have the same columns of the same types (categories included)."""
+    return all(t.dtypes.equals(tables[0].dtypes) for t in tables[1:])
+
+
 def join_tables(tables: list[pd.DataFrame]) -> pd.DataFrame:
     """The tables one under another, as `pd.concat(tables, ignore_index=True)` gives them, emptying the list
     as it goes: a table's memory is freed once its rows are copied (unless held elsewhere; the model's
@@ -275,7 +282,7 @@ def join_tables(tables: list[pd.DataFrame]) -> pd.DataFrame:
     ~3 GB, which pandas would put in fresh huge pages at ~2.3 ms a MB on this machine."""
     first = tables[0]
     plain = all(isinstance(d, (np.dtype, pd.CategoricalDtype)) for d in first.dtypes)
-    if len(tables) == 1 or not plain or any(not t.dtypes.equals(first.dtypes) for t in tables):
+    if len(tables) == 1 or not plain or not _alike(tables):
         joined = pd.concat(tables, ignore_index=True)  # one table, or types that differ: pandas' rules
         tables.clear()
         return joined
