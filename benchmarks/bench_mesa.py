@@ -52,9 +52,7 @@ def engine_run(params, lay, days: int, threads: int = 1):
     second = engine.allocate_tally(n_weeks, lay.n_practices, lay.n_units, n) if threads == 2 else None
     w = engine.allocate_workspace(n, len(lay.pcn_names))
     started = time.perf_counter()
-    engine.advance(s, params, t, w, 0, days, second)
-    if days % 364 == 0:
-        engine.close_year(s, t, days)
+    engine.advance(s, params, t, w, 0, days, second, year_end=days % 364 == 0)
     return time.perf_counter() - started, int(t.n_ledger[0])
 
 

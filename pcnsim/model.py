@@ -3,8 +3,8 @@
 Practices and network pools are Mesa agents that own capacity (FTE by role, contacts per FTE-day);
 the engine's capacity table is assembled from them, so what an agent holds is what the simulation
 offers, and levers that pool roles or add network services move FTE between them week by week.
-Patients stay in the engine's arrays. One model step is one week; at each year boundary the model
-reads every patient's yearly counters (and those of people who died or left) into a table.
+Patients stay in the engine's arrays. One model step is one week; at each year boundary the engine writes
+every patient's yearly counters (and those of people who died or left) into the rows of a table.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from . import engine, levers, params, population
 from .engine import state as st
 from .partition import PersonIds
 from .scenario import Scenario
-from .vocab import PRIMARY_CARE_ROLES, ROLES, SEGMENTS, SETTINGS, SEXES
+from .vocab import ROLES, SEGMENTS, SETTINGS, SEXES
 
 WEEK = 7
 WEEKS_PER_YEAR = engine.DAYS_PER_YEAR // WEEK
@@ -56,7 +56,7 @@ class NetworkPool(CapacityUnit):
     shared pool of a network of networks is one too (pcn = -1), serving every member PCN's patients."""
 
 
-PRIMARY_COLUMNS = np.array([SETTINGS.index(r) for r in PRIMARY_CARE_ROLES])  # counters summed as primary care
+PRIMARY_COLUMNS = np.array(st.PRIMARY_COLUMNS)  # counters summed as primary care
 
 
 class PCNModel(mesa.Model):
@@ -99,8 +99,13 @@ class PCNModel(mesa.Model):
         n = int(lay.list_sizes.sum())
         exit_capacity = int(n * 0.5) + 1000  # deaths + leavers in a year are ~10% of a list
         ledger_capacity = n * 40 + 10_000 if ledger else 0  # touchpoints per person-year are ~8
+        self.burn_in_years = scenario.simulation.burn_in_years
+        # the per-patient yearly table: room for every reported year at the most leavers a year can hold (the
+        # engine writes each year's rows at its end; pages never written cost no memory)
+        reported_years = self.n_days // engine.DAYS_PER_YEAR - self.burn_in_years
+        table_rows = reported_years * (n + exit_capacity) if keep_patients else 0
         self.tally = engine.allocate_tally(self.n_days // WEEK + 1, lay.n_practices, lay.n_units,
-                                           exit_capacity, ledger_capacity)
+                                           exit_capacity, ledger_capacity, table_rows)
         self.workspace = engine.allocate_workspace(n, len(lay.pcn_names))
         # the second thread's tallies: its weekly counts (added to the first's after each step) and room for
         # the leavers of its half of the list in a month (joined to the first's every month)
@@ -108,13 +113,10 @@ class PCNModel(mesa.Model):
                                                    n - n // 2 + 1) if threads == 2 else None)
         self._solo_weeks = 0
         self.day = 0
-        self.burn_in_years = scenario.simulation.burn_in_years
-        # the per-patient yearly table: its columns for all reported years (`engine.year_columns`, made at
-        # the first reported year end and filled year by year) and each closed year's rows
-        self._rows: dict[str, np.ndarray] | None = None
+        # the per-patient yearly table's columns (the tally's, by name) and each closed year's rows
+        self._rows: dict[str, np.ndarray] | None = dict(zip(st.TABLE_COLUMNS, self.tally.table, strict=True))
         self._row_years: list[tuple[int, int]] = []
         self._labels: dict[str, pd.CategoricalDtype] | None = None
-        self._practice_codes: np.dtype | None = None  # the integer type pandas keeps the practices' codes in
         self.ledger_tables: list[pd.DataFrame] = []
 
     # ---- capacity owned by agents --------------------------------------------------------------------
@@ -174,58 +176,57 @@ class PCNModel(mesa.Model):
             d1 = min(d1 + WEEK, end)
         n_weeks = -(-(d1 - d0) // WEEK)
         second = None if solo else self.second_tally
-        contended = engine.advance(self.state, self.params, self.tally, self.workspace, d0, d1, second)
+        year_end = d1 % engine.DAYS_PER_YEAR == 0
+        keep = year_end and self._reported(d1) and self.keep_patients and self._rows is not None
+        rows_at = sum(rows for _, rows in self._row_years) if keep else None
+        contended = engine.advance(self.state, self.params, self.tally, self.workspace, d0, d1, second, year_end,
+                                   rows_at)
         self._solo_weeks = max(self._solo_weeks - n_weeks, 0)
         if second is not None and contended > CONTENDED_WAITS * n_weeks:
             self._solo_weeks = SOLO_WEEKS  # the cores are busy with other work: one thread for a while
         self.day = d1
-        if d1 % engine.DAYS_PER_YEAR == 0:
-            self._close_year(d1)
+        if year_end:
+            self._close_year(d1, rows_at is not None)
         self.running = not self.finished
         return n_weeks
 
-    def _close_year(self, day: int) -> None:
+    def _reported(self, day: int) -> bool:
+        """Whether the year ending on `day` is reported (not burn-in)."""
+        return day // engine.DAYS_PER_YEAR - 1 - self.burn_in_years >= 0
+
+    def _close_year(self, day: int, wrote_rows: bool) -> None:
+        """After the engine closed the year ending on `day` (and wrote its rows of the table, if kept): note
+        them, read the ledger, then zero the yearly counters and the leavers' and ledger counts."""
         S, T = self.state, self.tally
-        engine.close_year(S, T, day)
         n_exits = int(T.n_exits[0])
         if n_exits > T.exit_meta.shape[0]:
             raise RuntimeError(f"{n_exits} leavers in a year overflowed the buffer of {T.exit_meta.shape[0]}")
         if T.ledger_on and T.n_ledger[0] > T.ledger.shape[0]:
             raise RuntimeError("touchpoint ledger overflowed its buffer")
-        year = day // engine.DAYS_PER_YEAR - 1 - self.burn_in_years
-        if year >= 0:
-            if self.keep_patients:
-                self._patient_year(year, day)
+        if self._reported(day):
+            year = day // engine.DAYS_PER_YEAR - 1 - self.burn_in_years
+            if wrote_rows:
+                self._row_years.append((year, S.pid.shape[0] + n_exits))
             if T.ledger_on:
                 self.ledger_tables.append(self._ledger_rows(int(T.n_ledger[0])))
         S.counters[:] = 0
         T.n_exits[0] = 0
         T.n_ledger[0] = 0
 
-    def _patient_year(self, year: int, day: int) -> None:
-        """Read the year's rows (every listed person, then the year's leavers) into the table's columns."""
-        if self._labels is None:  # categories checked once a run, not every year (~2 ms a year)
-            lay = self.layout
-            self._labels = {name: pd.CategoricalDtype(labels) for name, labels in (
-                ("practice", lay.practice_names), ("pcn", lay.pcn_names), ("sex", list(SEXES)),
-                ("segment", list(SEGMENTS)), ("exit", ["none", "died", "left"]))}
-            self._practice_codes = pd.Categorical.from_codes([], dtype=self._labels["practice"]).codes.dtype
-        if self._rows is None:  # room for every reported year at the most leavers a year can hold
-            years = self.n_days // engine.DAYS_PER_YEAR - self.burn_in_years
-            self._rows = engine.year_columns(years * (self.state.pid.shape[0] + self.tally.exit_meta.shape[0]),
-                                             self._practice_codes, self.state.counters.shape[1])
-        at = sum(rows for _, rows in self._row_years)
-        col = engine.year_rows(self.state, self.tally, day, self._practice_codes, PRIMARY_COLUMNS, self._rows, at)
-        self._row_years.append((year, len(col["patient_id"])))
-
     def patient_table(self) -> pd.DataFrame | None:
         """The per-patient yearly table of the reported years closed so far (None if none, or not kept): a
         row per person listed at a year's end, then one per person who died or left during it, with their
-        yearly counters. Its columns are views of the model's (no copy: ~1.5-5 ms for five years, where a
-        table made each year took ~4-10 ms a year, and joining them as much again)."""
+        yearly counters. Its columns are views of the model's (no copy but the practice codes, narrowed by
+        pandas: ~1.5-5 ms for five years, where a table made each year took ~4-10 ms a year, and joining
+        them as much again)."""
         if not self._row_years:
             return None
-        label, lay = self._labels, self.layout
+        lay = self.layout
+        if self._labels is None:  # categories checked once a run, not every year (~2 ms a year)
+            self._labels = {name: pd.CategoricalDtype(labels) for name, labels in (
+                ("practice", lay.practice_names), ("pcn", lay.pcn_names), ("sex", list(SEXES)),
+                ("segment", list(SEGMENTS)), ("exit", ["none", "died", "left"]))}
+        label = self._labels
         rows = sum(n for _, n in self._row_years)
         col = {name: a[:rows] for name, a in self._rows.items()}
 

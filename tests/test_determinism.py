@@ -167,7 +167,7 @@ def test_a_called_off_run_frees_the_waiting_thread(baseline):
     W.sync[:] = 0
     W.sync[1] = 1
     helper = threading.Thread(target=kernels.run_days, daemon=True,
-                              args=(S, model.params, model.tally, model.second_tally, W, 0, 7, 1, 2))
+                              args=(S, model.params, model.tally, model.second_tally, W, 0, 7, False, -1, 1, 2))
     helper.start()
     helper.join(timeout=60)
     assert not helper.is_alive()
@@ -194,11 +194,11 @@ def test_a_late_partner_is_counted_as_a_contended_wait(baseline):
 
     def late_partner():
         time.sleep(0.05)
-        kernels.run_days(S, model.params, model.tally, model.second_tally, W, 7, 8, 1, 2)
+        kernels.run_days(S, model.params, model.tally, model.second_tally, W, 7, 8, False, -1, 1, 2)
 
     helper = threading.Thread(target=late_partner, daemon=True)
     helper.start()
-    kernels.run_days(S, model.params, model.tally, model.second_tally, W, 7, 8, 0, 2)
+    kernels.run_days(S, model.params, model.tally, model.second_tally, W, 7, 8, False, -1, 0, 2)
     helper.join(timeout=60)
     assert 1 <= W.sync[9] <= W.sync[8] - 1  # thread 0 napped at its first barrier, not at every one after
 
@@ -215,7 +215,7 @@ def test_a_contended_model_falls_back_to_one_thread_and_back_with_the_same_numbe
     advance = engine.advance
 
     def recording_advance(*args):
-        paths.append(2 if args[-1] is not None else 1)
+        paths.append(2 if args[6] is not None else 1)  # the second tally
         return advance(*args)
 
     monkeypatch.setattr(engine, "advance", recording_advance)

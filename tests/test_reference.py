@@ -107,8 +107,7 @@ def run_engine(p, lay, days: int = DAYS, chunks: tuple[int, ...] = ()):
     w = engine.allocate_workspace(len(s.pid), len(lay.pcn_names))
     bounds = [0, *chunks, days]
     for d0, d1 in itertools.pairwise(bounds):
-        engine.advance(s, p, t, w, d0, d1)
-    engine.close_year(s, t, days)
+        engine.advance(s, p, t, w, d0, d1, year_end=d1 == days)
     return s, t
 
 
@@ -362,17 +361,24 @@ def test_mesa_model_matches_the_engine_event_for_event():
     assert len(mesa_run.patients[0].model.agents) == len(s.pid)  # leavers' agents were removed
 
 
-def test_the_yearly_table_rows_are_the_listed_people_then_the_leavers():
-    """`engine.year_rows` (one pass over the records) gives what reading each field's view would: a row per
-    slot's person at the year end, then one per leaver of the year, with ages, 1-based deprivation, days
-    registered within the year, exit reasons, the counters and their primary-care sum."""
-    from pcnsim.model import PRIMARY_COLUMNS as roles
-
+@pytest.mark.parametrize("threads", [1, 2] if engine.SPLITS else [1])
+def test_the_yearly_table_rows_are_the_listed_people_then_the_leavers(threads):
+    """The year end (`engine.advance(..., year_end=True, rows_at=...)`, each thread a pass over its records)
+    writes what reading each field's view would: from the row given, a row per slot's person at the year
+    end, then one per leaver of the year, with ages, 1-based deprivation, days registered within the year,
+    exit reasons, the counters and their primary-care sum; and no row outside those."""
     p, lay = build("home visits", SEEDS[0])
-    s, t = run_engine(p, lay)
-    n, n_exits = len(s.pid), int(t.n_exits[0])
+    s = population.synthesise(p, lay)
+    n, room, weeks = len(s.pid), 10_000, p.working.shape[0] // 7 + 1
+    t = engine.allocate_tally(weeks, lay.n_practices, lay.n_units, exit_capacity=room, table_rows=n + room + 7)
+    second = engine.allocate_tally(weeks, lay.n_practices, lay.n_units, room) if threads == 2 else None
+    w = engine.allocate_workspace(n, len(lay.pcn_names))
+    table = dict(zip(st.TABLE_COLUMNS, t.table, strict=True))
+    table["age"][:] = -1
+    engine.advance(s, p, t, w, 0, DAYS, second, year_end=True, rows_at=5)
+    n_exits = int(t.n_exits[0])
     assert n_exits > 0  # the year had leavers
-    col = engine.year_rows(s, t, DAYS, np.dtype(np.int8), roles)
+    col = {name: column[5:5 + n + n_exits] for name, column in table.items()}
     meta = t.exit_meta[:n_exits]
 
     def rows(field: str, column: int) -> np.ndarray:
@@ -387,30 +393,22 @@ def test_the_yearly_table_rows_are_the_listed_people_then_the_leavers():
         "complexity": rows("cx", st.X_CX),
         "registered_days": end - np.maximum(rows("reg_day", st.X_REG_DAY), DAYS - st.DAYS_PER_YEAR),
         "exit": np.concatenate([np.zeros(n, np.int64), meta[:, st.X_REASON]]),
-        "counters": counters, "primary": counters[:, roles].sum(axis=1),
+        "counters": counters, "primary": counters[:, list(st.PRIMARY_COLUMNS)].sum(axis=1),
     }
     assert set(col) == set(expected)
     for name, values in expected.items():
         np.testing.assert_array_equal(col[name], values, err_msg=name)
     assert (col["exit"][n:] > 0).all() and (0 <= col["registered_days"]).all()
     assert (col["registered_days"] <= st.DAYS_PER_YEAR).all()
-    # a run's years go one after another into one set of columns: the same rows, from the place given
-    rows = len(col["patient_id"])
-    into = engine.year_columns(rows + 7, np.dtype(np.int8), s.counters.shape[1])
-    into["age"][:] = -1
-    part = engine.year_rows(s, t, DAYS, np.dtype(np.int8), roles, into, 5)
-    for name, values in col.items():
-        np.testing.assert_array_equal(into[name][5:5 + rows], values, err_msg=name)
-        assert np.shares_memory(part[name], into[name])
-    assert (into["age"][:5] == -1).all() and (into["age"][5 + rows:] == -1).all()
-    with pytest.raises(ValueError, match="do not fit"):
-        engine.year_rows(s, t, DAYS, np.dtype(np.int8), roles, into, 8)
+    assert (table["age"][:5] == -1).all() and (table["age"][5 + n + n_exits:] == -1).all()
+    with pytest.raises(ValueError, match="do not fit"):  # room for the most leavers a year can hold
+        engine.advance(s, p, t, w, DAYS, DAYS, year_end=True, rows_at=8)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="transparent huge pages are Linux's")
 def test_the_tables_columns_are_kept_off_huge_pages():
     # numpy asks for huge pages for arrays of 4 MiB or more; the columns ask the kernel not to use them
-    counters = engine.year_columns(1_000_000, np.dtype(np.int8), 24)["counters"]  # 96 MB
+    counters = st.table_columns(1_000_000)[st.TABLE_COLUMNS.index("counters")]  # 96 MB
     inside = -(-counters.ctypes.data // 4096) * 4096
     flags = None
     with open("/proc/self/smaps") as smaps:

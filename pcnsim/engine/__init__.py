@@ -68,11 +68,8 @@ __all__ = [
     "allocate_state",
     "allocate_tally",
     "allocate_workspace",
-    "close_year",
     "empty_on_small_pages",
     "populate",
-    "year_columns",
-    "year_rows",
 ]
 
 
@@ -87,15 +84,28 @@ def populate(state: State, params: Params, practice_of_slot: np.ndarray) -> None
 
 
 def advance(state: State, params: Params, tally: Tally, workspace: Workspace, d0: int, d1: int,
-            second: Tally | None = None) -> int:
+            second: Tally | None = None, year_end: bool = False, rows_at: int | None = None) -> int:
     """Run days [d0, d1) of the daily step; on two threads when given a `second` tally (the second thread's,
     allocated like `tally`, with room for the leavers of half the list in a month), with the same numbers.
+
+    With `year_end` (d1 a year boundary), then close the year, each thread its slots: unmet episode-days
+    are accounted up to d1, so the yearly counters are complete (the caller reads them, then zeroes them
+    and the leavers' count), and, given `rows_at`, the year's rows of the per-patient table are written to
+    `tally.table` from that row: one per patient slot (in slot order), then one per leaver of the year
+    (`tally.n_exits` of them).
 
     Returns how many barrier waits outlasted spinning (a thread waited over a millisecond for its partner:
     other work is taking the cores, and one thread would be faster for a while); 0 on one thread."""
     n_days = params.working.shape[0]
     if not 0 <= d0 <= d1 <= n_days:
         raise ValueError(f"days [{d0}, {d1}) outside the run's calendar [0, {n_days})")
+    if year_end and d1 % DAYS_PER_YEAR:
+        raise ValueError(f"day {d1} is not a year boundary")
+    if rows_at is not None and not (year_end and 0 <= rows_at and rows_at + state.pid.shape[0]
+                                    + tally.exit_meta.shape[0] <= tally.table[0].shape[0]):
+        raise ValueError(f"the year's rows from row {rows_at} do not fit in the table's "
+                         f"{tally.table[0].shape[0]} rows (or the year does not end)")
+    at = -1 if rows_at is None else rows_at
     if tally.weekly.shape[0] * 7 < n_days:
         raise ValueError("tally has fewer weeks than the calendar")
     if workspace.active.shape[0] != state.pid.shape[0]:
@@ -103,7 +113,7 @@ def advance(state: State, params: Params, tally: Tally, workspace: Workspace, d0
     n = state.pid.shape[0]
     if second is None:
         workspace.bounds[:] = (0, n, n)
-        kernels.run_days(state, params, tally, tally, workspace, d0, d1, 0, 1)
+        kernels.run_days(state, params, tally, tally, workspace, d0, d1, year_end, at, 0, 1)
         return 0
     if tally.ledger_on or second.weekly.shape != tally.weekly.shape:
         raise ValueError("a second thread needs a tally shaped like the first, and no touchpoint ledger")
@@ -112,8 +122,8 @@ def advance(state: State, params: Params, tally: Tally, workspace: Workspace, d0
     workspace.bounds[:] = (0, n // 2, n)
     workspace.sync[:kernels.MAIL] = 0  # barrier counts; thread 1, if already serving, is between jobs
     try:
-        _post(state, params, tally, second, workspace, d0, d1)
-        kernels.run_days(state, params, tally, second, workspace, d0, d1, 0, 2)
+        _post(state, params, tally, second, workspace, d0, d1, year_end, at)
+        kernels.run_days(state, params, tally, second, workspace, d0, d1, year_end, at, 0, 2)
     except BaseException:  # e.g. Ctrl-C before this thread entered the kernel: call the job off
         workspace.sync[1] = 1
         raise
@@ -138,16 +148,18 @@ _helpers_lock = threading.Lock()
 _serials = itertools.count(1)
 
 
-def _post(state: State, params: Params, tally: Tally, second: Tally, workspace: Workspace, d0: int, d1: int) -> None:
-    """Hand days [d0, d1) to the run's second thread (`kernels.serve`), starting one if none is serving these
-    arrays: the first call, new parameters after a lever moved, or the last thread left after idling."""
+def _post(state: State, params: Params, tally: Tally, second: Tally, workspace: Workspace, d0: int, d1: int,
+          year_end: bool, rows_at: int) -> None:
+    """Hand days [d0, d1) (and the year end, `advance`) to the run's second thread (`kernels.serve`), starting
+    one if none is serving these arrays: the first call, new parameters after a lever moved, or the last
+    thread left after idling."""
     sync = workspace.sync
     serving = tuple(map(id, (state, params, tally, second, workspace)))
     with _helpers_lock:
         held = _helpers.get(id(sync))
         ours = held is not None and held.sync is sync and held.serial == sync[kernels.MAIL_SERIAL]
         if ours and held.serving == serving and held.thread.is_alive():
-            if kernels.post(workspace, d0, d1) != kernels.CLOSED:
+            if kernels.post(workspace, d0, d1, year_end, rows_at) != kernels.CLOSED:
                 return
         if ours:  # serving other arrays, or leaving: see it out (it is between jobs)
             sync[kernels.MAIL_STOP] = 1
@@ -156,7 +168,8 @@ def _post(state: State, params: Params, tally: Tally, second: Tally, workspace: 
             del _helpers[key]
         sync[kernels.MAIL:] = 0
         sync[kernels.MAIL_SERIAL] = serial = next(_serials)
-        kernels.post(workspace, d0, d1)  # before the thread starts: it cannot leave with a job waiting
+        # posted before the thread starts: it cannot leave with a job waiting
+        kernels.post(workspace, d0, d1, year_end, rows_at)
         thread = threading.Thread(target=kernels.serve, args=(state, params, tally, second, workspace),
                                   daemon=True, name="pcnsim-engine")
         thread.start()  # between jobs it spins, then naps: the kernels release the GIL
@@ -171,58 +184,3 @@ def _stop_helpers() -> None:
             held.sync[kernels.MAIL_STOP] = 1
         for held in _helpers.values():
             held.thread.join(timeout=1)
-
-
-def close_year(state: State, tally: Tally, day: int) -> None:
-    """Account unmet need up to a year boundary before yearly counters are read."""
-    if day % DAYS_PER_YEAR:
-        raise ValueError(f"day {day} is not a year boundary")
-    kernels.close_year(state, tally, day)
-
-
-YEAR_COLUMNS = ("patient_id", "practice", "age", "sex", "deprivation", "segment", "complexity", "registered_days",
-                "exit", "counters", "primary")
-
-
-def year_columns(rows: int, practice_codes: np.dtype, n_counters: int) -> dict:
-    """Empty columns for `rows` rows of the patient table (`year_rows` fills them, a year at a time): arrays
-    named by YEAR_COLUMNS, 'counters' as one (rows, n_counters) block whose columns are each contiguous
-    (so are a table's columns then, and joining tables copies each in one piece), on ordinary pages
-    (`empty_on_small_pages`: in huge pages the first run of a process took ~40 ms longer). Rows never
-    written cost no memory (the pages of a large array are only mapped when first written)."""
-    types = {"patient_id": np.int64, "practice": practice_codes, "age": np.int16, "sex": np.int8,
-             "deprivation": np.int8, "segment": np.int8, "complexity": np.int8, "registered_days": np.int16,
-             "exit": np.int8, "primary": np.int64}
-    columns = {name: empty_on_small_pages((rows,), types[name]) for name in YEAR_COLUMNS if name != "counters"}
-    columns["counters"] = empty_on_small_pages((n_counters, rows), np.int32).T  # each counter's column in one piece
-    return columns
-
-
-def year_rows(state: State, tally: Tally, day: int, practice_codes: np.dtype, primary_roles: np.ndarray,
-              into: dict | None = None, at: int = 0) -> dict:
-    """The columns of the year ending on `day` for the patient table, one row per listed person then one per
-    leaver of the year, read in one pass over the records (`kernels.year_rows`; a pass per field over the
-    strided record views cost ~4 ms a year): arrays named by YEAR_COLUMNS, 'counters' as one (rows,
-    N_COUNTERS) block. `practice_codes` is the integer type of the practice codes (what pandas keeps for
-    the practices as categories, so the table takes them uncopied); `primary_roles` the counter columns
-    summed as 'primary'. Written to rows [at, at + rows) of `into` (from `year_columns`) when given, so that
-    a run's years fill one table without copying; the year's part of each column is returned."""
-    if day % DAYS_PER_YEAR:
-        raise ValueError(f"day {day} is not a year boundary")
-    n_exits = int(tally.n_exits[0])
-    if n_exits > tally.exit_meta.shape[0]:
-        raise ValueError(f"{n_exits} leavers overflowed the tally's room for {tally.exit_meta.shape[0]}")
-    primary_roles = np.asarray(primary_roles, np.int64)
-    if primary_roles.size and not 0 <= primary_roles.min() <= primary_roles.max() < state.counters.shape[1]:
-        raise ValueError("primary_roles must be counter columns")
-    rows = state.pid.shape[0] + n_exits
-    if into is None:
-        into, at = year_columns(rows, practice_codes, state.counters.shape[1]), 0
-    if not 0 <= at <= at + rows <= into["patient_id"].shape[0]:
-        raise ValueError(f"rows [{at}, {at + rows}) do not fit in columns of {into['patient_id'].shape[0]} rows")
-    if into["practice"].dtype != practice_codes or into["counters"].shape[1] != state.counters.shape[1]:
-        raise ValueError("the columns were made for other practice codes or counters")
-    columns = {name: into[name][at:at + rows] for name in YEAR_COLUMNS}
-    kernels.year_rows(state, tally, n_exits, day, day - DAYS_PER_YEAR, primary_roles,
-                      tuple(columns[name] for name in YEAR_COLUMNS))
-    return columns

@@ -93,6 +93,7 @@ from .state import (
     M_UNPLACED,
     N_COUNTERS,
     NEVER,
+    PRIMARY_COLUMNS,
     SORT_BITS,
     X_BIRTH_DAY,
     X_CX,
@@ -115,8 +116,9 @@ AHEAD = 8  # patients ahead whose state is prefetched
 SPINS_BEFORE_NAP = 40_000  # pause hints (~1 ms; normal waits are < 0.4 ms) before a barrier wait naps
 # The mailbox through which thread 0 of a run hands each call's days to a thread 1 that stays in the kernels
 # between calls (`serve`), on its own cache line of W.sync: jobs posted (CLOSED once that thread has left),
-# the days [d0, d1) of the last one, jobs done, a request to leave, and the serial number of the thread.
-MAIL, MAIL_D0, MAIL_D1, MAIL_DONE, MAIL_STOP, MAIL_SERIAL = 24, 25, 26, 27, 28, 29
+# the days [d0, d1) of the last one, jobs done, a request to leave, the serial number of the thread, and
+# whether the last job closes the year at d1 and from which row it writes the yearly table (`close_year`).
+MAIL, MAIL_D0, MAIL_D1, MAIL_DONE, MAIL_STOP, MAIL_SERIAL, MAIL_YEAR_END, MAIL_ROWS_AT = 24, 25, 26, 27, 28, 29, 30, 31
 CLOSED = -1
 NAPS_BEFORE_LEAVING = 400  # ~25 ms with nothing posted (after ~1 ms of spinning): thread 1 leaves
 WAITING, UNSERVED = -1, -2  # W.req_unit of a request not booked: a routine one waiting for a working day, or unserved
@@ -289,7 +291,8 @@ def serve(S, P, T, T1, W):
     idle = 0
     while atomic_load(W.sync, MAIL_STOP) == 0 and atomic_load(W.sync, MAIL_SERIAL) == serial:
         if atomic_load(W.sync, MAIL) > done:
-            run_days(S, P, T, T1, W, W.sync[MAIL_D0], W.sync[MAIL_D1], 1, 2)
+            run_days(S, P, T, T1, W, W.sync[MAIL_D0], W.sync[MAIL_D1], W.sync[MAIL_YEAR_END] != 0,
+                     W.sync[MAIL_ROWS_AT], 1, 2)
             done += 1
             arrive(W.sync, MAIL_DONE)  # also publishes the job's writes
             idle = 0
@@ -304,11 +307,14 @@ def serve(S, P, T, T1, W):
 
 
 @jit
-def post(W, d0, d1):
-    """Hand days [d0, d1) to the thread in `serve`; returns the number of jobs posted, or CLOSED when that
-    thread has left (or is leaving: then it will not take the job)."""
+def post(W, d0, d1, year_end, rows_at):
+    """Hand days [d0, d1) (and the year's end at d1, if `year_end`: `close_year`) to the thread in `serve`;
+    returns the number of jobs posted, or CLOSED when that thread has left (or is leaving: then it will
+    not take the job)."""
     W.sync[MAIL_D0] = d0
     W.sync[MAIL_D1] = d1
+    W.sync[MAIL_YEAR_END] = 1 if year_end else 0
+    W.sync[MAIL_ROWS_AT] = rows_at
     jobs = atomic_load(W.sync, MAIL)
     if jobs == CLOSED or compare_swap(W.sync, MAIL, jobs, jobs + 1) != jobs:
         return CLOSED
@@ -739,49 +745,55 @@ def enrol(S, P, T, W, day, order):
 
 
 @jit
-def close_year(S, T, day):
-    """Account unmet episode-days up to the year boundary so yearly counters are complete."""
-    for i in range(S.patients.shape[0]):
+def close_year(S, T, T1, W, day, rows_at, tid, nt):
+    """The year ending on `day`, for thread `tid`'s slots (T1 thread 1's tally): unmet episode-days accounted
+    up to `day`, so the yearly counters are complete; then, if rows_at >= 0, the per-patient table's rows
+    of the year written to T.table from row rows_at: one per slot's person (row rows_at + slot), then one
+    per leaver of the year (T.exit_meta, all in T by now: joined every month), split between the threads.
+    The counters stay as they are (the caller zeroes them once it has read what it needs)."""
+    Tt = T if tid == 0 else T1
+    lo, hi = thread_range(W, tid)
+    n = S.patients.shape[0]
+    n_exits = min(T.n_exits[0], T.exit_meta.shape[0])
+    ahead = prefetch_pays(S)
+    write = rows_at >= 0 and rows_at + n + n_exits <= T.table[0].shape[0]
+    for i in range(lo, hi):
         rec = S.patients[i]
+        if ahead and i + 4 * AHEAD < hi:
+            prefetch_patient(S, i + 4 * AHEAD)
         for k in range(K):
             if rec["ep_type"][k] >= 0:
-                flush_unmet(S, T, i, k, day)
+                flush_unmet(S, Tt, i, k, day)
+        if write:
+            table_row(T.table, rows_at + i, rec["pid"], rec["practice"], rec["birth_day"], rec["sex"], rec["dep"],
+                      rec["seg"], rec["cx"], rec["reg_day"], day, 0, rec["counters"], day - DAYS_PER_YEAR)
+    if write:
+        half = n_exits // 2 if nt == 2 else n_exits
+        for x in range(0 if tid == 0 else half, half if tid == 0 else n_exits):
+            meta = T.exit_meta[x]
+            table_row(T.table, rows_at + n + x, meta[X_PID], meta[X_PRACTICE], meta[X_BIRTH_DAY], meta[X_SEX],
+                      meta[X_DEP], meta[X_SEG], meta[X_CX], meta[X_REG_DAY], meta[X_EXIT_DAY], meta[X_REASON],
+                      T.exit_counters[x], day - DAYS_PER_YEAR)
 
 
 @jit
-def year_rows(S, T, n_exits, day, start, primary_roles, C):
-    """The year's patient table (`PCNModel`) as columns `C`, one row per slot's person at `day`, then one
-    per leaver of the year (`T.exit_meta`), in one pass over the records: person id, practice, age, sex,
-    deprivation (1-based), segment, complexity, days registered since `start`, exit reason (0: still
-    listed), the yearly counters and their sum over `primary_roles` (columns of the counters).
-    C: (pid, practice, age, sex, deprivation, segment, complexity, registered_days, exit, counters,
-    primary)."""
-    pid, practice, age, sex, dep, seg, cx, registered, leaving, counters, primary = C
-    n = S.patients.shape[0]
-    for r in range(n + n_exits):
-        if r < n:
-            rec = S.patients[r]
-            pid[r] = rec["pid"]
-            practice[r] = rec["practice"]
-            birth, reg, end = rec["birth_day"], rec["reg_day"], day
-            sex[r], dep[r], seg[r], cx[r], leaving[r] = rec["sex"], rec["dep"] + 1, rec["seg"], rec["cx"], 0
-            for c in range(N_COUNTERS):
-                counters[r, c] = rec["counters"][c]
-        else:
-            meta = T.exit_meta[r - n]
-            pid[r] = meta[X_PID]
-            practice[r] = meta[X_PRACTICE]
-            birth, reg, end = meta[X_BIRTH_DAY], meta[X_REG_DAY], meta[X_EXIT_DAY]
-            sex[r], dep[r], seg[r], cx[r] = meta[X_SEX], meta[X_DEP] + 1, meta[X_SEG], meta[X_CX]
-            leaving[r] = meta[X_REASON]
-            for c in range(N_COUNTERS):
-                counters[r, c] = T.exit_counters[r - n, c]
-        age[r] = (end - birth) // DAYS_PER_YEAR
-        registered[r] = end - max(reg, start)
-        total = 0
-        for c in primary_roles:
-            total += counters[r, c]
-        primary[r] = total
+def table_row(C, r, pid, practice, birth, sex, dep, seg, cx, reg, end, reason, counters, start):
+    """Row r of the per-patient yearly table (columns C: `state.TABLE_COLUMNS`): person id, practice, age at
+    `end` (the year end, or the day they left), sex, deprivation (1-based), segment, complexity, days
+    registered since `start`, exit reason (0: still listed), the yearly counters and their primary-care
+    sum."""
+    pid_c, practice_c, age_c, sex_c, dep_c, seg_c, cx_c, registered_c, exit_c, counters_c, primary_c = C
+    pid_c[r] = pid
+    practice_c[r] = practice
+    age_c[r] = (end - birth) // DAYS_PER_YEAR
+    sex_c[r], dep_c[r], seg_c[r], cx_c[r], exit_c[r] = sex, dep + 1, seg, cx, reason
+    registered_c[r] = end - max(reg, start)
+    for c in range(N_COUNTERS):
+        counters_c[r, c] = counters[c]
+    total = 0
+    for c in PRIMARY_COLUMNS:
+        total += counters[c]
+    primary_c[r] = total
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1388,9 +1400,10 @@ def place_requests(W, tid, nt):
 
 
 @jit
-def run_days(S, P, T, T1, W, d0, d1, tid, nt):
+def run_days(S, P, T, T1, W, d0, d1, year_end, rows_at, tid, nt):
     """Advance the simulation over days [d0, d1): monthly demography and case finding on every 4th-week
-    boundary, then the day.
+    boundary, then the day; then, if `year_end`, close the year at d1 (`close_year`, the table's rows from
+    row `rows_at` if that is not negative), each thread its slots.
 
     One thread (nt=1, T1 is T) or thread `tid` of two running this same kernel side by side, each on its
     half of the slots with its own tally (T for thread 0, T1 for thread 1), meeting at barriers around the
@@ -1424,6 +1437,10 @@ def run_days(S, P, T, T1, W, d0, d1, tid, nt):
         settle(S, P, Tt, W, day, tid)
         if not meet(W, tid, nt):
             return
+    if year_end:
+        close_year(S, T, T1, W, d1, rows_at, tid, nt)
+        if not meet(W, tid, nt):
+            return
     if tid == 0:
         end_days(S, P, T, T1, W, d0, d1, nt)
 
@@ -1431,10 +1448,10 @@ def run_days(S, P, T, T1, W, d0, d1, tid, nt):
 @jit
 def end_days(S, P, T, T1, W, d0, d1, nt):
     """After days [d0, d1) (thread 0): give back any released slots and, on two threads, add thread 1's
-    weekly tallies of those days to thread 0's."""
+    weekly tallies of those days (and of a year end at d1) to thread 0's."""
     return_slots(S, P, W, d1 - 1)  # none are released after booking, but leave the diaries whole
-    if nt == 2 and d1 > d0:
-        for w in range(week_of(max(d0 - 1, 0)), week_of(d1 - 1) + 1):
+    if nt == 2:
+        for w in range(week_of(max(d0 - 1, 0)), week_of(max(d1 - 1, 0)) + 1):
             for p in range(T.weekly.shape[1]):
                 for c in range(T.weekly.shape[2]):
                     T.weekly[w, p, c] += T1.weekly[w, p, c]

@@ -4,8 +4,8 @@ patient slot: `State.patients` for the kernels, and one array view per field) an
 Three namedtuples of numpy arrays and scalars travel into every kernel:
 - `Params`: the scenario flattened into lookup tables (built by `pcnsim.params`), read-only;
 - `State`: one row per patient slot (plus open need episodes, K per patient) and the booking diaries;
-- `Tally`: what the run records: weekly counters per practice, capacity use, leavers' records and the
-  optional touchpoint ledger.
+- `Tally`: what the run records: weekly counters per practice, capacity use, leavers' records, the
+  optional touchpoint ledger and the per-patient yearly table's columns.
 
 A patient slot is reused when its person dies or leaves: a new person (a birth or a new registration)
 takes it with a fresh person id, so list sizes are stationary and state stays bounded. Day numbers are
@@ -17,7 +17,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..vocab import N_ROLES, N_SETTINGS, ROLES
+from ..vocab import N_ROLES, N_SETTINGS, PRIMARY_CARE_ROLES, ROLES, SETTINGS
 
 DAYS_PER_YEAR = 364
 DAYS_PER_MONTH = 28
@@ -131,8 +131,19 @@ Workspace = namedtuple(
 Tally = namedtuple(
     "Tally",
     ["weekly", "cap_offered", "cap_used", "exit_meta", "exit_counters", "n_exits", "ledger", "n_ledger",
-     "ledger_on"],
+     "ledger_on", "table"],
 )
+
+# ---- the per-patient yearly table (Tally.table: its columns, in this order, for every reported year) ------
+TABLE_COLUMNS = ("patient_id", "practice", "age", "sex", "deprivation", "segment", "complexity", "registered_days",
+                 "exit", "counters", "primary")
+# Fixed types, so that every scenario runs the same compiled kernels; the practice codes are 16-bit (pandas
+# takes them as categories' codes, narrowing them for fewer than 128 practices).
+TABLE_TYPES = {"patient_id": np.int64, "practice": np.int16, "age": np.int16, "sex": np.int8,
+               "deprivation": np.int8, "segment": np.int8, "complexity": np.int8, "registered_days": np.int16,
+               "exit": np.int8, "counters": np.int32, "primary": np.int64}
+MAX_TABLE_PRACTICES = 1 << 15
+PRIMARY_COLUMNS = tuple(SETTINGS.index(r) for r in PRIMARY_CARE_ROLES)  # counters summed as 'primary'
 
 
 HUGE_PAGE = 2 << 20  # bytes: a transparent huge page on x86-64 and most ARM kernels
@@ -264,9 +275,23 @@ def allocate_workspace(n: int, n_pcns: int = 1) -> Workspace:
     )
 
 
+def table_columns(rows: int) -> tuple:
+    """Empty columns for `rows` rows of the per-patient yearly table (TABLE_COLUMNS, of TABLE_TYPES), the
+    counters as one (rows, N_COUNTERS) block whose columns are each contiguous (so are a table's columns
+    then, and joining tables copies each in one piece). Each is on ordinary pages (`empty_on_small_pages`:
+    in huge pages the first run of a process took ~40 ms longer); rows never written cost no memory. At
+    least two rows, so the counters' block is always of one (Fortran) layout for the kernels."""
+    rows = max(rows, 2)
+    return tuple(empty_on_small_pages((N_COUNTERS, rows), np.int32).T if name == "counters"
+                 else empty_on_small_pages((rows,), TABLE_TYPES[name]) for name in TABLE_COLUMNS)
+
+
 def allocate_tally(n_weeks: int, n_practices: int, n_units: int, exit_capacity: int,
-                   ledger_capacity: int = 0) -> Tally:
-    """Empty tallies; the ledger buffer exists only when `ledger_capacity` > 0."""
+                   ledger_capacity: int = 0, table_rows: int = 0) -> Tally:
+    """Empty tallies; the ledger buffer exists only when `ledger_capacity` > 0, the yearly table's columns
+    (`table_columns`) for `table_rows` rows."""
+    if table_rows > 0 and n_practices > MAX_TABLE_PRACTICES:
+        raise ValueError(f"the per-patient table holds at most {MAX_TABLE_PRACTICES} practices, not {n_practices}")
     return Tally(
         weekly=np.zeros((n_weeks, n_practices, N_WEEKLY), np.int64),
         cap_offered=np.zeros((n_weeks, n_units, N_ROLES), np.int64),
@@ -277,4 +302,5 @@ def allocate_tally(n_weeks: int, n_practices: int, n_units: int, exit_capacity: 
         ledger=np.zeros((max(ledger_capacity, 1), N_LEDGER), np.int64),
         n_ledger=np.zeros(1, np.int64),
         ledger_on=ledger_capacity > 0,
+        table=table_columns(table_rows),
     )
