@@ -44,6 +44,27 @@ def test_open_episodes_are_well_formed(finished_model):
     assert (s.next_event <= np.minimum(s.next_onset, s.next_bg_ae)).all()
 
 
+def test_free_episode_slots_hold_no_days_and_next_events_are_the_least_day(baseline):
+    """The kernels read a free episode slot's next and self-resolution days without asking whether it is open
+    (`kernels.next_event_of`, the patient pass), nor its accounting day when unmet need is counted
+    (`kernels.flush_all_unmet`): a free slot must hold NEVER in all three, after every week of a year from
+    day 0 (births, deaths, closings and merges all happen). Each patient's next event is then at most the
+    least of its clocks and its episodes' days (an earlier one only costs a visit)."""
+    model = PCNModel(baseline, seed=3, keep_patients=False)
+    free_slots = 0
+    for _ in range(52):
+        model.step()
+        s = model.state
+        free = s.ep_type < 0
+        assert (s.ep_next[free] == st.NEVER).all() and (s.ep_selfres[free] == st.NEVER).all()
+        assert (s.ep_acc[free] == st.NEVER).all()
+        least = np.minimum(np.minimum(s.next_onset, s.next_bg_ae),
+                           np.minimum(s.ep_next, s.ep_selfres).min(axis=1))
+        assert (s.next_event <= least).all()
+        free_slots += int(free.sum())
+    assert 0 < free_slots < 52 * s.ep_type.size  # some slots free, some open, along the way
+
+
 def test_the_diaries_first_free_day_skips_only_booked_up_days(baseline):
     """Booking searches a diary from `routine_first` (kernels.find_slot): no day before it may have a free
     routine slot, or a routine request would be booked later than the earliest free day. Checked mid-run

@@ -342,11 +342,13 @@ def move_down(a, src, dst, n):
 
 @jit
 def next_event_of(S, i):
+    """Patient i's next event day: the least of its clocks and its episodes' next and self-resolution days.
+    A free episode slot holds NEVER in both (`close_episode`, `draw_person`), so every slot is read without
+    a branch on whether it is open (a branch each, taken at random, cost more than the reads)."""
     rec = S.patients[i]
     nxt = min(rec["next_onset"], rec["next_bg_ae"])
     for k in range(K):
-        if rec["ep_type"][k] >= 0:
-            nxt = min(nxt, rec["ep_next"][k], rec["ep_selfres"][k])
+        nxt = min(nxt, rec["ep_next"][k], rec["ep_selfres"][k])
     return nxt
 
 
@@ -390,6 +392,22 @@ def flush_unmet(S, T, i, k, day):
 
 
 @jit
+def flush_all_unmet(S, T, i, day):
+    """`flush_unmet` for every episode of patient i, without a branch on whether each is open: a free slot's
+    accounting day is NEVER (`close_episode`, `draw_person`), so it adds nothing. The episodes' days are
+    added up and counted once (the same sums as counting each)."""
+    rec = S.patients[i]
+    total = 0
+    for k in range(K):
+        acc = rec["ep_acc"][k]
+        total += max(day - acc, 0)
+        rec["ep_acc"][k] = max(acc, day)
+    rec["counters"][C_UNMET_DAYS] += total
+    rec["unmet_month"] += total
+    T.weekly[week_of(max(day - 1, 0)), rec["practice"], C_UNMET_DAYS] += total
+
+
+@jit
 def release_booking(S, P, W, i, k, day):
     """Note a booked slot to give back to the diary (`return_slots` does, before the day's booking; the
     diaries are shared by the two threads of a run and nothing reads them until then)."""
@@ -427,9 +445,10 @@ def close_episode(S, P, T, W, i, k, day, metric):
     flush_unmet(S, T, i, k, day)
     release_booking(S, P, W, i, k, day)
     T.weekly[week_of(day), rec["practice"], metric] += 1
-    rec["ep_type"][k] = -1
+    rec["ep_type"][k] = -1  # a free slot: its days NEVER (`next_event_of`, `flush_all_unmet`)
     rec["ep_next"][k] = NEVER
     rec["ep_selfres"][k] = NEVER
+    rec["ep_acc"][k] = NEVER
     rec["ep_wait"][k] = -1
     rec["ep_pref"][k] = -1
 
@@ -517,6 +536,7 @@ def draw_person(S, P, i, pid, practice, day, newborn):
         rec["ep_type"][k] = -1
         rec["ep_next"][k] = NEVER
         rec["ep_selfres"][k] = NEVER
+        rec["ep_acc"][k] = NEVER
         rec["ep_booked"][k] = 0
         rec["ep_wait"][k] = -1
         rec["ep_pref"][k] = -1
@@ -641,9 +661,7 @@ def monthly_update(S, P, T, T1, W, day, tid, nt):
         rec = S.patients[i]
         if ahead and i + 4 * AHEAD < hi:
             prefetch_patient(S, i + 4 * AHEAD)
-        for k in range(K):
-            if rec["ep_type"][k] >= 0:
-                flush_unmet(S, Tt, i, k, day)
+        flush_all_unmet(S, Tt, i, day)
         pid = rec["pid"]
         reason = exit_reason(S, P, i, day)
         if reason > 0:
@@ -761,9 +779,7 @@ def close_year(S, T, T1, W, day, rows_at, tid, nt):
         rec = S.patients[i]
         if ahead and i + 4 * AHEAD < hi:
             prefetch_patient(S, i + 4 * AHEAD)
-        for k in range(K):
-            if rec["ep_type"][k] >= 0:
-                flush_unmet(S, Tt, i, k, day)
+        flush_all_unmet(S, Tt, i, day)
         if write:
             table_row(T.table, rows_at + i, rec["pid"], rec["practice"], rec["birth_day"], rec["sex"], rec["dep"],
                       rec["seg"], rec["cx"], rec["reg_day"], day, 0, rec["counters"], day - DAYS_PER_YEAR)
@@ -1052,8 +1068,8 @@ def begin_day(S, P, T, W, day, tid, nt):
         listed = n_req + n_con + n_ae
         pid = rec["pid"]
         age = age_of(rec["birth_day"], day, P.max_age)
-        for k in range(K):
-            if rec["ep_type"][k] >= 0 and rec["ep_selfres"][k] <= day:
+        for k in range(K):  # a free slot's days are NEVER (`next_event_of`): no test of the slot's need
+            if rec["ep_selfres"][k] <= day:
                 close_episode(S, P, T, W, i, k, day, M_SELF_RESOLVED)
         if rec["next_onset"] <= day:
             open_episode(S, P, T, i, day, age)
@@ -1066,7 +1082,7 @@ def begin_day(S, P, T, W, day, tid, nt):
             rate = P.ae_bg_daily[age, rec["dep"]] * ae_factor(S, P, i, day)
             rec["next_bg_ae"] = ring_day(day + 1, R.uniform(keys[R.BACKGROUND_AE], pid, day, 1), rate, redraw)
         for k in range(K):
-            if rec["ep_type"][k] < 0 or rec["ep_next"][k] > day:
+            if rec["ep_next"][k] > day:
                 continue
             if rec["ep_booked"][k] > 0:
                 con_i[c0 + n_con] = i

@@ -229,7 +229,7 @@ def allocate_state(n: int, n_units: int, horizon: int, contact_memory: int = CLU
         at = start + offsets[name]
         arrays[name] = buffer[at:at + _nbytes(shape, dtype)].view(dtype).reshape(shape)
     patients = arrays.pop("patients")
-    for name in ("next_onset", "next_bg_ae", "ep_next", "ep_selfres"):
+    for name in ("next_onset", "next_bg_ae", "ep_next", "ep_selfres", "ep_acc"):
         patients[name] = NEVER
     for name in ("ep_type", "ep_wait", "ep_pref"):
         patients[name] = -1
