@@ -1081,9 +1081,12 @@ def begin_day(S, P, T, W, day, tid, nt):
             n_ae += 1
             rate = P.ae_bg_daily[age, rec["dep"]] * ae_factor(S, P, i, day)
             rec["next_bg_ae"] = ring_day(day + 1, R.uniform(keys[R.BACKGROUND_AE], pid, day, 1), rate, redraw)
+        due = np.uint64(0)  # the episodes asking today, as bits: no branch on each slot (taken at random)
         for k in range(K):
-            if rec["ep_next"][k] > day:
-                continue
+            due |= np.uint64(rec["ep_next"][k] <= day) << np.uint64(k)
+        while due != np.uint64(0):
+            k = lowest_set_bit(due)
+            due &= due - np.uint64(1)
             if rec["ep_booked"][k] > 0:
                 con_i[c0 + n_con] = i
                 con_k[c0 + n_con] = k
