@@ -180,7 +180,7 @@ class PCNModel(mesa.Model):
         keep = year_end and self._reported(d1) and self.keep_patients and self._rows is not None
         rows_at = sum(rows for _, rows in self._row_years) if keep else None
         contended = engine.advance(self.state, self.params, self.tally, self.workspace, d0, d1, second, year_end,
-                                   rows_at)
+                                   rows_at, zero_counters=year_end)
         self._solo_weeks = max(self._solo_weeks - n_weeks, 0)
         if second is not None and contended > CONTENDED_WAITS * n_weeks:
             self._solo_weeks = SOLO_WEEKS  # the cores are busy with other work: one thread for a while
@@ -195,8 +195,8 @@ class PCNModel(mesa.Model):
         return day // engine.DAYS_PER_YEAR - 1 - self.burn_in_years >= 0
 
     def _close_year(self, day: int, wrote_rows: bool) -> None:
-        """After the engine closed the year ending on `day` (and wrote its rows of the table, if kept): note
-        them, read the ledger, then zero the yearly counters and the leavers' and ledger counts."""
+        """After the engine closed the year ending on `day` (wrote its rows of the table, if kept, and zeroed
+        the yearly counters): note the rows, read the ledger, then zero the leavers' and ledger counts."""
         S, T = self.state, self.tally
         n_exits = int(T.n_exits[0])
         if n_exits > T.exit_meta.shape[0]:
@@ -209,7 +209,6 @@ class PCNModel(mesa.Model):
                 self._row_years.append((year, S.pid.shape[0] + n_exits))
             if T.ledger_on:
                 self.ledger_tables.append(self._ledger_rows(int(T.n_ledger[0])))
-        S.counters[:] = 0
         T.n_exits[0] = 0
         T.n_ledger[0] = 0
 

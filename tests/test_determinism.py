@@ -166,8 +166,8 @@ def test_a_called_off_run_frees_the_waiting_thread(baseline):
     W.bounds[:] = (0, n // 2, n)
     W.sync[:] = 0
     W.sync[1] = 1
-    helper = threading.Thread(target=kernels.run_days, daemon=True,
-                              args=(S, model.params, model.tally, model.second_tally, W, 0, 7, False, -1, 1, 2))
+    helper = threading.Thread(target=kernels.run_days, daemon=True, args=(
+        S, model.params, model.tally, model.second_tally, W, 0, 7, kernels.YEAR_ON, -1, 1, 2))
     helper.start()
     helper.join(timeout=60)
     assert not helper.is_alive()
@@ -194,11 +194,11 @@ def test_a_late_partner_is_counted_as_a_contended_wait(baseline):
 
     def late_partner():
         time.sleep(0.05)
-        kernels.run_days(S, model.params, model.tally, model.second_tally, W, 7, 8, False, -1, 1, 2)
+        kernels.run_days(S, model.params, model.tally, model.second_tally, W, 7, 8, kernels.YEAR_ON, -1, 1, 2)
 
     helper = threading.Thread(target=late_partner, daemon=True)
     helper.start()
-    kernels.run_days(S, model.params, model.tally, model.second_tally, W, 7, 8, False, -1, 0, 2)
+    kernels.run_days(S, model.params, model.tally, model.second_tally, W, 7, 8, kernels.YEAR_ON, -1, 0, 2)
     helper.join(timeout=60)
     assert 1 <= W.sync[9] <= W.sync[8] - 1  # thread 0 napped at its first barrier, not at every one after
 
@@ -214,9 +214,9 @@ def test_a_contended_model_falls_back_to_one_thread_and_back_with_the_same_numbe
     paths = []
     advance = engine.advance
 
-    def recording_advance(*args):
+    def recording_advance(*args, **kwargs):
         paths.append(2 if args[6] is not None else 1)  # the second tally
-        return advance(*args)
+        return advance(*args, **kwargs)
 
     monkeypatch.setattr(engine, "advance", recording_advance)
     a, b = PCNModel(baseline, seed=5), PCNModel(baseline, seed=5, threads=2)
@@ -252,9 +252,9 @@ def test_advancing_many_weeks_a_call_gives_the_numbers_of_week_by_week(baseline,
     calls = []
     advance = engine.advance
 
-    def recording_advance(*args):
+    def recording_advance(*args, **kwargs):
         calls.append((args[4], args[5]))
-        return advance(*args)
+        return advance(*args, **kwargs)
 
     a, b = PCNModel(sc, seed=11), PCNModel(sc, seed=11)
     while not a.finished:

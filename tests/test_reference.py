@@ -403,6 +403,9 @@ def test_the_yearly_table_rows_are_the_listed_people_then_the_leavers(threads):
     assert (table["age"][:5] == -1).all() and (table["age"][5 + n + n_exits:] == -1).all()
     with pytest.raises(ValueError, match="do not fit"):  # room for the most leavers a year can hold
         engine.advance(s, p, t, w, DAYS, DAYS, year_end=True, rows_at=8)
+    # a model's year end zeroes the counters after writing the rows (here with nothing left to account)
+    engine.advance(s, p, t, w, DAYS, DAYS, second, year_end=True, zero_counters=True)
+    assert (s.counters == 0).all() and counters.any()
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="transparent huge pages are Linux's")

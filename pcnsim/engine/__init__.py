@@ -84,15 +84,17 @@ def populate(state: State, params: Params, practice_of_slot: np.ndarray) -> None
 
 
 def advance(state: State, params: Params, tally: Tally, workspace: Workspace, d0: int, d1: int,
-            second: Tally | None = None, year_end: bool = False, rows_at: int | None = None) -> int:
+            second: Tally | None = None, year_end: bool = False, rows_at: int | None = None,
+            zero_counters: bool = False) -> int:
     """Run days [d0, d1) of the daily step; on two threads when given a `second` tally (the second thread's,
     allocated like `tally`, with room for the leavers of half the list in a month), with the same numbers.
 
     With `year_end` (d1 a year boundary), then close the year, each thread its slots: unmet episode-days
-    are accounted up to d1, so the yearly counters are complete (the caller reads them, then zeroes them
-    and the leavers' count), and, given `rows_at`, the year's rows of the per-patient table are written to
-    `tally.table` from that row: one per patient slot (in slot order), then one per leaver of the year
-    (`tally.n_exits` of them).
+    are accounted up to d1, so the yearly counters are complete, and, given `rows_at`, the year's rows of
+    the per-patient table are written to `tally.table` from that row: one per patient slot (in slot order),
+    then one per leaver of the year (`tally.n_exits` of them, which the caller then sets to 0). With
+    `zero_counters` the slots' counters are then zeroed for the next year; without, the caller can read
+    them.
 
     Returns how many barrier waits outlasted spinning (a thread waited over a millisecond for its partner:
     other work is taking the cores, and one thread would be faster for a while); 0 on one thread."""
@@ -101,11 +103,15 @@ def advance(state: State, params: Params, tally: Tally, workspace: Workspace, d0
         raise ValueError(f"days [{d0}, {d1}) outside the run's calendar [0, {n_days})")
     if year_end and d1 % DAYS_PER_YEAR:
         raise ValueError(f"day {d1} is not a year boundary")
+    if zero_counters and not year_end:
+        raise ValueError("the counters are zeroed only at a year end")
     if rows_at is not None and not (year_end and 0 <= rows_at and rows_at + state.pid.shape[0]
                                     + tally.exit_meta.shape[0] <= tally.table[0].shape[0]):
         raise ValueError(f"the year's rows from row {rows_at} do not fit in the table's "
                          f"{tally.table[0].shape[0]} rows (or the year does not end)")
     at = -1 if rows_at is None else rows_at
+    ending = (kernels.YEAR_ON if not year_end else
+              kernels.YEAR_CLOSED_ZEROED if zero_counters else kernels.YEAR_CLOSED)
     if tally.weekly.shape[0] * 7 < n_days:
         raise ValueError("tally has fewer weeks than the calendar")
     if workspace.active.shape[0] != state.pid.shape[0]:
@@ -113,7 +119,7 @@ def advance(state: State, params: Params, tally: Tally, workspace: Workspace, d0
     n = state.pid.shape[0]
     if second is None:
         workspace.bounds[:] = (0, n, n)
-        kernels.run_days(state, params, tally, tally, workspace, d0, d1, year_end, at, 0, 1)
+        kernels.run_days(state, params, tally, tally, workspace, d0, d1, ending, at, 0, 1)
         return 0
     if tally.ledger_on or second.weekly.shape != tally.weekly.shape:
         raise ValueError("a second thread needs a tally shaped like the first, and no touchpoint ledger")
@@ -122,8 +128,8 @@ def advance(state: State, params: Params, tally: Tally, workspace: Workspace, d0
     workspace.bounds[:] = (0, n // 2, n)
     workspace.sync[:kernels.MAIL] = 0  # barrier counts; thread 1, if already serving, is between jobs
     try:
-        _post(state, params, tally, second, workspace, d0, d1, year_end, at)
-        kernels.run_days(state, params, tally, second, workspace, d0, d1, year_end, at, 0, 2)
+        _post(state, params, tally, second, workspace, d0, d1, ending, at)
+        kernels.run_days(state, params, tally, second, workspace, d0, d1, ending, at, 0, 2)
     except BaseException:  # e.g. Ctrl-C before this thread entered the kernel: call the job off
         workspace.sync[1] = 1
         raise
@@ -149,7 +155,7 @@ _serials = itertools.count(1)
 
 
 def _post(state: State, params: Params, tally: Tally, second: Tally, workspace: Workspace, d0: int, d1: int,
-          year_end: bool, rows_at: int) -> None:
+          year_end: int, rows_at: int) -> None:
     """Hand days [d0, d1) (and the year end, `advance`) to the run's second thread (`kernels.serve`), starting
     one if none is serving these arrays: the first call, new parameters after a lever moved, or the last
     thread left after idling."""

@@ -117,9 +117,11 @@ SPINS_BEFORE_NAP = 40_000  # pause hints (~1 ms; normal waits are < 0.4 ms) befo
 # The mailbox through which thread 0 of a run hands each call's days to a thread 1 that stays in the kernels
 # between calls (`serve`), on its own cache line of W.sync: jobs posted (CLOSED once that thread has left),
 # the days [d0, d1) of the last one, jobs done, a request to leave, the serial number of the thread, and
-# whether the last job closes the year at d1 and from which row it writes the yearly table (`close_year`).
+# how the last job ends the year at d1 (`YEAR_ON`, ...) and from which row it writes the yearly table.
 MAIL, MAIL_D0, MAIL_D1, MAIL_DONE, MAIL_STOP, MAIL_SERIAL, MAIL_YEAR_END, MAIL_ROWS_AT = 24, 25, 26, 27, 28, 29, 30, 31
 CLOSED = -1
+# How `run_days` ends: the year goes on; it closes at d1 (`close_year`); it closes and the counters are zeroed.
+YEAR_ON, YEAR_CLOSED, YEAR_CLOSED_ZEROED = 0, 1, 2
 NAPS_BEFORE_LEAVING = 400  # ~25 ms with nothing posted (after ~1 ms of spinning): thread 1 leaves
 WAITING, UNSERVED = -1, -2  # W.req_unit of a request not booked: a routine one waiting for a working day, or unserved
 PREFETCH_FROM = 2_000  # patients: a smaller list (~0.5 MB of records) stays in the core's cache; with prefetching
@@ -291,8 +293,8 @@ def serve(S, P, T, T1, W):
     idle = 0
     while atomic_load(W.sync, MAIL_STOP) == 0 and atomic_load(W.sync, MAIL_SERIAL) == serial:
         if atomic_load(W.sync, MAIL) > done:
-            run_days(S, P, T, T1, W, W.sync[MAIL_D0], W.sync[MAIL_D1], W.sync[MAIL_YEAR_END] != 0,
-                     W.sync[MAIL_ROWS_AT], 1, 2)
+            run_days(S, P, T, T1, W, W.sync[MAIL_D0], W.sync[MAIL_D1], W.sync[MAIL_YEAR_END], W.sync[MAIL_ROWS_AT],
+                     1, 2)
             done += 1
             arrive(W.sync, MAIL_DONE)  # also publishes the job's writes
             idle = 0
@@ -308,12 +310,12 @@ def serve(S, P, T, T1, W):
 
 @jit
 def post(W, d0, d1, year_end, rows_at):
-    """Hand days [d0, d1) (and the year's end at d1, if `year_end`: `close_year`) to the thread in `serve`;
+    """Hand days [d0, d1) (and the year's end at d1: `run_days`) to the thread in `serve`;
     returns the number of jobs posted, or CLOSED when that thread has left (or is leaving: then it will
     not take the job)."""
     W.sync[MAIL_D0] = d0
     W.sync[MAIL_D1] = d1
-    W.sync[MAIL_YEAR_END] = 1 if year_end else 0
+    W.sync[MAIL_YEAR_END] = year_end
     W.sync[MAIL_ROWS_AT] = rows_at
     jobs = atomic_load(W.sync, MAIL)
     if jobs == CLOSED or compare_swap(W.sync, MAIL, jobs, jobs + 1) != jobs:
@@ -763,12 +765,12 @@ def enrol(S, P, T, W, day, order):
 
 
 @jit
-def close_year(S, T, T1, W, day, rows_at, tid, nt):
+def close_year(S, T, T1, W, day, rows_at, zero, tid, nt):
     """The year ending on `day`, for thread `tid`'s slots (T1 thread 1's tally): unmet episode-days accounted
     up to `day`, so the yearly counters are complete; then, if rows_at >= 0, the per-patient table's rows
     of the year written to T.table from row rows_at: one per slot's person (row rows_at + slot), then one
     per leaver of the year (T.exit_meta, all in T by now: joined every month), split between the threads.
-    The counters stay as they are (the caller zeroes them once it has read what it needs)."""
+    With `zero`, each slot's counters are then zeroed for the next year (while its record is in cache)."""
     Tt = T if tid == 0 else T1
     lo, hi = thread_range(W, tid)
     n = S.patients.shape[0]
@@ -783,6 +785,9 @@ def close_year(S, T, T1, W, day, rows_at, tid, nt):
         if write:
             table_row(T.table, rows_at + i, rec["pid"], rec["practice"], rec["birth_day"], rec["sex"], rec["dep"],
                       rec["seg"], rec["cx"], rec["reg_day"], day, 0, rec["counters"], day - DAYS_PER_YEAR)
+        if zero:
+            for c in range(N_COUNTERS):
+                rec["counters"][c] = 0
     if write:
         half = n_exits // 2 if nt == 2 else n_exits
         for x in range(0 if tid == 0 else half, half if tid == 0 else n_exits):
@@ -1421,8 +1426,9 @@ def place_requests(W, tid, nt):
 @jit
 def run_days(S, P, T, T1, W, d0, d1, year_end, rows_at, tid, nt):
     """Advance the simulation over days [d0, d1): monthly demography and case finding on every 4th-week
-    boundary, then the day; then, if `year_end`, close the year at d1 (`close_year`, the table's rows from
-    row `rows_at` if that is not negative), each thread its slots.
+    boundary, then the day; then, unless `year_end` is YEAR_ON, close the year at d1 (`close_year`, the
+    table's rows from row `rows_at` if that is not negative; the counters zeroed after them if
+    YEAR_CLOSED_ZEROED), each thread its slots.
 
     One thread (nt=1, T1 is T) or thread `tid` of two running this same kernel side by side, each on its
     half of the slots with its own tally (T for thread 0, T1 for thread 1), meeting at barriers around the
@@ -1456,8 +1462,8 @@ def run_days(S, P, T, T1, W, d0, d1, year_end, rows_at, tid, nt):
         settle(S, P, Tt, W, day, tid)
         if not meet(W, tid, nt):
             return
-    if year_end:
-        close_year(S, T, T1, W, d1, rows_at, tid, nt)
+    if year_end != YEAR_ON:
+        close_year(S, T, T1, W, d1, rows_at, year_end == YEAR_CLOSED_ZEROED, tid, nt)
         if not meet(W, tid, nt):
             return
     if tid == 0:
