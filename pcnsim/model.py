@@ -56,9 +56,6 @@ class NetworkPool(CapacityUnit):
     shared pool of a network of networks is one too (pcn = -1), serving every member PCN's patients."""
 
 
-PRIMARY_COLUMNS = np.array(st.PRIMARY_COLUMNS)  # counters summed as primary care
-
-
 class PCNModel(mesa.Model):
     """One replicate of a scenario: engine state plus the practices and pools that own capacity."""
 
@@ -177,7 +174,7 @@ class PCNModel(mesa.Model):
         n_weeks = -(-(d1 - d0) // WEEK)
         second = None if solo else self.second_tally
         year_end = d1 % engine.DAYS_PER_YEAR == 0
-        keep = year_end and self._reported(d1) and self.keep_patients and self._rows is not None
+        keep = year_end and self._reported_year(d1) >= 0 and self.keep_patients and self._rows is not None
         rows_at = sum(rows for _, rows in self._row_years) if keep else None
         contended = engine.advance(self.state, self.params, self.tally, self.workspace, d0, d1, second, year_end,
                                    rows_at, zero_counters=year_end)
@@ -190,9 +187,9 @@ class PCNModel(mesa.Model):
         self.running = not self.finished
         return n_weeks
 
-    def _reported(self, day: int) -> bool:
-        """Whether the year ending on `day` is reported (not burn-in)."""
-        return day // engine.DAYS_PER_YEAR - 1 - self.burn_in_years >= 0
+    def _reported_year(self, day: int) -> int:
+        """The reported year (from 0) that ends on `day`; negative for the burn-in years."""
+        return day // engine.DAYS_PER_YEAR - 1 - self.burn_in_years
 
     def _close_year(self, day: int, wrote_rows: bool) -> None:
         """After the engine closed the year ending on `day` (wrote its rows of the table, if kept, and zeroed
@@ -203,8 +200,8 @@ class PCNModel(mesa.Model):
             raise RuntimeError(f"{n_exits} leavers in a year overflowed the buffer of {T.exit_meta.shape[0]}")
         if T.ledger_on and T.n_ledger[0] > T.ledger.shape[0]:
             raise RuntimeError("touchpoint ledger overflowed its buffer")
-        if self._reported(day):
-            year = day // engine.DAYS_PER_YEAR - 1 - self.burn_in_years
+        year = self._reported_year(day)
+        if year >= 0:
             if wrote_rows:
                 self._row_years.append((year, S.pid.shape[0] + n_exits))
             if T.ledger_on:
