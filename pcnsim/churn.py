@@ -20,8 +20,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .engine.state import DAYS_PER_YEAR
 from .metrics import age_band, interval
+from .vocab import DAYS_PER_YEAR
 
 DEFINITIONS = {
     "top10": "top 10% by contacts within age band and sex",

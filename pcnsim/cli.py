@@ -334,17 +334,19 @@ def describe_command(
     full: Annotated[bool, typer.Option(help="Print every resolved parameter as YAML.")] = False,
 ) -> None:
     """Print the daily step order and the scenario's resolved structure and parameters."""
-    from . import engine, params
+    from . import params
+    from .model import daily_steps
     from .run import resolve_scenario
     from .scenario import to_yaml
 
     with user_errors():
         sc = resolve_scenario(scenario)
-    steps = Table(title="The daily step (one step = one day; demography every 4 weeks)", show_lines=False)
+    steps = Table(title="The daily step, in the order the engine runs it", show_lines=False)
     steps.add_column("step", style="bold")
+    steps.add_column("when")
     steps.add_column("what happens")
-    for name, text in engine.STEPS:
-        steps.add_row(name, text)
+    for number, (name, when, text) in enumerate(daily_steps(), start=1):
+        steps.add_row(f"{number} {name}", when, text)
     console.print(steps)
     lay = params.layout(sc)
     console.print(_fte_table(sc, lay))

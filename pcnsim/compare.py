@@ -16,10 +16,10 @@ import pandas as pd
 from scipy import stats
 
 from . import metrics
-from .engine.state import DAYS_PER_YEAR
 from .results import WEEKLY_METRICS, Results
 from .run import resolve_scenario, run
 from .scenario import Scenario
+from .vocab import DAYS_PER_YEAR
 
 KEY_METRICS = ("ae_per_1000", "revisits_per_1000", "revisit_rate", "gp_per_1000", "primary_care_contacts_per_person",
                "unmet_days_per_person", "admissions_per_1000", "unserved_requests_per_1000", "cost_per_person",

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine.state import DAYS_PER_YEAR, Params
+from .engine.state import Params
 from .params import Layout, routing, routing_weights
 from .scenario import Scenario
-from .vocab import GP, MDT, NEEDS, ROLES, SHARED_EXPERTISE, URGENT_HOME_VISIT
+from .vocab import DAYS_PER_YEAR, GP, MDT, NEEDS, ROLES, SHARED_EXPERTISE, URGENT_HOME_VISIT
 
 STEPS = 20
 NAMES = ("pooled_roles", "acute_visiting", "social_prescribing", "care_navigation", "outreach", "complex_care",

@@ -43,14 +43,12 @@ def largest_group(sc: Scenario) -> int:
 
 
 def breakdown(sc: Scenario, reps: int = 1, ledger: bool = False, patients: bool = True,
-              at_once: int = 1, engine_threads: int = 1) -> dict[str, int]:
+              at_once: int = 1) -> dict[str, int]:
     """Bytes a run of `reps` replicates will hold at its peak, by part: engine arrays of the `at_once`
-    groups of PCNs simulated at once (at most the largest; a second engine thread adds room for leavers),
+    groups of PCNs simulated at once (at most the largest),
     per-patient tables, ledger, weekly tallies."""
     n = sc.n_patients
     parts = per_patient_bytes(sc, ledger)
-    if engine_threads == 2:
-        parts["leavers"] *= 2
     in_flight = min(n * reps, largest_group(sc) * at_once)
     years = sc.simulation.years
     n_practices = sum(len(pcn.practices) for pcn in sc.pcns)
@@ -64,10 +62,9 @@ def breakdown(sc: Scenario, reps: int = 1, ledger: bool = False, patients: bool 
     }
 
 
-def estimate(sc: Scenario, reps: int = 1, ledger: bool = False, patients: bool = True, at_once: int = 1,
-             engine_threads: int = 1) -> int:
+def estimate(sc: Scenario, reps: int = 1, ledger: bool = False, patients: bool = True, at_once: int = 1) -> int:
     """Bytes a run will hold at its peak (the sum of `breakdown`)."""
-    return sum(breakdown(sc, reps, ledger, patients, at_once, engine_threads).values())
+    return sum(breakdown(sc, reps, ledger, patients, at_once).values())
 
 
 def available() -> int:
@@ -83,9 +80,9 @@ def available() -> int:
 
 
 def check(sc: Scenario, reps: int = 1, ledger: bool = False, patients: bool = True, source=None,
-          at_once: int = 1, engine_threads: int = 1) -> None:
+          at_once: int = 1) -> None:
     """Raise a one-line ScenarioError, before allocating, when the run would not fit in memory."""
-    parts, have = breakdown(sc, reps, ledger, patients, at_once, engine_threads), available()
+    parts, have = breakdown(sc, reps, ledger, patients, at_once), available()
     need = sum(parts.values())
     if need > HEADROOM * have:
         shown = ", ".join(f"{name} {size / 2**30:.1f}" for name, size in parts.items() if size >= 0.05 * 2**30)

@@ -25,8 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .engine.state import DAYS_PER_YEAR
-from .vocab import PRIMARY_CARE_ROLES, ROLES, SETTINGS
+from .vocab import DAYS_PER_YEAR, PRIMARY_CARE_ROLES, ROLES, SETTINGS
 
 AGE_BANDS = (0, 5, 10, 15, 20, 25, 30, 35, 45, 55, 65, 75, 85)
 AGE_BAND_LABELS = tuple(

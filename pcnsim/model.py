@@ -17,15 +17,15 @@ from . import engine, levers, params, population
 from .engine import state as st
 from .partition import PersonIds
 from .scenario import Scenario
-from .vocab import ROLES, SEGMENTS, SETTINGS, SEXES
+from .vocab import COUNTER_NAMES, DAYS_PER_YEAR, ROLES, SEGMENTS, SETTINGS, SEXES
 
 WEEK = 7
-WEEKS_PER_YEAR = engine.DAYS_PER_YEAR // WEEK
-# Two engine threads meet at barriers several times a day. When a week had more than CONTENDED_WAITS
-# waits of over a millisecond, other work is taking the cores (and the partner waits for a turn at every
-# barrier, several times slower than one thread): run the next SOLO_WEEKS weeks on one thread, same numbers.
-CONTENDED_WAITS = 2
-SOLO_WEEKS = 13
+WEEKS_PER_YEAR = DAYS_PER_YEAR // WEEK
+
+
+def daily_steps() -> list[tuple[str, str, str]]:
+    """The engine's daily step order as (name, when, what happens), as the day loop runs it."""
+    return [(step.name, step.when, step.description) for step in engine.STEPS]
 
 
 class CapacityUnit(mesa.Agent):
@@ -60,12 +60,9 @@ class PCNModel(mesa.Model):
     """One replicate of a scenario: engine state plus the practices and pools that own capacity."""
 
     def __init__(self, scenario: Scenario, seed: int, replicate: int = 0, ledger: bool = False,
-                 keep_patients: bool = True, ids: PersonIds | None = None, threads: int = 1):
+                 keep_patients: bool = True, ids: PersonIds | None = None):
         """`ids`: how persons are numbered (default: the scenario as a whole place); a group of a larger
-        place simulated alone passes `pcnsim.partition.Partition(place).ids(group)`. threads: 2 runs the
-        engine on two threads (same numbers; not with the touchpoint ledger, whose row order is one thread's)."""
-        if threads not in (1, 2) or (threads == 2 and ledger):
-            raise ValueError("threads must be 1 or 2, and 1 with the touchpoint ledger")
+        place simulated alone passes `pcnsim.partition.Partition(place).ids(group)`."""
         super().__init__(seed=seed)
         self.scenario = scenario
         self.run_seed = seed
@@ -99,16 +96,11 @@ class PCNModel(mesa.Model):
         self.burn_in_years = scenario.simulation.burn_in_years
         # the per-patient yearly table: room for every reported year at the most leavers a year can hold (the
         # engine writes each year's rows at its end; pages never written cost no memory)
-        reported_years = self.n_days // engine.DAYS_PER_YEAR - self.burn_in_years
+        reported_years = self.n_days // DAYS_PER_YEAR - self.burn_in_years
         table_rows = reported_years * (n + exit_capacity) if keep_patients else 0
         self.tally = engine.allocate_tally(self.n_days // WEEK + 1, lay.n_practices, lay.n_units,
                                            exit_capacity, ledger_capacity, table_rows)
         self.workspace = engine.allocate_workspace(n, len(lay.pcn_names))
-        # the second thread's tallies: its weekly counts (added to the first's after each step) and room for
-        # the leavers of its half of the list in a month (joined to the first's every month)
-        self.second_tally = (engine.allocate_tally(self.n_days // WEEK + 1, lay.n_practices, lay.n_units,
-                                                   n - n // 2 + 1) if threads == 2 else None)
-        self._solo_weeks = 0
         self.day = 0
         # the per-patient yearly table's columns (the tally's, by name) and each closed year's rows
         self._rows: dict[str, np.ndarray] | None = dict(zip(st.TABLE_COLUMNS, self.tally.table, strict=True))
@@ -153,8 +145,8 @@ class PCNModel(mesa.Model):
     def advance(self, weeks: int) -> int:
         """Advance up to `weeks` weeks in one call of the engine, with the numbers of as many calls of `step`;
         returns the weeks advanced (0 once finished). A call stops early at the end of a year (closed here),
-        at the end of the run, and before a week in which a lever's intensity changes. Fewer calls are faster
-        (each costs ~25-100 us besides its days, where a 42,000-patient week takes ~1 ms on two threads)."""
+        at the end of the run, and before a week in which a lever's intensity changes (fewer calls have less
+        overhead)."""
         if weeks < 1:
             raise ValueError(f"weeks must be at least 1, not {weeks}")
         if self.finished:
@@ -162,25 +154,18 @@ class PCNModel(mesa.Model):
             return 0
         d0 = self.day
         self.apply_levers(d0)
-        solo = self._solo_weeks > 0
-        if solo:  # one thread until the solo weeks are up
-            weeks = min(weeks, self._solo_weeks)
-        end = min(self.n_days, (d0 // engine.DAYS_PER_YEAR + 1) * engine.DAYS_PER_YEAR)
+        end = min(self.n_days, (d0 // DAYS_PER_YEAR + 1) * DAYS_PER_YEAR)
         d1 = min(d0 + WEEK, end)
         steady = not levers.any_enabled(self.scenario)
         while d1 < end and d1 - d0 < weeks * WEEK and (
                 steady or levers.intensities(self.scenario, d1) == self.lever_intensity):
             d1 = min(d1 + WEEK, end)
         n_weeks = -(-(d1 - d0) // WEEK)
-        second = None if solo else self.second_tally
-        year_end = d1 % engine.DAYS_PER_YEAR == 0
+        year_end = d1 % DAYS_PER_YEAR == 0
         keep = year_end and self._reported_year(d1) >= 0 and self.keep_patients and self._rows is not None
         rows_at = sum(rows for _, rows in self._row_years) if keep else None
-        contended = engine.advance(self.state, self.params, self.tally, self.workspace, d0, d1, second, year_end,
-                                   rows_at, zero_counters=year_end)
-        self._solo_weeks = max(self._solo_weeks - n_weeks, 0)
-        if second is not None and contended > CONTENDED_WAITS * n_weeks:
-            self._solo_weeks = SOLO_WEEKS  # the cores are busy with other work: one thread for a while
+        engine.advance(self.state, self.params, self.tally, self.workspace, d0, d1, year_end, rows_at,
+                       zero_counters=year_end)
         self.day = d1
         if year_end:
             self._close_year(d1, rows_at is not None)
@@ -189,7 +174,7 @@ class PCNModel(mesa.Model):
 
     def _reported_year(self, day: int) -> int:
         """The reported year (from 0) that ends on `day`; negative for the burn-in years."""
-        return day // engine.DAYS_PER_YEAR - 1 - self.burn_in_years
+        return day // DAYS_PER_YEAR - 1 - self.burn_in_years
 
     def _close_year(self, day: int, wrote_rows: bool) -> None:
         """After the engine closed the year ending on `day` (wrote its rows of the table, if kept, and zeroed
@@ -249,7 +234,7 @@ class PCNModel(mesa.Model):
             pd.DataFrame(columns, copy=False),
             pd.DataFrame(counters[:, :n_settings], columns=list(SETTINGS), copy=False),
             pd.DataFrame({"primary_care_contacts": col["primary"]}, copy=False),
-            pd.DataFrame(counters[:, n_settings:], columns=list(st.COUNTER_NAMES), copy=False),
+            pd.DataFrame(counters[:, n_settings:], columns=list(COUNTER_NAMES), copy=False),
         ], axis=1)
 
     def release_patient_table(self) -> None:
@@ -268,7 +253,7 @@ class PCNModel(mesa.Model):
         need = rows[:, st.L_NEED]
         return pd.DataFrame({
             "replicate": self.replicate,
-            "day": (rows[:, st.L_DAY] - self.burn_in_years * engine.DAYS_PER_YEAR).astype(np.int32),
+            "day": (rows[:, st.L_DAY] - self.burn_in_years * DAYS_PER_YEAR).astype(np.int32),
             "patient_id": rows[:, st.L_PID],
             "setting": pd.Categorical.from_codes(rows[:, st.L_SETTING], list(SETTINGS)),
             "unit": pd.Categorical.from_codes(np.where(unit >= 0, unit, -1), unit_names),

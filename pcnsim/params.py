@@ -13,11 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from .engine import rng
-from .engine.state import DAYS_PER_MONTH, DAYS_PER_YEAR, Params
+from .engine.state import Params
 from .partition import PersonIds, person_ids
 from .scenario import Scenario
 from .vocab import (
     COMPLEX_SEGMENTS,
+    DAYS_PER_MONTH,
+    DAYS_PER_YEAR,
     MATCH_COLUMNS,
     N_COMPLEXITY,
     N_DEPRIVATION,

@@ -12,16 +12,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import churn, engine, memory, params, partition
+from . import churn, memory, params, partition
 from . import scenario as scenario_mod
 from .model import PCNModel
 from .partition import PersonIds
 from .results import Results, join_tables
 from .scenario import Scenario
 
-# Weeks per engine call: fewer calls are faster (each has a fixed cost of ~25-100 us, against ~1 ms for a
-# 42,000-patient week on two threads), while a quarter still lets a two-thread run that finds its cores
-# busy fall back to one thread soon, and the progress bar move.
+# Weeks per engine call: fewer calls have less overhead, while a quarter still lets the progress bar move.
 WEEKS_PER_CALL = 13
 
 
@@ -57,8 +55,7 @@ def run(
     indices (0 to reps - 1), e.g. one per sweep task; each gives what it gives in the full run.
     threads: replicates, and independent groups of PCNs of a larger place (`pcnsim.partition`), simulated
     at once (default: one per core); each is computed alone, so the numbers do not depend on it, and
-    memory holds only those in flight. With at least two threads per run (e.g. one replicate of one PCN on
-    two cores) each run's engine uses two threads (not with the ledger), again with the same numbers.
+    memory holds only those in flight.
     progress: called with the whole-place days just simulated (a
     group's days count by its share of the patients; for progress bars; from several threads when
     threads > 1)."""
@@ -67,9 +64,7 @@ def run(
     sc = resolve_scenario(scenario, years)
     n_runs = reps if replicates is None else len(replicates)
     cores = threads or os.cpu_count() or 1
-    n_jobs = n_runs * len(partition.groups(sc))
-    engine_threads = 2 if cores >= 2 * n_jobs and not ledger and engine.SPLITS else 1
-    memory.check(sc, n_runs, ledger, patients, at_once=cores, engine_threads=engine_threads,
+    memory.check(sc, n_runs, ledger, patients, at_once=cores,
                  source=scenario if isinstance(scenario, (str, Path)) else None)
     root = sc.simulation.seed if seed is None else int(seed)
     chosen = list(range(reps)) if replicates is None else list(replicates)
@@ -85,8 +80,7 @@ def run(
     def one(job: tuple[int, int, int]) -> _Outcome:
         replicate, seed, p = job
         part = parts[p]
-        model = PCNModel(part.scenario, seed, replicate=replicate, ledger=ledger, keep_patients=patients, ids=part.ids,
-                         threads=engine_threads)
+        model = PCNModel(part.scenario, seed, replicate=replicate, ledger=ledger, keep_patients=patients, ids=part.ids)
         share = part.scenario.n_patients / sc.n_patients  # progress counts whole-place days
         while not model.finished:
             d0 = model.day
@@ -99,7 +93,7 @@ def run(
             outcome.tables = [churn.add_fa_flags(table) for table in outcome.tables]
         # Mesa agents and their model form reference cycles, freed only by a later garbage collection:
         # drop the engine arrays now so memory stays at the groups being simulated.
-        model.state = model.tally = model.second_tally = model.workspace = None
+        model.state = model.tally = model.workspace = None
         model.release_patient_table()  # the outcome's table is now the only holder of its memory
         return outcome
 

@@ -14,8 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import churn, metrics
-from .engine.state import DAYS_PER_YEAR
-from .vocab import ROLES
+from .vocab import DAYS_PER_YEAR, ROLES
 
 
 def _rate(p: pd.DataFrame, column: str, mask=None) -> float:

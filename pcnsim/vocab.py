@@ -1,8 +1,15 @@
-"""The fixed vocabulary of the model: need types, roles, settings, segments, urgencies.
+"""The fixed vocabulary of the model: the calendar, need types, roles, settings, segments, urgencies,
+the per-patient counters.
 
 Indices here are the integer codes the engine uses; names are what users write in YAML and read in
 results. Order matters and is part of the on-disk contract, so only append.
 """
+
+# The model's calendar: a year is 52 weeks and a month 4 weeks, so weekly series line up with years and
+# demography runs on week boundaries.
+DAYS_PER_WEEK = 7
+DAYS_PER_MONTH = 28
+DAYS_PER_YEAR = 364
 
 NEEDS = (
     "acute_minor",
@@ -90,3 +97,17 @@ N_DEPRIVATION = 5
 # Ledger outcome codes.
 OUTCOMES = ("resolved", "revisit", "dna", "no_episode")
 RESOLVED, REVISIT, DNA, NO_EPISODE = 0, 1, 2, 3
+
+# Per-patient yearly counters after the touchpoints by setting (`SETTINGS`), in the order of the engine's
+# counter columns and of the per-patient table.
+COUNTER_NAMES = (
+    "dna",  # booked contacts not attended
+    "revisits",  # primary-care contacts after the first for the same episode
+    "unmet_days",  # episode-days open without a contact
+    "requests",  # requests for primary care
+    "unserved_requests",  # requests no unit could book on the day asked
+    "ae_primary_care_sensitive",  # A&E attendances tied to an open need episode
+    "episodes_opened",
+    "clustered_contacts",  # primary-care contacts that were at least the 4th within 30 days
+    "mdt_enrolled_months",  # months begun on the complex-care team's caseload
+)

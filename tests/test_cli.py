@@ -97,12 +97,12 @@ def test_run_writes_results_and_refuses_to_clobber(tmp_path):
 
 
 def test_run_threads_changes_no_number(tmp_path):
-    """--threads 1 runs the replicate's engine on one thread, --threads 2 on two (halves of the patients):
-    every table written is identical."""
+    """--threads 1 runs the replicates one after the other, --threads 2 side by side: every table written is
+    identical."""
     tables = {}
     for threads in (1, 2):
         out = tmp_path / f"t{threads}"
-        proc = pcnsim("run", "--years", "1", "--seed", "4", "--threads", threads, "--out", out)
+        proc = pcnsim("run", "--years", "1", "--seed", "4", "--reps", "2", "--threads", threads, "--out", out)
         assert proc.returncode == 0, proc.stderr
         tables[threads] = {p.name: pd.read_parquet(p) for p in sorted(out.glob("*.parquet"))}
     assert "patients_yearly.parquet" in tables[1] and tables[1].keys() == tables[2].keys()

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pcnsim.engine import kernels
 from pcnsim.engine import state as st
+from pcnsim.engine.diary import day_capacity
 from pcnsim.model import PCNModel
 from pcnsim.vocab import GP, N_ROLES, NEEDS, ROLES, SETTINGS
 
@@ -46,8 +46,8 @@ def test_open_episodes_are_well_formed(finished_model):
 
 def test_free_episode_slots_hold_no_days_and_next_events_are_the_least_day(baseline):
     """The kernels read a free episode slot's next and self-resolution days without asking whether it is open
-    (`kernels.next_event_of`, the patient pass), nor its accounting day when unmet need is counted
-    (`kernels.flush_all_unmet`): a free slot must hold NEVER in all three, after every week of a year from
+    (`episodes.next_event_of`, the patient pass), nor its accounting day when unmet need is counted
+    (`episodes.flush_all_unmet`): a free slot must hold NEVER in all three, after every week of a year from
     day 0 (births, deaths, closings and merges all happen). Each patient's next event is then at most the
     least of its clocks and its episodes' days (an earlier one only costs a visit)."""
     model = PCNModel(baseline, seed=3, keep_patients=False)
@@ -66,7 +66,7 @@ def test_free_episode_slots_hold_no_days_and_next_events_are_the_least_day(basel
 
 
 def test_the_diaries_first_free_day_skips_only_booked_up_days(baseline):
-    """Booking searches a diary from `routine_first` (kernels.find_slot): no day before it may have a free
+    """Booking searches a diary from `routine_first` (diary.find_slot): no day before it may have a free
     routine slot, or a routine request would be booked later than the earliest free day. Checked mid-run
     (near the calendar's end the diaries empty)."""
     model = PCNModel(baseline, seed=99)
@@ -107,7 +107,7 @@ def test_slots_used_equal_ledger_contacts_and_never_exceed_daily_capacity(baseli
     units = {name: i for i, name in enumerate(lay.unit_names)}
     worst = 0.0
     for (rep, day, unit, role), n in used.items():
-        total, _ = kernels.day_capacity(p, units[unit], ROLES.index(role), first_day + day)
+        total, _ = day_capacity(p, units[unit], ROLES.index(role), first_day + day)
         worst = max(worst, n / max(total, 1))
         assert n <= total, (rep, day, unit, role, n, total)
     assert worst > 0.9  # the check has teeth: some unit-role-days are (nearly) full

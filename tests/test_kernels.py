@@ -7,20 +7,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pcnsim.engine import allocate_state, allocate_workspace, kernels
+from pcnsim.engine import allocate_state, allocate_workspace
 from pcnsim.engine.bitscan import lowest_set_bit
 from pcnsim.engine.prefetch import prefetch
-from pcnsim.engine.state import EPISODE_SLOTS, HUGE_PAGE, NEVER, PATIENT, SORT_BITS, state_bytes
+from pcnsim.engine.seeking import list_due
+from pcnsim.engine.sorting import sort_keys
+from pcnsim.engine.state import HUGE_PAGE, NEVER, PATIENT, SORT_BITS, state_bytes
 
 
 def _sorted_by_kernel(keys):
     w = allocate_workspace(max(len(keys), 1))
     w.order_key[: len(keys)] = keys
-    kernels.sort_keys(w, len(keys))
+    sort_keys(w, len(keys))
     return w.order[: len(keys)].copy()
 
 
-@given(st.lists(st.integers(0, 2**64 - 1), max_size=300))
+@given(st.lists(st.integers(0, 2**63 - 1), max_size=300))
 @settings(max_examples=200, deadline=None)
 def test_sort_keys_is_a_stable_argsort(keys):
     keys = np.array(keys, dtype=np.uint64)
@@ -33,62 +35,21 @@ def test_sort_keys_keeps_ties_and_crowded_buckets_in_input_order():
     rng = np.random.default_rng(3)
     rank = rng.integers(0, 3, 5_000).astype(np.uint64) << np.uint64(61)
     day = rank | (rng.integers(0, 2**61, 5_000, dtype=np.uint64))
-    crowded = (np.uint64(5) << np.uint64(64 - SORT_BITS)) | rng.integers(0, 50, 2_000).astype(np.uint64)
-    for keys in (day, crowded, np.zeros(7, np.uint64), np.full(3, 2**64 - 1, np.uint64)):
+    crowded = (np.uint64(5) << np.uint64(63 - SORT_BITS)) | rng.integers(0, 50, 2_000).astype(np.uint64)
+    for keys in (day, crowded, np.zeros(7, np.uint64), np.full(3, 2**63 - 1, np.uint64)):
         assert np.array_equal(_sorted_by_kernel(keys), np.argsort(keys, kind="stable"))
-
-
-@given(st.lists(st.integers(0, 2), max_size=240), st.data())
-@settings(max_examples=200, deadline=None)
-def test_two_threads_place_the_days_requests_in_the_one_thread_booking_order(ranks, data):
-    # Each thread's requests stay where it listed them (thread 1's from K x its first slot); both place
-    # their own from the two threads' bucket counts, and the insertion pass finishes the order. It must be
-    # the stable order of the two lists joined, as one thread lists them: thread 0's requests first. Keys
-    # are a day's (urgency rank in bits 61-62, random below), some drawn from a few values to force ties
-    # and crowded buckets.
-    n_slots = 100
-    w = allocate_workspace(n_slots)
-    split = data.draw(st.integers(0, n_slots))
-    n0 = data.draw(st.integers(0, min(len(ranks), EPISODE_SLOTS * split)))
-    if len(ranks) - n0 > EPISODE_SLOTS * (n_slots - split):
-        n0 = len(ranks) - EPISODE_SLOTS * (n_slots - split)
-    low = data.draw(st.lists(st.sampled_from([0, 1, 2**40, 2**61 - 1]) | st.integers(0, 2**61 - 1),
-                             min_size=len(ranks), max_size=len(ranks)))
-    keys = (np.array(ranks, np.uint64) << np.uint64(61)) | np.array(low, np.uint64)
-    places = np.r_[np.arange(n0), EPISODE_SLOTS * split + np.arange(len(ranks) - n0)].astype(np.int64)
-    w.bounds[:] = (0, split, n_slots)
-    w.order_key[places] = keys
-    w.per_thread[:, 1] = (n0, len(ranks) - n0)
-    shift = kernels.day_shift(w)
-    for tid, part in enumerate((keys[:n0], keys[n0:])):
-        np.add.at(w.day_count[tid], (part >> shift).astype(np.int64), 1)
-    for tid in (1, 0):  # either order: a thread reads only the counts
-        kernels.place_requests(w, tid, 2)
-    kernels.insertion_pass(w.sorted_key, w.order, len(ranks))
-    expected = np.argsort(keys, kind="stable")
-    assert np.array_equal(w.order[: len(ranks)], places[expected])
-    assert np.array_equal(w.sorted_key[: len(ranks)], keys[expected])
-    # One thread: its list alone, whatever a second thread's counts left behind.
-    w.bounds[:] = (0, n_slots, n_slots)
-    w.order_key[: len(ranks)] = keys
-    w.per_thread[0, 1] = len(ranks)
-    w.day_count[0] = np.bincount((keys >> shift).astype(np.int64), minlength=w.day_count.shape[1])
-    kernels.place_requests(w, 0, 1)
-    kernels.insertion_pass(w.sorted_key, w.order, len(ranks))
-    assert np.array_equal(w.order[: len(ranks)], expected)
 
 
 @given(st.lists(st.integers(0, 9), max_size=400), st.integers(0, 9), st.data())
 @settings(max_examples=200, deadline=None)
 def test_the_days_scan_lists_exactly_the_due_slots_in_order(days, today, data):
-    # Spans that start and end off the scan's 64-slot blocks, shorter than a block, or empty.
+    # Lists that end off the scan's 64-slot blocks, shorter than a block, or empty.
     next_event = np.array(days, np.int32)
-    lo = data.draw(st.integers(0, len(days)))
-    hi = data.draw(st.integers(lo, len(days)))
+    n = data.draw(st.integers(0, len(days)))
     active = np.full(len(days), -1, np.int32)
-    end = kernels.list_due(next_event, active, lo, hi, today)
-    assert np.array_equal(active[lo:end], lo + np.flatnonzero(next_event[lo:hi] <= today))
-    assert (active[:lo] == -1).all() and (active[end:] == -1).all()
+    end = list_due(next_event, active, n, today)
+    assert np.array_equal(active[:end], np.flatnonzero(next_event[:n] <= today))
+    assert (active[end:] == -1).all()
 
 
 @pytest.mark.parametrize("at", [0, 1, 31, 32, 63])

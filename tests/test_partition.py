@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pcnsim import engine, memory, partition
+from pcnsim import memory, partition
 from pcnsim.model import PCNModel
 from pcnsim.run import replicate_seeds, run
 from pcnsim.scenario import ScenarioError, load
@@ -24,10 +24,9 @@ def borough(file="borough.yaml", **levers):
     return sc
 
 
-def whole(sc, seed, threads=1):
-    """The place in one model, as before partitioning (on two engine threads: each half of the place's
-    patients numbers its newcomers per group, continuing the other's ids)."""
-    model = PCNModel(sc, seed, threads=threads)
+def whole(sc, seed):
+    """The place in one model, as before partitioning."""
+    model = PCNModel(sc, seed)
     while not model.finished:
         model.step()
     last = model.n_days // 7
@@ -70,7 +69,7 @@ def test_groups_join_network_of_networks_members_where_the_first_stands():
 def test_group_by_group_equals_the_whole_place(levers):
     sc = borough(**levers)
     res = run(sc, seed=11, reps=1, threads=2)
-    model, weekly, offered, used = whole(sc, replicate_seeds(11, 1)[0], threads=2 if engine.SPLITS else 1)
+    model, weekly, offered, used = whole(sc, replicate_seeds(11, 1)[0])
     np.testing.assert_array_equal(res.weekly[0], weekly)
     np.testing.assert_array_equal(res.capacity_offered[0], offered)
     np.testing.assert_array_equal(res.capacity_used[0], used)

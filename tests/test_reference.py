@@ -361,9 +361,8 @@ def test_mesa_model_matches_the_engine_event_for_event():
     assert len(mesa_run.patients[0].model.agents) == len(s.pid)  # leavers' agents were removed
 
 
-@pytest.mark.parametrize("threads", [1, 2] if engine.SPLITS else [1])
-def test_the_yearly_table_rows_are_the_listed_people_then_the_leavers(threads):
-    """The year end (`engine.advance(..., year_end=True, rows_at=...)`, each thread a pass over its records)
+def test_the_yearly_table_rows_are_the_listed_people_then_the_leavers():
+    """The year end (`engine.advance(..., year_end=True, rows_at=...)`, a pass over the records)
     writes what reading each field's view would: from the row given, a row per slot's person at the year
     end, then one per leaver of the year, with ages, 1-based deprivation, days registered within the year,
     exit reasons, the counters and their primary-care sum; and no row outside those."""
@@ -371,11 +370,10 @@ def test_the_yearly_table_rows_are_the_listed_people_then_the_leavers(threads):
     s = population.synthesise(p, lay)
     n, room, weeks = len(s.pid), 10_000, p.working.shape[0] // 7 + 1
     t = engine.allocate_tally(weeks, lay.n_practices, lay.n_units, exit_capacity=room, table_rows=n + room + 7)
-    second = engine.allocate_tally(weeks, lay.n_practices, lay.n_units, room) if threads == 2 else None
     w = engine.allocate_workspace(n, len(lay.pcn_names))
     table = dict(zip(st.TABLE_COLUMNS, t.table, strict=True))
     table["age"][:] = -1
-    engine.advance(s, p, t, w, 0, DAYS, second, year_end=True, rows_at=5)
+    engine.advance(s, p, t, w, 0, DAYS, year_end=True, rows_at=5)
     n_exits = int(t.n_exits[0])
     assert n_exits > 0  # the year had leavers
     col = {name: column[5:5 + n + n_exits] for name, column in table.items()}
@@ -404,7 +402,7 @@ def test_the_yearly_table_rows_are_the_listed_people_then_the_leavers(threads):
     with pytest.raises(ValueError, match="do not fit"):  # room for the most leavers a year can hold
         engine.advance(s, p, t, w, DAYS, DAYS, year_end=True, rows_at=8)
     # a model's year end zeroes the counters after writing the rows (here with nothing left to account)
-    engine.advance(s, p, t, w, DAYS, DAYS, second, year_end=True, zero_counters=True)
+    engine.advance(s, p, t, w, DAYS, DAYS, year_end=True, zero_counters=True)
     assert (s.counters == 0).all() and counters.any()
 
 

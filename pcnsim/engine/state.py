@@ -17,33 +17,24 @@ from collections import namedtuple
 
 import numpy as np
 
+from ..vocab import COUNTER_NAMES as COUNTER_NAMES  # the counters' names and the calendar, as the layout uses them
+from ..vocab import DAYS_PER_MONTH as DAYS_PER_MONTH
+from ..vocab import DAYS_PER_YEAR as DAYS_PER_YEAR
 from ..vocab import N_ROLES, N_SETTINGS, PRIMARY_CARE_ROLES, ROLES, SETTINGS
 
-DAYS_PER_YEAR = 364
-DAYS_PER_MONTH = 28
 EPISODE_SLOTS = 3  # open need episodes a patient can hold at once; a further onset merges into them
 NEVER = 1 << 30  # "no such event scheduled" day
 
 # ---- per-patient yearly counters (columns of State.counters) -------------------------------------
-# Columns 0..N_SETTINGS-1 count touchpoints by setting (vocab.SETTINGS order).
-C_DNA = N_SETTINGS
-C_REVISITS = N_SETTINGS + 1
-C_UNMET_DAYS = N_SETTINGS + 2
-C_REQUESTS = N_SETTINGS + 3
-C_UNSERVED = N_SETTINGS + 4
-C_AE_SENSITIVE = N_SETTINGS + 5
-C_EPISODES = N_SETTINGS + 6
-C_CLUSTER = N_SETTINGS + 7  # primary-care contacts that were at least the 4th within 30 days
-C_MDT_MONTHS = N_SETTINGS + 8  # months begun on the complex-care team's caseload
-N_COUNTERS = N_SETTINGS + 9
-COUNTER_NAMES = (
-    "dna", "revisits", "unmet_days", "requests", "unserved_requests", "ae_primary_care_sensitive",
-    "episodes_opened", "clustered_contacts", "mdt_enrolled_months",
-)
+# Columns 0..N_SETTINGS-1 count touchpoints by setting (vocab.SETTINGS order), then vocab.COUNTER_NAMES.
+C_DNA, C_REVISITS, C_UNMET_DAYS, C_REQUESTS, C_UNSERVED, C_AE_SENSITIVE, C_EPISODES, C_CLUSTER, C_MDT_MONTHS = (
+    N_SETTINGS + COUNTER_NAMES.index(name) for name in (
+        "dna", "revisits", "unmet_days", "requests", "unserved_requests", "ae_primary_care_sensitive",
+        "episodes_opened", "clustered_contacts", "mdt_enrolled_months"))
+N_COUNTERS = N_SETTINGS + len(COUNTER_NAMES)
 CLUSTER_WINDOW = 30  # days: "more than 3 contacts in any 30-day window"
 CLUSTER_CONTACTS = 3  # contact days remembered per patient (more if case finding needs them)
-SORT_BITS = 11  # requests are bucketed by at most this many top bits of their key (kernels.sort_keys, place_requests)
-REQUESTS_PER_BUCKET = 24  # patient slots per bucket of the day's sort (~0.6 of the baseline's requests a bucket)
+SORT_BITS = 11  # a sort buckets its keys by at most this many top bits (`sorting.sort_keys`)
 
 # ---- weekly counters per practice (columns of Tally.weekly): the patient counters, then events ----
 M_RESOLVED = N_COUNTERS
@@ -123,9 +114,23 @@ State = namedtuple(
 
 Workspace = namedtuple(
     "Workspace",
-    ["active", "req_i", "req_k", "order_key", "req_need", "req_urg", "req_practice", "req_role", "req_spill",
-     "req_unit", "req_day", "order", "sorted_key", "buckets", "day_count", "day_at", "con_i", "con_k", "ae_i",
-     "ae_k", "n", "caseload", "bounds", "per_thread", "released", "sync"],
+    [
+        # the patient slots with an event due today
+        "active",
+        # the day's requests for care (or the month's case-finding candidates): patient slot, episode,
+        # booking-order key, what booking needs of each, what it decided, and the sort into booking order
+        "req_i", "req_k", "order_key", "req_need", "req_urg", "req_practice", "req_role", "req_spill",
+        "req_unit", "req_day", "order", "sorted_key", "buckets",
+        # the day's contacts (patient slot, episode) and A&E attendances (episode -1: not tied to one)
+        "con_i", "con_k", "ae_i", "ae_k",
+        # booked slots released by closing episodes, given back to the diaries before booking
+        "released",
+        # the complex-care team's caseload per PCN during case finding
+        "caseload",
+        # lengths of the lists above (one-element arrays): requests, contacts (and how many of them were
+        # booked on earlier days), A&E attendances, case-finding candidates, released slots
+        "n_requests", "n_contacts", "n_earlier_contacts", "n_ae", "n_candidates", "n_released",
+    ],
 )
 
 Tally = namedtuple(
@@ -246,32 +251,24 @@ def state_bytes(n: int, contact_memory: int = CLUSTER_CONTACTS) -> int:
 
 
 def allocate_workspace(n: int, n_pcns: int = 1) -> Workspace:
-    """Per-day buffers: at most one entry per open episode (requests, contacts) or per patient, with the
-    requests' sort order, their keys in that order and the sort's bucket counts (for the day's requests,
-    each thread's counts and places, a bucket per REQUESTS_PER_BUCKET slots: `kernels.place_requests`);
-    what booking needs of each request (need, urgency, practice, role, whether it goes to A&E if
-    unserved) and what it decided (unit, day); the complex-care caseload count per PCN; booked slots
-    released by closing episodes, given back to the diaries before the day's booking. For the two threads
-    of a run (`kernels.run_days`): the slots each looks after, each one's list lengths and caseload
-    counts, and the barrier's counters."""
+    """Per-day buffers for n patient slots: at most one entry per open episode (requests, contacts,
+    released slots) or per patient (the due list; A&E has room for both)."""
     m = n * EPISODE_SLOTS + 1
     i32 = np.int32
-    day_buckets = 16
-    while day_buckets < (1 << SORT_BITS) and day_buckets * REQUESTS_PER_BUCKET < n:
-        day_buckets *= 2
+
+    def length():
+        return np.zeros(1, np.int64)
+
     return Workspace(
         active=np.zeros(n, i32), req_i=np.zeros(m, i32), req_k=np.zeros(m, i32),
         order_key=np.zeros(m, np.uint64), req_need=np.zeros(m, np.uint8), req_urg=np.zeros(m, np.uint8),
         req_practice=np.zeros(m, np.uint32), req_role=np.zeros(m, np.int8), req_spill=np.zeros(m, np.bool_),
         req_unit=np.zeros(m, i32), req_day=np.zeros(m, i32), order=np.zeros(m, i32),
-        sorted_key=np.zeros(m, np.uint64),
-        buckets=np.zeros((1 << SORT_BITS) + 1, i32),
-        day_count=np.zeros((2, day_buckets), i32), day_at=np.zeros((2, day_buckets), i32),
-        con_i=np.zeros(m, i32), con_k=np.zeros(m, i32),
-        ae_i=np.zeros(m + n, i32), ae_k=np.zeros(m + n, i32), n=np.zeros(5, np.int64),
-        caseload=np.zeros((2, max(n_pcns, 1)), np.int64), bounds=np.array([0, n, n], np.int64),
-        per_thread=np.zeros((2, 5), np.int64), released=np.zeros(m, np.int64),
-        sync=np.zeros(32, np.int64),
+        sorted_key=np.zeros(m, np.uint64), buckets=np.zeros((1 << SORT_BITS) + 1, i32),
+        con_i=np.zeros(m, i32), con_k=np.zeros(m, i32), ae_i=np.zeros(m + n, i32), ae_k=np.zeros(m + n, i32),
+        released=np.zeros(m, np.int64), caseload=np.zeros(max(n_pcns, 1), np.int64),
+        n_requests=length(), n_contacts=length(), n_earlier_contacts=length(), n_ae=length(),
+        n_candidates=length(), n_released=length(),
     )
 
 
