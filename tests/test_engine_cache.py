@@ -7,7 +7,8 @@ import textwrap
 from pathlib import Path
 
 CALLEE = "from pcnsim.engine.config import jit\n\n\n@jit\ndef inner():\n    return {value}\n"
-CALLER = "from pcnsim.engine.config import jit\n\nfrom .callee import inner\n\n\n@jit\ndef outer():\n    return inner()\n"
+CALLER = ("from pcnsim.engine.config import entry\n\nfrom .callee import inner\n\n\n"
+          "@entry\ndef outer():\n    return inner()\n")
 RUN = textwrap.dedent("""
     import sys
     from pathlib import Path

@@ -14,11 +14,14 @@ from pcnsim.engine.seeking import list_due
 from pcnsim.engine.sorting import sort_keys
 from pcnsim.engine.state import HUGE_PAGE, NEVER, PATIENT, SORT_BITS, state_bytes
 
+call_sort_keys = numba.njit(lambda w, n: sort_keys(w, n))  # kernels are called from kernels only
+call_list_due = numba.njit(lambda next_event, active, n, day: list_due(next_event, active, n, day))
+
 
 def _sorted_by_kernel(keys):
     w = allocate_workspace(max(len(keys), 1))
     w.order_key[: len(keys)] = keys
-    sort_keys(w, len(keys))
+    call_sort_keys(w, len(keys))
     return w.order[: len(keys)].copy()
 
 
@@ -47,7 +50,7 @@ def test_the_days_scan_lists_exactly_the_due_slots_in_order(days, today, data):
     next_event = np.array(days, np.int32)
     n = data.draw(st.integers(0, len(days)))
     active = np.full(len(days), -1, np.int32)
-    end = list_due(next_event, active, n, today)
+    end = call_list_due(next_event, active, n, today)
     assert np.array_equal(active[:end], np.flatnonzero(next_event[:n] <= today))
     assert (active[end:] == -1).all()
 
@@ -100,3 +103,9 @@ def test_a_patients_fields_are_one_record_in_one_buffer_on_huge_pages():
     assert added == pytest.approx(state_bytes(1), abs=1)
     # A fresh state is empty: no episodes, no events due.
     assert (s.ep_type == -1).all() and (s.ep_next == NEVER).all() and (s.next_event == NEVER).all()
+
+
+@pytest.mark.skipif(numba.config.DISABLE_JIT, reason="without the JIT every kernel is a Python function")
+def test_a_kernel_called_from_python_refuses_instead_of_crashing():
+    with pytest.raises(TypeError, match="called from other kernels only"):
+        sort_keys(allocate_workspace(1), 0)

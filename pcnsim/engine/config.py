@@ -18,13 +18,34 @@ from pathlib import Path
 
 import numba
 from numba.core import caching
+from numba.core.registry import CPUDispatcher
 
 FLAGS = {"cache": True, "fastmath": False, "nogil": True, "error_model": "numpy"}
 
 # Kernels never allocate (even the day's sort works in the workspace), so they run without numba's
 # reference counting (NRT): with it, every array taken from a state namedtuple inside a loop costs an
 # atomic increment and decrement, more than the work itself.
-jit = numba.njit(_nrt=False, **FLAGS)
+# Only the kernels Python calls (`entry`) get the wrapper that unpacks Python arguments: for the others it
+# would be compiled for nothing, and with the parameter tables' ~60 arrays it was half the engine's compile
+# time. Calling such a kernel from Python raises TypeError (numba itself would crash the interpreter).
+entry = numba.njit(_nrt=False, **FLAGS)
+_kernel = numba.njit(_nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True, **FLAGS)
+
+
+class KernelOnly(CPUDispatcher):
+    """A kernel compiled without a Python entry point: callable from other kernels only."""
+
+    def __call__(self, *args, **kwargs):
+        raise TypeError(f"{self.py_func.__qualname__} is called from other kernels only; call it from a kernel "
+                        "decorated with pcnsim.engine.config.entry (or numba.njit)")
+
+
+def jit(func):
+    """Compile `func` as a kernel called from other kernels (see `entry` for those called from Python)."""
+    dispatcher = _kernel(func)
+    if isinstance(dispatcher, CPUDispatcher):  # not with NUMBA_DISABLE_JIT=1, where it stays a Python function
+        dispatcher.__class__ = KernelOnly
+    return dispatcher
 
 # The jit options of the `@overload`s that wrap LLVM intrinsics (prefetch, bit scan): cached like the
 # kernels that inline them.

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from ..vocab import DAYS_PER_MONTH
 from .casefinding import find_cases
-from .config import jit
+from .config import entry
 from .contacts import earlier_contacts, take_bookings, todays_contacts
 from .demography import monthly_pass
 from .diary import book, open_diary, record_capacity, return_slots
@@ -69,7 +69,7 @@ STEPS = (
 )
 
 
-@jit
+@entry
 def run_days(S, P, T, W, d0, d1, year_end, rows_at):
     """Advance the simulation over days [d0, d1) in the order of `STEPS`; then, unless `year_end` is
     YEAR_ON, close the year at d1 (the table's rows from row `rows_at` if that is not negative; the counters

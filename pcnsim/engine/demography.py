@@ -14,7 +14,7 @@ from . import rng as R
 from .casefinding import note_for_case_finding, start_case_finding
 from .clocks import age_of, next_redraw, ring_day, week_of
 from .complexity import move_complexity
-from .config import jit
+from .config import entry, jit
 from .episodes import K, close_episode, flush_all_unmet, next_event_of
 from .hints import AHEAD, prefetch_patient, prefetch_pays
 from .hospital import ae_factor
@@ -87,7 +87,7 @@ def draw_person(S, P, i, pid, practice, day, newborn):
         S.last_contacts[i, c] = -NEVER
 
 
-@jit
+@entry
 def init_population(S, P, practice_of_slot):
     """The initial list, registered on day 0: a practice's slots are consecutive and hold consecutive person
     ids from its `first_pid`; each group's newcomers will take ids from its `entrant_pid`."""

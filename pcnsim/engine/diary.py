@@ -12,7 +12,7 @@ import numpy as np
 
 from ..vocab import GP, N_ROLES, ROUTINE, SAME_DAY, URGENT_HOME_VISIT
 from .clocks import week_of
-from .config import jit
+from .config import entry, jit
 from .hints import slot
 from .state import M_TO_NETWORK, M_UNPLACED, NEVER
 
@@ -45,7 +45,7 @@ def open_diary(S, P, day):
             S.sameday_free[u, r] = same_day
 
 
-@jit
+@entry
 def init_diary(S, P, day):
     """Routine slots for days [day, day + horizon) before the first `open_diary`."""
     ring = P.horizon + 1
