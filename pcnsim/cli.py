@@ -112,6 +112,7 @@ def run_command(
         target = out or Path("results") / f"{sc.name}-{datetime.now():%Y%m%d-%H%M%S}"
         _check_out_dir(target, overwrite)
         total_days = reps * (sc.simulation.burn_in_years + sc.simulation.years) * 364
+        _compile_engine_once()
         with _progress() as bar:
             task = bar.add_task(f"{sc.name}: {sc.n_patients:,} patients x {reps} replicate(s)", total=total_days)
             res = run(sc, seed=root, reps=reps, ledger=ledger, patients=patients, threads=threads,
@@ -147,6 +148,7 @@ def compare_command(
         target = out or Path("results") / f"compare-{datetime.now():%Y%m%d-%H%M%S}"
         _check_out_dir(target, overwrite=False)
         n_days = sum((sc.simulation.burn_in_years + (years or sc.simulation.years)) * 364 for sc in scenarios)
+        _compile_engine_once()
         with _progress() as bar:
             task = bar.add_task(f"{len(scenarios)} scenarios x {reps} paired replicates", total=n_days * reps)
             result = compare(scenarios[0], scenarios[1:], seed=seed, years=years, reps=reps,
@@ -437,6 +439,22 @@ def _check_out_dir(target: Path, overwrite: bool) -> None:
         if any(target.iterdir()) and not (overwrite and (target / "manifest.json").exists()):
             raise UserError(f"{target}: --out directory is not empty (choose another, or --overwrite a previous "
                             "pcnsim results directory)")
+
+
+def _compile_engine_once() -> None:
+    """Compile the engine before a run if this machine has not yet (saying so, with the time it takes), so
+    that the run's progress and its patient-days a second leave compilation out."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from .run import compile_engine, engine_ready
+
+    if engine_ready():
+        return
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console,
+                  transient=True) as bar:
+        bar.add_task("Compiling the engine for this machine, once (about half a minute)", total=None)
+        seconds = compile_engine()
+    err_console.print(f"Compiled the engine in {seconds:.0f} s; later runs start at once.")
 
 
 def _progress(unit: str = "days", transient: bool = True):

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import churn, memory, params, partition
+from . import churn, engine, memory, params, partition
 from . import scenario as scenario_mod
 from .model import PCNModel
 from .partition import PersonIds
@@ -21,6 +21,22 @@ from .scenario import Scenario
 
 # Weeks per engine call: fewer calls have less overhead, while a quarter still lets the progress bar move.
 WEEKS_PER_CALL = 13
+
+
+def engine_ready() -> bool:
+    """Whether the engine is compiled for this machine (in this process or in its cache on disk)."""
+    return engine.compiled()
+
+
+def compile_engine() -> float:
+    """Compile the engine (once for a machine and a version of its sources) by simulating a tiny list for a
+    year through the same path as any run; returns the seconds it took."""
+    started = time.perf_counter()
+    tiny = scenario_mod.load(overrides={
+        "name": "warm-up", "simulation": {"burn_in_years": 0, "years": 1},
+        "pcns": [{"name": "warm-up PCN", "practices": [{"name": "warm-up practice", "list_size": 200}]}]})
+    run(tiny, seed=0, threads=1)
+    return time.perf_counter() - started
 
 
 def replicate_seeds(root: int, reps: int) -> list[int]:

@@ -1,6 +1,7 @@
 """The command line, end to end in subprocesses: real YAML files, real exit codes, real output dirs."""
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -174,3 +175,21 @@ def test_a_run_too_big_for_memory_is_refused_before_allocating(tmp_path):
     line = proc.stderr.strip()
     assert len(line.splitlines()) == 1 and "80,000,000 patients" in line and "GiB is available" in line, line
     assert time.time() - started < 60 and not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_a_first_run_says_it_compiles_and_its_rate_leaves_compilation_out(tmp_path):
+    """In a fresh compiled-code cache `pcnsim run` says it is compiling the engine, with the time it took, before
+    the run; the next run, with that cache, starts at once and says nothing of it."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    runs = []
+    for name in ("first", "second"):
+        proc = subprocess.run([sys.executable, "-m", "pcnsim", "run", "--out", str(tmp_path / name)], env=env,
+                              capture_output=True, text=True, timeout=900)
+        assert proc.returncode == 0, proc.stderr
+        runs.append(proc)
+    first, second = runs
+    assert "Compiled the engine in" in first.stderr and "Compiled the engine" not in second.stderr
+    compile_seconds = float(first.stderr.split("Compiled the engine in")[1].split()[0])
+    run_seconds = float(first.stdout.split("patient-days in")[1].split()[0])
+    assert run_seconds < compile_seconds  # the rate line counts the simulation only

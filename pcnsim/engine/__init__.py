@@ -40,6 +40,7 @@ __all__ = [
     "allocate_state",
     "allocate_tally",
     "allocate_workspace",
+    "compiled",
     "empty_on_small_pages",
     "populate",
 ]
@@ -81,3 +82,18 @@ def advance(state: State, params: Params, tally: Tally, workspace: Workspace, d0
         raise ValueError("workspace was allocated for a different number of patients")
     ending = YEAR_ON if not year_end else YEAR_CLOSED_ZEROED if zero_counters else YEAR_CLOSED
     run_days(state, params, tally, workspace, d0, d1, ending, -1 if rows_at is None else rows_at)
+
+
+def compiled() -> bool:
+    """Whether the kernels Python calls are compiled for these sources: in this process, or in the cache on
+    disk (`config.register_cache`), so a run starts without compiling. True without the JIT."""
+    for kernel in (run_days, init_population, init_diary):
+        if not hasattr(kernel, "signatures") or kernel.signatures:
+            continue
+        cache_file = getattr(getattr(kernel, "_cache", None), "_cache_file", None)
+        try:
+            if not cache_file._load_index():
+                return False
+        except Exception:  # an unreadable or foreign index: it would be recompiled
+            return False
+    return True
