@@ -28,12 +28,11 @@ import pyarrow.parquet as pq
 import yaml
 
 from . import atomic, metrics
-from .engine import state as st
-from .engine.state import empty_on_small_pages
+from .pages import empty_on_small_pages
 from .scenario import Scenario, from_dict, to_yaml
-from .vocab import ROLES, SETTINGS
+from .vocab import COUNTER_NAMES, ROLES, SETTINGS, WEEKLY_EVENT_NAMES
 
-WEEKLY_METRICS = (*SETTINGS, *st.COUNTER_NAMES, *st.WEEKLY_EVENT_NAMES)
+WEEKLY_METRICS = (*SETTINGS, *COUNTER_NAMES, *WEEKLY_EVENT_NAMES)
 FILES = ("summary.parquet", "series.parquet", "patients_yearly.parquet", "capacity.parquet", "ledger.parquet")
 
 
@@ -278,7 +277,7 @@ def join_tables(tables: list[pd.DataFrame]) -> pd.DataFrame:
     """The tables one under another, as `pd.concat(tables, ignore_index=True)` gives them, emptying the list
     as it goes: a table's memory is freed once its rows are copied (unless held elsewhere; the model's
     columns go back to the system then), so the join needs little more than the joined table. The joined
-    columns are on ordinary pages (`engine.empty_on_small_pages`): 100 replicates' patient tables are
+    columns are on ordinary pages (`pages.empty_on_small_pages`): 100 replicates' patient tables are
     ~3 GB, which pandas would put in fresh huge pages at ~2.3 ms a MB on this machine."""
     first = tables[0]
     plain = all(isinstance(d, (np.dtype, pd.CategoricalDtype)) for d in first.dtypes)

@@ -111,3 +111,12 @@ COUNTER_NAMES = (
     "clustered_contacts",  # primary-care contacts that were at least the 4th within 30 days
     "mdt_enrolled_months",  # months begun on the complex-care team's caseload
 )
+
+# Weekly counters per practice after the patient counters: events, then overflow by role (requests the
+# practice could not book for a role it holds, booked in a network pool instead; and requests no unit
+# could book for their role).
+WEEKLY_EVENT_NAMES = (
+    "episodes_resolved", "episodes_self_resolved", "episodes_closed_by_exit", "onsets_merged", "deaths",
+    "leavers", "births", "registrations", "gp_home_visits", "ae_background",
+    *(f"overflow_to_network_{r}" for r in ROLES), *(f"unplaced_{r}" for r in ROLES),
+)

@@ -12,15 +12,16 @@ takes it with a fresh person id, so list sizes are stationary and state stays bo
 absolute (day 0 = first day of burn-in); a model year is 52 weeks = 364 days; a month is 4 weeks.
 """
 
-import mmap
 from collections import namedtuple
 
 import numpy as np
 
+from ..pages import empty_on_small_pages as empty_on_small_pages
 from ..vocab import COUNTER_NAMES as COUNTER_NAMES  # the counters' names and the calendar, as the layout uses them
 from ..vocab import DAYS_PER_MONTH as DAYS_PER_MONTH
 from ..vocab import DAYS_PER_YEAR as DAYS_PER_YEAR
-from ..vocab import N_ROLES, N_SETTINGS, PRIMARY_CARE_ROLES, ROLES, SETTINGS
+from ..vocab import N_ROLES, N_SETTINGS, PRIMARY_CARE_ROLES, SETTINGS
+from ..vocab import WEEKLY_EVENT_NAMES as WEEKLY_EVENT_NAMES
 
 EPISODE_SLOTS = 3  # open need episodes a patient can hold at once; a further onset merges into them
 NEVER = 1 << 30  # "no such event scheduled" day
@@ -52,11 +53,6 @@ M_AE_BACKGROUND = N_COUNTERS + 9
 M_TO_NETWORK = N_COUNTERS + 10
 M_UNPLACED = M_TO_NETWORK + N_ROLES
 N_WEEKLY = M_UNPLACED + N_ROLES
-WEEKLY_EVENT_NAMES = (
-    "episodes_resolved", "episodes_self_resolved", "episodes_closed_by_exit", "onsets_merged", "deaths",
-    "leavers", "births", "registrations", "gp_home_visits", "ae_background",
-    *(f"overflow_to_network_{r}" for r in ROLES), *(f"unplaced_{r}" for r in ROLES),
-)
 
 # ---- leavers' records (Tally.exit_meta columns) ----------------------------------------------------
 X_PID, X_PRACTICE, X_BIRTH_DAY, X_SEX, X_DEP, X_SEG, X_CX, X_REG_DAY, X_EXIT_DAY, X_REASON = range(10)
@@ -171,24 +167,6 @@ PATIENT = np.dtype({
     "itemsize": 4 * CACHE_LINE,
 })
 assert np.dtype([(f, PATIENT.fields[f][0]) for f in PATIENT.names]).itemsize <= PATIENT.itemsize
-
-
-def empty_on_small_pages(shape: tuple, dtype) -> np.ndarray:
-    """An empty array in a memory map of its own, on ordinary pages (the kernel is asked not to gather them
-    into transparent huge pages, on Linux), given back to the system as soon as the array is freed.
-
-    For the per-patient tables, not the state (whose scattered reads gain from huge pages). numpy asks for
-    huge pages for an array of 4 MiB or more, and on a machine whose memory is fragmented the kernel
-    compacts memory to find them: a large table written once into fresh memory took ~2.3 ms a MB here that
-    way, ~0.6 ms on ordinary pages. And the C allocator keeps some freed blocks for later: of 40 replicates'
-    tables (1.26 GB), ~0.9 GB stayed with the process after their join had freed them."""
-    dtype = np.dtype(dtype)
-    count = int(np.prod(shape))
-    private = {"flags": mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS} if hasattr(mmap, "MAP_ANONYMOUS") else {}
-    buffer = mmap.mmap(-1, max(count * dtype.itemsize, 1), **private)
-    if hasattr(mmap, "MADV_NOHUGEPAGE"):
-        buffer.madvise(mmap.MADV_NOHUGEPAGE)
-    return np.frombuffer(buffer, dtype, count).reshape(shape)
 
 
 def _state_parts(n: int, n_units: int, horizon: int, contact_memory: int, n_groups: int) -> dict:
