@@ -58,42 +58,66 @@ def any_enabled(sc: Scenario) -> bool:
     return any(getattr(sc.levers, name).enabled for name in NAMES)
 
 
-def unit_fte(sc: Scenario, lay: Layout, x: dict[str, float]) -> np.ndarray:
-    """FTE by unit and role with the levers at intensities x."""
-    fte = lay.fte.copy()
+class Staff:
+    """The FTE by role a unit (a practice or a pool) holds, and the moves levers make between units."""
+
+    def __init__(self, fte: np.ndarray):
+        self.fte = np.array(fte, dtype=float)
+
+    def hire(self, role: int, fte: float) -> None:
+        """Staff added by a lever (paid from network funds)."""
+        self.fte[role] += fte
+
+    def give(self, role: int, fte: float, to: Staff, as_role: int | None = None) -> None:
+        """Staff time given to another unit (as the same role, or as `as_role` there)."""
+        self.fte[role] -= fte
+        to.fte[role if as_role is None else as_role] += fte
+
+
+def deploy(sc: Scenario, lay: Layout, units: list[Staff], x: dict[str, float]) -> None:
+    """Move staff between the units (by unit index: practices, PCN pools, then any shared pool), each holding
+    its rota's FTE, as the levers at intensities x do."""
     n_p = lay.n_practices
-    pools = n_p + lay.practice_pcn  # each practice's pool unit
-    if x["pooled_roles"] > 0:
-        lever = sc.levers.pooled_roles
-        for role in lever.roles:
-            r = ROLES.index(role)
-            moved = lay.pcn_funded[:n_p, r] * lever.share * x["pooled_roles"]
-            fte[:n_p, r] -= moved
-            np.add.at(fte[:, r], pools, moved)
+    practices = units[:n_p]
+    pools = units[n_p:n_p + len(lay.pcn_names)]
+
+    def pool_of(p: int) -> Staff:
+        return pools[lay.practice_pcn[p]]
+
     lv = sc.levers
-    pool_units = n_p + np.arange(len(lay.pcn_names))
-    fte[pool_units, PARAMEDIC] += lv.acute_visiting.paramedic_fte * x["acute_visiting"]
-    fte[pool_units, SPLW] += lv.social_prescribing.extra_splw_fte * x["social_prescribing"]
+    if x["pooled_roles"] > 0:
+        for role in lv.pooled_roles.roles:
+            r = ROLES.index(role)
+            for p, practice in enumerate(practices):
+                practice.give(r, lay.pcn_funded[p, r] * lv.pooled_roles.share * x["pooled_roles"], pool_of(p))
+    for pool in pools:
+        pool.hire(PARAMEDIC, lv.acute_visiting.paramedic_fte * x["acute_visiting"])
+        pool.hire(SPLW, lv.social_prescribing.extra_splw_fte * x["social_prescribing"])
     if x["complex_care"] > 0:
-        fte[pool_units, MDT] += lv.complex_care.fte * x["complex_care"]
-        gifted = np.minimum(fte[:n_p, GP], lv.complex_care.gifted_gp_fte_per_practice * x["complex_care"])
-        fte[:n_p, GP] -= gifted
-        np.add.at(fte[:, MDT], pools, gifted)
+        for pool in pools:
+            pool.hire(MDT, lv.complex_care.fte * x["complex_care"])
+        for p, practice in enumerate(practices):  # GP sessions gifted to the team
+            gifted = min(practice.fte[GP], lv.complex_care.gifted_gp_fte_per_practice * x["complex_care"])
+            practice.give(GP, gifted, pool_of(p), as_role=MDT)
     if x["shared_expertise"] > 0:
         se = lv.shared_expertise
         home = lay.practice_names.index(se.home_practice or lay.practice_names[0])
         r = ROLES.index(se.home_role)
-        given = min(fte[home, r], se.sessions_per_week / SESSIONS_PER_FTE * x["shared_expertise"])
-        fte[home, r] -= given
-        fte[pools[home], SHARED_EXPERTISE] += given
+        given = min(practices[home].fte[r], se.sessions_per_week / SESSIONS_PER_FTE * x["shared_expertise"])
+        practices[home].give(r, given, pool_of(home), as_role=SHARED_EXPERTISE)
     if x["network_of_networks"] > 0:
         trust = lv.network_of_networks.trust * x["network_of_networks"]
-        roles = [ROLES.index(role) for role in lv.network_of_networks.roles]
         for c in np.flatnonzero(lay.pcn_shared >= 0):  # member PCNs in order
-            moved = fte[n_p + c, roles] * trust
-            fte[n_p + c, roles] -= moved
-            fte[lay.pcn_shared[c], roles] += moved
-    return fte
+            for role in lv.network_of_networks.roles:
+                r = ROLES.index(role)
+                pools[c].give(r, pools[c].fte[r] * trust, units[lay.pcn_shared[c]])
+
+
+def unit_fte(sc: Scenario, lay: Layout, x: dict[str, float]) -> np.ndarray:
+    """FTE by unit and role with the levers at intensities x, for code without a model's agents."""
+    units = [Staff(row) for row in lay.fte]
+    deploy(sc, lay, units, x)
+    return np.array([unit.fte for unit in units])
 
 
 def apply(sc: Scenario, base: Params, lay: Layout, x: dict[str, float], cap_rate: np.ndarray) -> Params:

@@ -17,7 +17,7 @@ from . import engine, levers, params, population
 from .engine import state as st
 from .partition import PersonIds
 from .scenario import Scenario
-from .vocab import COUNTER_NAMES, DAYS_PER_YEAR, ROLES, SEGMENTS, SETTINGS, SEXES
+from .vocab import COUNTER_NAMES, DAYS_PER_YEAR, SEGMENTS, SETTINGS, SEXES
 
 WEEK = 7
 WEEKS_PER_YEAR = DAYS_PER_YEAR // WEEK
@@ -28,19 +28,21 @@ def daily_steps() -> list[tuple[str, str, str]]:
     return [(step.name, step.when, step.description) for step in engine.STEPS]
 
 
-class CapacityUnit(mesa.Agent):
-    """A place that holds staff and offers slots: a practice, or a PCN's network pool."""
+class CapacityUnit(levers.Staff, mesa.Agent):
+    """A place that holds staff and offers slots: a practice, or a network pool. Levers move its staff
+    (`levers.Staff.hire`, `give`); the slots it offers follow from what it holds."""
 
-    def __init__(self, model: PCNModel, name: str, unit: int, pcn: int, fte: np.ndarray):
-        super().__init__(model)
+    def __init__(self, model: PCNModel, name: str, unit: int, pcn: int, fte: np.ndarray, handoff: float = 0.0):
+        mesa.Agent.__init__(self, model)
+        levers.Staff.__init__(self, fte)
         self.name = name
         self.unit = unit
         self.pcn = pcn
-        self.fte = dict(zip(ROLES, map(float, fte), strict=True))
+        self.handoff = handoff
 
-    def slots_per_day(self, contacts_per_fte_day: dict[str, float], handoff: float = 0.0) -> np.ndarray:
+    def slots_per_day(self, contacts_per_fte_day: np.ndarray) -> np.ndarray:
         """Slots per working day by role (before the same-day/routine split)."""
-        return np.array([self.fte[r] * contacts_per_fte_day[r] * (1.0 - handoff) for r in ROLES])
+        return params.slots_per_day(self.fte, contacts_per_fte_day, self.handoff)
 
 
 class Practice(CapacityUnit):
@@ -52,8 +54,11 @@ class Practice(CapacityUnit):
 
 
 class NetworkPool(CapacityUnit):
-    """A PCN's network pool: serves any member practice's patients, losing a share to hand-offs. The
-    shared pool of a network of networks is one too (pcn = -1), serving every member PCN's patients."""
+    """A PCN's network pool: serves any member practice's patients, losing a share of its time to hand-offs.
+    The shared pool of a network of networks is one too (pcn = -1), serving every member PCN's patients."""
+
+    def __init__(self, model, name, unit, pcn, fte):
+        super().__init__(model, name, unit, pcn, fte, handoff=model.scenario.workforce.network_handoff_cost)
 
 
 class PCNModel(mesa.Model):
@@ -87,7 +92,7 @@ class PCNModel(mesa.Model):
         getattr(mesa.Agent, "_ids", {}).pop(self, None)
         self.base_params = self.params
         self.lever_intensity = dict.fromkeys(levers.NAMES, 0.0)
-        self.apply_levers(0)  # levers already in force on day 0 are in the first rota
+        self.apply_levers(0, first=True)  # the first rota, with the levers already in force on day 0
         self.state = population.synthesise(self.params, lay)
         self.n_days = int(self.params.working.shape[0])
         n = int(lay.list_sizes.sum())
@@ -115,22 +120,19 @@ class PCNModel(mesa.Model):
 
     def capacity(self) -> np.ndarray:
         """Slots per working day by unit and role, from what the practice and pool agents hold."""
-        wf = self.scenario.workforce
-        contacts = {r: wf.roles[r].contacts_per_fte_day for r in ROLES}
-        return np.array([
-            u.slots_per_day(contacts, wf.network_handoff_cost if isinstance(u, NetworkPool) else 0.0)
-            for u in self.units
-        ])
+        contacts = params.contacts_per_fte_day(self.scenario)
+        return np.array([unit.slots_per_day(contacts) for unit in self.units])
 
-    def apply_levers(self, day: int) -> None:
-        """Move staff between agents and update the engine's tables as the levers ramp up."""
+    def apply_levers(self, day: int, first: bool = False) -> None:
+        """As the levers ramp up: each agent back to its rota's staff, the levers' moves between them, and the
+        engine's tables from what they then hold (on the `first` day whatever the levers)."""
         x = levers.intensities(self.scenario, day)
-        if x == self.lever_intensity:
+        if x == self.lever_intensity and not first:
             return
         self.lever_intensity = x
-        fte = levers.unit_fte(self.scenario, self.layout, x)
         for unit in self.units:
-            unit.fte = dict(zip(ROLES, map(float, fte[unit.unit]), strict=True))
+            unit.fte = self.layout.fte[unit.unit].copy()
+        levers.deploy(self.scenario, self.layout, self.units, x)
         self.params = levers.apply(self.scenario, self.base_params, self.layout, x, self.capacity())
 
     # ---- stepping --------------------------------------------------------------------------------------

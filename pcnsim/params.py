@@ -117,12 +117,21 @@ def layout(sc: Scenario) -> Layout:
     )
 
 
+def contacts_per_fte_day(sc: Scenario) -> np.ndarray:
+    """Contacts a whole-time member of each role offers on a working day."""
+    return np.array([sc.workforce.roles[r].contacts_per_fte_day for r in ROLES])
+
+
+def slots_per_day(fte: np.ndarray, contacts: np.ndarray, handoff: float) -> np.ndarray:
+    """Slots per working day a unit offers by role: its FTE x contacts per FTE-day, less the share lost to
+    hand-offs (network pools; 0 at a practice)."""
+    return fte * contacts * (1.0 - handoff)
+
+
 def capacity_rate(sc: Scenario, fte: np.ndarray, n_practices: int) -> np.ndarray:
-    """Slots per working day by unit and role: FTE x contacts per FTE-day, less the hand-off cost in pools."""
-    contacts = np.array([sc.workforce.roles[r].contacts_per_fte_day for r in ROLES])
-    cap_rate = fte * contacts[None, :]
-    cap_rate[n_practices:] *= 1.0 - sc.workforce.network_handoff_cost
-    return cap_rate
+    """Slots per working day by unit (rows of `fte`: practices, then pools) and role."""
+    contacts, handoff = contacts_per_fte_day(sc), sc.workforce.network_handoff_cost
+    return np.array([slots_per_day(row, contacts, handoff if u >= n_practices else 0.0) for u, row in enumerate(fte)])
 
 
 def calendar(sc: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

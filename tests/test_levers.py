@@ -245,3 +245,25 @@ def test_network_of_networks_with_full_trust_is_one_pool():
 def test_network_lever_errors_name_the_field(block, message):
     with pytest.raises(ScenarioError, match=message):
         load(ROOT / "scenarios" / "baseline.yaml", overrides={"levers": block})
+
+
+def test_the_engines_capacity_is_what_the_practice_and_pool_agents_hold():
+    """The pooled-roles lever moves pharmacists from each practice agent to its PCN's pool agent as it ramps;
+    the engine's slots per day are, unit by unit, what each agent then holds x contacts per FTE-day (less the
+    pool's hand-off share), and the staff moved add up."""
+    from pcnsim.model import NetworkPool, PCNModel
+
+    sc = load()
+    sc.levers.pooled_roles = sc.levers.pooled_roles.model_copy(update={**FULL, "roles": ["pharmacist"]})
+    sc.levers.delivery = sc.levers.delivery.model_copy(update={"project_manager_fte": 1.0})
+    model = PCNModel(sc, seed=1, keep_patients=False)
+    before = {unit.unit: unit.fte.copy() for unit in model.units}
+    model.apply_levers(sc.simulation.burn_in_years * 364)  # the lever's first reported day: full strength
+    pharmacist = ROLES.index("pharmacist")
+    practices = [u for u in model.units if not isinstance(u, NetworkPool)]
+    assert all(u.fte[pharmacist] < before[u.unit][pharmacist] for u in practices if before[u.unit][pharmacist] > 0)
+    assert sum(u.fte[pharmacist] for u in model.units) == pytest.approx(sum(b[pharmacist] for b in before.values()))
+    contacts = np.array([sc.workforce.roles[r].contacts_per_fte_day for r in ROLES])
+    for unit in model.units:
+        handoff = sc.workforce.network_handoff_cost if isinstance(unit, NetworkPool) else 0.0
+        np.testing.assert_allclose(model.params.cap_rate[unit.unit], unit.fte * contacts * (1 - handoff))
