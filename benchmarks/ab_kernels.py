@@ -1,6 +1,6 @@
 """A/B of the engine in two checkouts on one fixed window of days: is a kernel change faster?
 
-Run: python benchmarks/ab_kernels.py OTHER_CHECKOUT [--procs 8] [--reps 30] [--threads 1]
+Run: python benchmarks/ab_kernels.py OTHER_CHECKOUT [--procs 8] [--reps 30]
 
 e.g. `git worktree add /tmp/before HEAD~1`, then `python benchmarks/ab_kernels.py /tmp/before`. Each
 process imports pcnsim from one checkout, runs the baseline's 1-year burn-in, snapshots the state and
@@ -8,12 +8,12 @@ then times the same 28 days (one monthly pass included) `--reps` times, restorin
 each; it reports the least time. Processes alternate between the two checkouts, and the script prints
 the least and the median of the processes' minima for each.
 
-Why this way: on the shared development VM a whole run's speed varies by +-25% from minute to minute,
-and even two processes started together differ by that much, so whole-run timings hide changes of 5-10%.
-The minimum over many repeats of a fixed window of a few tens of milliseconds drops the disturbed
-repeats; alternating processes spreads the slow minutes over both sides. (Stepping two models in one
-process alternately showed a 30-40% bias to one side, which swapped with the order: avoid it.) The first
-process of each checkout compiles its kernels into that checkout's numba cache, so run each once first.
+Why this way: on a shared machine a whole run's speed varies from minute to minute by more than the
+changes worth measuring. The minimum over many repeats of a fixed window drops the disturbed repeats, and
+alternating processes spreads the slow minutes over both sides (stepping two models in one process
+alternately biases one side). The first process of each checkout compiles its kernels into that
+checkout's numba cache, so run each once first. The engine runs on one thread in both checkouts (older
+checkouts could split a run over two).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 WINDOW = 28  # days: four weeks, one monthly pass
 
 
-def child(checkout: str, reps: int, threads: int) -> None:
+def child(checkout: str, reps: int) -> None:
     sys.path.insert(0, checkout)
     import numpy as np
 
@@ -41,15 +41,11 @@ def child(checkout: str, reps: int, threads: int) -> None:
     from pcnsim.model import PCNModel
     from pcnsim.run import resolve_scenario
 
-    model = PCNModel(resolve_scenario(None, years=1), seed=1000, threads=threads)
+    model = PCNModel(resolve_scenario(None, years=1), seed=1000)
     for _ in range(52):  # the burn-in year
         model.step()
-    second = model.second_tally if threads == 2 else None
-    parts = [p for p in (model.state, model.tally, model.workspace, second) if p is not None]
-    # Not the mailbox and barrier counts (workspace.sync): a second thread serving between calls holds its
-    # own count of the jobs done, and turning the mailbox's back would leave it waiting for a job forever.
-    snapshot = [[a.copy() if isinstance(a, np.ndarray) and a is not model.workspace.sync else None for a in p]
-                for p in parts]
+    parts = [model.state, model.tally, model.workspace]
+    snapshot = [[a.copy() if isinstance(a, np.ndarray) else None for a in p] for p in parts]
     d0 = model.day
     times = []
     for _ in range(reps):
@@ -58,7 +54,7 @@ def child(checkout: str, reps: int, threads: int) -> None:
                 if b is not None:
                     np.copyto(a, b)
         started = time.perf_counter()
-        engine.advance(model.state, model.params, model.tally, model.workspace, d0, d0 + WINDOW, second)
+        engine.advance(model.state, model.params, model.tally, model.workspace, d0, d0 + WINDOW)
         times.append(time.perf_counter() - started)
     print(min(times))
 
@@ -68,11 +64,10 @@ def main() -> None:
     ap.add_argument("other", type=Path, help="the checkout to compare this one with")
     ap.add_argument("--procs", type=int, default=8, help="processes per checkout")
     ap.add_argument("--reps", type=int, default=30, help="timed windows per process (the least counts)")
-    ap.add_argument("--threads", type=int, choices=(1, 2), default=1, help="engine threads")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(args.child, args.reps, args.threads)
+        child(args.child, args.reps)
         return
     if not (args.other / "pcnsim" / "engine").is_dir():
         sys.exit(f"ab_kernels: {args.other} is not a pcnsim checkout")
@@ -81,7 +76,7 @@ def main() -> None:
     for p in range(args.procs):
         for name in (("other", "this") if p % 2 == 0 else ("this", "other")):
             out = subprocess.run([sys.executable, __file__, str(args.other), "--child", sides[name],
-                                  "--reps", str(args.reps), "--threads", str(args.threads)],
+                                  "--reps", str(args.reps)],
                                  capture_output=True, text=True, cwd="/")
             if out.returncode:
                 sys.exit(f"ab_kernels: the {name} checkout failed:\n{out.stderr[-2000:]}")

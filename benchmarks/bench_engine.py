@@ -2,12 +2,11 @@
 
 Run: python benchmarks/bench_engine.py [--years 5] [--reps 3] [--json benchmarks/results/engine.json]
 
-One run is timed on two engine threads (`PCNModel(threads=2)`, what `pcnsim run` uses for a single run
-on two cores) and on one (what each replicate uses when replicates fill the cores). Compile time is
-measured in a fresh subprocess with an empty numba cache directory (cold) and again
-with that cache filled (warm start); the speed figure excludes compilation: the model is built and
-stepped one week first, then the rest of the run is timed. Patient-days count every simulated day,
-burn-in included.
+One run is timed (the engine runs one thread per run; replicates and groups of PCNs run side by side).
+Compile time is measured in a fresh subprocess with an empty numba cache directory (cold) and again with
+that cache filled (warm start); the speed figure excludes compilation: the model is built and stepped
+one week first, then the rest of the run is timed. Patient-days count every simulated day, burn-in
+included.
 """
 
 from __future__ import annotations
@@ -42,35 +41,31 @@ def compile_seconds(cache_dir: str) -> float:
 
 
 def speed(years: int, reps: int) -> dict:
-    """Best patient-days per second of one run on one engine thread and on two (interleaved, rep by rep,
-    so both see the same machine: this VM's speed drifts by 15-40%), stepped as `pcnsim.run` steps it
-    (`WEEKS_PER_CALL` weeks an engine call, the yearly patient tables kept)."""
+    """Best patient-days per second of one run over `reps` runs (the machine's speed drifts from minute to
+    minute), stepped as `pcnsim.run` steps it (`WEEKS_PER_CALL` weeks an engine call, the yearly patient
+    tables kept)."""
     from pcnsim.model import PCNModel
     from pcnsim.run import WEEKS_PER_CALL, resolve_scenario
 
     sc = resolve_scenario(None, years=years)
-    rates = {1: [], 2: []}
+    rates = []
     for r in range(reps):
-        for threads in (1, 2):
-            model = PCNModel(sc, seed=1000 + r, threads=threads)
-            model.step()  # compile (or load from cache) outside the timed part
-            days_before = model.day
-            t = time.perf_counter()
-            while not model.finished:
-                model.advance(WEEKS_PER_CALL)
-            dt = time.perf_counter() - t
-            rates[threads].append(sc.n_patients * (model.day - days_before) / dt)
-            del model
-            gc.collect()  # a Mesa model and its agents form cycles: free it before the next (peak RSS: one run)
+        model = PCNModel(sc, seed=1000 + r)
+        model.step()  # compile (or load from cache) outside the timed part
+        days_before = model.day
+        t = time.perf_counter()
+        while not model.finished:
+            model.advance(WEEKS_PER_CALL)
+        dt = time.perf_counter() - t
+        rates.append(sc.n_patients * (model.day - days_before) / dt)
+        del model
+        gc.collect()  # a Mesa model and its agents form cycles: free it before the next (peak RSS: one run)
     return {
         "scenario": "baseline",
         "patients": sc.n_patients,
         "years_simulated": sc.simulation.burn_in_years + years,
-        "engine_threads": 2,
-        "patient_days_per_second": max(rates[2]),
-        "patient_days_per_second_all": rates[2],
-        "one_thread_patient_days_per_second": max(rates[1]),
-        "one_thread_patient_days_per_second_all": rates[1],
+        "patient_days_per_second": max(rates),
+        "patient_days_per_second_all": rates,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 

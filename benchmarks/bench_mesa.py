@@ -6,9 +6,9 @@ The Mesa model (tests/mesa_reference.py) has every patient as a `mesa.Agent` and
 the engine. Both simulate the calibrated baseline with every list size and PCN-funded FTE scaled by
 `--scale` (0.1: 4,200 patients), one year from day 0, and must agree (here: the same number of
 touchpoints; tests/test_reference.py checks every event). Speed is then measured on that small list and
-on the baseline itself (`--speed-scale`, 42,000 patients): the engine on one thread with the touchpoint
-ledger (the Mesa model's output; per core) and, on the baseline, also on two threads without it (as
-`pcnsim run` runs). Engine time excludes compilation.
+on the baseline itself (`--speed-scale`, 42,000 patients): the engine on one thread (one core) with the
+touchpoint ledger (the Mesa model's output), against the Mesa model on one core. Engine time excludes
+compilation.
 """
 
 from __future__ import annotations
@@ -41,18 +41,17 @@ def scaled_baseline(scale: float):
     return from_dict(data)
 
 
-def engine_run(params, lay, days: int, threads: int = 1):
-    """Seconds to simulate `days` from day 0 (a fresh population), and the touchpoints logged (1 thread)."""
+def engine_run(params, lay, days: int):
+    """Seconds to simulate `days` from day 0 (a fresh population), and the touchpoints logged."""
     from pcnsim import engine, population
 
     s = population.synthesise(params, lay)
     n_weeks, n = params.working.shape[0] // 7 + 1, len(s.pid)
     t = engine.allocate_tally(n_weeks, lay.n_practices, lay.n_units, exit_capacity=n,
-                              ledger_capacity=n * 40 if threads == 1 else 0)
-    second = engine.allocate_tally(n_weeks, lay.n_practices, lay.n_units, n) if threads == 2 else None
+                              ledger_capacity=n * 40)
     w = engine.allocate_workspace(n, len(lay.pcn_names))
     started = time.perf_counter()
-    engine.advance(s, params, t, w, 0, days, second, year_end=days % 364 == 0)
+    engine.advance(s, params, t, w, 0, days, year_end=days % 364 == 0)
     return time.perf_counter() - started, int(t.n_ledger[0])
 
 
@@ -74,13 +73,12 @@ def main() -> None:
     ap.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
     args = ap.parse_args()
     from pcnsim import params as params_mod
-    from pcnsim.engine.state import DAYS_PER_YEAR
+    from pcnsim.vocab import DAYS_PER_YEAR
     from tests import mesa_reference
 
     sc = scaled_baseline(args.scale)
     p, lay = params_mod.build(sc, seed=1)
     engine_run(p, lay, 28)  # compile or load the kernels outside the timing
-    engine_run(p, lay, 28, threads=2)
     # Best of several runs each: 10 of the engine, 3 of Mesa.
     engine_seconds = min(engine_run(p, lay, DAYS_PER_YEAR)[0] for _ in range(10))
     _, engine_touchpoints = engine_run(p, lay, DAYS_PER_YEAR)
@@ -99,14 +97,13 @@ def main() -> None:
         big = scaled_baseline(args.speed_scale)
         p, lay = params_mod.build(big, seed=1)
         one = min(engine_run(p, lay, DAYS_PER_YEAR)[0] for _ in range(5))
-        two = min(engine_run(p, lay, DAYS_PER_YEAR, threads=2)[0] for _ in range(5))
         mesa_big = best_of(2, lambda: mesa_reference.simulate(p, lay, DAYS_PER_YEAR))
         result.update({
             "baseline_patients": big.n_patients,
-            "baseline_engine_seconds_1_thread": one, "baseline_engine_seconds_2_threads": two,
+            "baseline_engine_seconds": one,
             "baseline_mesa_seconds": mesa_big,
             "baseline_mesa_patient_days_per_second": big.n_patients * DAYS_PER_YEAR / mesa_big,
-            "baseline_speed_ratio_1_thread": mesa_big / one, "baseline_speed_ratio_2_threads": mesa_big / two,
+            "baseline_speed_ratio": mesa_big / one,
         })
     report(result, args.json)
 

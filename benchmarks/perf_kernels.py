@@ -30,7 +30,8 @@ def child(workdir: Path, years: int, stage: str, mesa_scale: float | None) -> No
     object from the cache (so the code that runs is laid out as the saved object; a fresh compile
     resolves shared helpers to other copies), save the address of run_days and simulate the baseline
     (or, with `mesa_scale`, bench_mesa.py's engine run: its scaled baseline's first year, 20 times)."""
-    from pcnsim.engine import advance, kernels
+    from pcnsim.engine import advance
+    from pcnsim.engine.day import run_days
     from pcnsim.model import PCNModel
     from pcnsim.run import resolve_scenario
 
@@ -45,7 +46,7 @@ def child(workdir: Path, years: int, stage: str, mesa_scale: float | None) -> No
     else:
         model = PCNModel(resolve_scenario(None, years=years), seed=1)
         advance(model.state, model.params, model.tally, model.workspace, 0, 7)
-    cres = next(iter(kernels.run_days.overloads.values()))
+    cres = next(iter(run_days.overloads.values()))
     if stage == "compile":
         (workdir / "kernels.o").write_bytes(cres.library.serialize_using_object_code()[2][0])
         return
@@ -60,14 +61,26 @@ def child(workdir: Path, years: int, stage: str, mesa_scale: float | None) -> No
     print(f"simulated {model.params.working.shape[0] - 7} days in {time.perf_counter() - started:.2f} s")
 
 
+def short_name(symbol: str) -> str:
+    """'module.function' of a numba-mangled engine symbol (..6engine<n><module><m><function>B..), or the
+    symbol's start."""
+    m = re.search(r"6engine(\d+)", symbol)
+    if m:
+        at = m.end() + int(m.group(1))
+        module = symbol[m.end():at]
+        n = re.match(r"\d+", symbol[at:])
+        if n:
+            return f"{module}.{symbol[at + n.end():at + n.end() + int(n.group())]}"
+    return symbol[:40]
+
+
 def kernels_in(obj: Path) -> list[tuple[int, int, str]]:
-    """(offset, size, short name) of each compiled pcnsim function in the object file."""
+    """(offset, size, 'module.function') of each compiled pcnsim function in the object file."""
     out = []
     for line in subprocess.run(["nm", "-S", str(obj)], capture_output=True, text=True, check=True).stdout.splitlines():
         parts = line.split()
         if len(parts) == 4 and parts[2] in "TtWw" and "pcnsim" in parts[3] and "cpython" not in parts[3]:
-            name = re.search(r"kernels\d+(\w+?)B\d+v", parts[3]) or re.search(r"(\w{1,40})", parts[3])
-            out.append((int(parts[0], 16), int(parts[1], 16), name.group(1)))
+            out.append((int(parts[0], 16), int(parts[1], 16), short_name(parts[3])))
     return out
 
 
@@ -112,7 +125,7 @@ def main() -> None:
                                                   capture_output=True, text=True, check=True).stdout.split()]
         obj = work / "kernels.o"
         found = kernels_in(obj)
-        base = int((work / "run_days.addr").read_text()) - next(o for o, _, n in found if n == "run_days")
+        base = int((work / "run_days.addr").read_text()) - next(o for o, _, n in found if n == "day.run_days")
         per_kernel: collections.Counter = collections.Counter()
         per_offset: collections.Counter = collections.Counter()
         for ip in ips:

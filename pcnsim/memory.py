@@ -14,10 +14,9 @@ from . import engine, partition
 from .scenario import Scenario, ScenarioError
 from .vocab import N_ROLES
 
-# The per-patient yearly table: ~143 B a row in pandas (41 columns), ~1.1 rows a registered patient-year (the
-# year's leavers too). A run holds more at its peak (the summary and writing parquet; `Results.patients`
-# joins the replicates' tables, a second copy): 213 B a patient-year measured for 100 replicates x 5 years,
-# saved as `pcnsim run` saves them; counted twice, for the join.
+# The per-patient yearly table: about 143 B a row in pandas (41 columns) and 1.1 rows a registered
+# patient-year (the year's leavers too), held at most twice at a run's peak (`Results.patients` joins the
+# replicates' tables); benchmarks/README.md gives the measured peak.
 TABLE_BYTES_PER_PATIENT_YEAR = 160
 LEDGER_ROWS_PER_PATIENT_YEAR = 40  # the ledger buffer the model reserves (touchpoints are ~10 a year)
 HEADROOM = 0.85  # share of the available memory a run may plan to use

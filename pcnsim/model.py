@@ -87,8 +87,8 @@ class PCNModel(mesa.Model):
             self.pools.append(NetworkPool(self, lay.unit_names[lay.shared_pool], lay.shared_pool, -1,
                                           lay.fte[lay.shared_pool]))
         # Mesa counts agent ids in a class-level dict keyed by model, which would keep every model (and its
-        # engine state) alive after use: a process running replicates grew by ~12-15 MB a 42,000-patient
-        # run. All of this model's agents exist now, so its counter is no longer needed.
+        # engine state) alive after use, growing a process that runs many replicates. All of this model's
+        # agents exist now, so its counter is no longer needed.
         getattr(mesa.Agent, "_ids", {}).pop(self, None)
         self.base_params = self.params
         self.lever_intensity = dict.fromkeys(levers.NAMES, 0.0)
@@ -199,13 +199,12 @@ class PCNModel(mesa.Model):
     def patient_table(self) -> pd.DataFrame | None:
         """The per-patient yearly table of the reported years closed so far (None if none, or not kept): a
         row per person listed at a year's end, then one per person who died or left during it, with their
-        yearly counters. Its columns are views of the model's (no copy but the practice codes, narrowed by
-        pandas: ~1.5-5 ms for five years, where a table made each year took ~4-10 ms a year, and joining
-        them as much again)."""
+        yearly counters. Its columns are views of the model's (no copy but the practice codes, which pandas
+        narrows), so the years need no join."""
         if not self._row_years:
             return None
         lay = self.layout
-        if self._labels is None:  # categories checked once a run, not every year (~2 ms a year)
+        if self._labels is None:  # the categories are made and checked once a run, not every year
             self._labels = {name: pd.CategoricalDtype(labels) for name, labels in (
                 ("practice", lay.practice_names), ("pcn", lay.pcn_names), ("sex", list(SEXES)),
                 ("segment", list(SEGMENTS)), ("exit", ["none", "died", "left"]))}

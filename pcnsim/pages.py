@@ -15,11 +15,7 @@ def empty_on_small_pages(shape: tuple, dtype) -> np.ndarray:
     """An empty array in a memory map of its own, on ordinary pages (the kernel is asked not to gather them
     into transparent huge pages, on Linux), given back to the system as soon as the array is freed.
 
-    For the per-patient tables, not the state (whose scattered reads gain from huge pages). numpy asks for
-    huge pages for an array of 4 MiB or more, and on a machine whose memory is fragmented the kernel
-    compacts memory to find them: a large table written once into fresh memory took ~2.3 ms a MB here that
-    way, ~0.6 ms on ordinary pages. And the C allocator keeps some freed blocks for later: of 40 replicates'
-    tables (1.26 GB), ~0.9 GB stayed with the process after their join had freed them."""
+    For the per-patient tables, not the engine's state (whose scattered reads gain from huge pages)."""
     dtype = np.dtype(dtype)
     count = int(np.prod(shape))
     private = {"flags": mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS} if hasattr(mmap, "MAP_ANONYMOUS") else {}

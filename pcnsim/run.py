@@ -105,7 +105,7 @@ def run(
                 progress((model.day - d0) * share)
         outcome = _outcome(model, part, lay if len(parts) > 1 else None)
         if len(parts) == 1 and outcome.tables:  # frequent attenders rank within a replicate: flag them here,
-            # side by side with the other replicates (at the end, 20 replicates' flags took ~3 s on one core)
+            # side by side with the other replicates, not all at the end on one core
             outcome.tables = [churn.add_fa_flags(table) for table in outcome.tables]
         # Mesa agents and their model form reference cycles, freed only by a later garbage collection:
         # drop the engine arrays now so memory stays at the groups being simulated.

@@ -1,11 +1,9 @@
 """A cache prefetch hint for numba kernels: `prefetch(arr, i)` asks for row i of `arr` ahead of use.
 
-The day's patients are visited in slot order (every ~20th patient) and its requests in a random priority
-order, so each one's state is a miss in the core's cache (a 42,000-patient list is ~12 MB). Sampling
-with perf showed the patient pass and the booking loop waiting on those loads; asking for the rows of
-the patient a few places ahead while working on this one made them ~12% and ~24% faster (when each field
-was its own array; a patient is now one four-line record, `state.PATIENT`).
-A hint changes no result. Without the JIT (NUMBA_DISABLE_JIT=1) it is a Python no-op.
+The day's patients are visited in slot order and its requests in a random priority order, so on a large
+list each one's record is a miss in the core's cache; the patient pass and the booking loop would wait
+on those loads (`hints.prefetch_patient` asks for a patient's record a few places ahead). A hint changes
+no result. Without the JIT (NUMBA_DISABLE_JIT=1) it is a Python no-op.
 """
 
 from llvmlite import ir
