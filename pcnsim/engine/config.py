@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 
 import numba
-from numba.core import caching
+from numba.core import caching, types
 from numba.core.registry import CPUDispatcher
 
 FLAGS = {"cache": True, "fastmath": False, "nogil": True, "error_model": "numpy"}
@@ -33,7 +33,13 @@ _kernel = numba.njit(_nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True,
 
 
 class KernelOnly(CPUDispatcher):
-    """A kernel compiled without a Python entry point: callable from other kernels only."""
+    """A kernel compiled without a Python entry point: callable from other kernels only, and compiled for the
+    types of its arguments, not their values (numba would compile a kernel again for every constant a
+    caller passes, e.g. each counter column given to `counters.count`)."""
+
+    def get_call_template(self, args, kws):
+        return super().get_call_template(tuple(types.unliteral(a) for a in args),
+                                         {k: types.unliteral(v) for k, v in kws.items()})
 
     def __call__(self, *args, **kwargs):
         raise TypeError(f"{self.py_func.__qualname__} is called from other kernels only; call it from a kernel "
