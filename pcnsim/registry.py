@@ -1,0 +1,173 @@
+"""Every output metric in one place: its plain-English label, unit, meaning, which direction is better,
+and how its values and changes are written for people.
+
+Everything human-facing (CLI tables, reports, figures, the dashboard, CSV headers meant for reading) takes
+its words from here and never prints a raw metric key; `pcnsim metrics` lists the registry. The
+definitions of how each metric is computed live with the code that computes it (`pcnsim.metrics`,
+`pcnsim.compare`, `pcnsim.targets`); `how` here says it in words.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .metrics import AGE_BAND_LABELS
+from .vocab import COUNTER_NAMES, DAYS_PER_YEAR, ROLE_LABELS, SETTINGS, WEEKLY_EVENT_NAMES
+
+PER_1000 = "per 1,000 person-years"
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One output metric. `better` is 'lower', 'higher' or '' (neither: a size, or a mix); `share` metrics are
+    proportions shown as percentages; `decimals` is the precision shown in tables."""
+
+    key: str
+    label: str
+    unit: str
+    how: str
+    better: str = ""
+    share: bool = False
+    decimals: int = 1
+
+    def format(self, value: float) -> str:
+        """The value for a table: a percentage for shares, else thousands separators and the metric's decimals."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "n/a"
+        if self.share:
+            return f"{100 * value:.{max(self.decimals - 2, 0) + 1}f}%"
+        return f"{value:,.{self.decimals}f}"
+
+    def format_change(self, diff: float) -> str:
+        """A difference with its sign: percentage points for shares, else in the metric's unit."""
+        if diff is None or (isinstance(diff, float) and math.isnan(diff)):
+            return "n/a"
+        if self.share:
+            return f"{100 * diff:+.{max(self.decimals - 2, 0) + 1}f} pp"
+        return f"{diff:+,.{self.decimals}f}"
+
+    def verdict(self, low: float, high: float) -> str:
+        """'better', 'worse' or 'no clear change', from an interval of a difference (change minus base)."""
+        if any(x is None or math.isnan(x) for x in (low, high)) or low <= 0 <= high or not self.better:
+            return "no clear change"
+        up = low > 0
+        return "better" if up == (self.better == "higher") else "worse"
+
+
+def percent_change(diff: float, base: float) -> float:
+    """diff as a percentage of base (NaN where base is 0 or unknown)."""
+    if base is None or diff is None or base == 0 or math.isnan(base) or math.isnan(diff):
+        return float("nan")
+    return 100.0 * diff / base
+
+
+def per_week(rate_per_1000: float, patients: int) -> float:
+    """A rate per 1,000 person-years as events a week for a list of `patients` (a PCN's own terms)."""
+    return rate_per_1000 / 1000 * patients / (DAYS_PER_YEAR / 7)
+
+
+_SETTING_WORDS = {**{role: f"{label} contacts" for role, label in ROLE_LABELS.items()},
+                  "gp": "GP contacts", "ae": "A&E attendances", "admission": "emergency admissions",
+                  "outpatient": "outpatient referrals"}
+
+
+def _entries() -> list[Metric]:
+    m = [
+        Metric("person_years", "Person-years registered", "person-years",
+               "Days registered over the year / 364, summed over everyone on the list at any time.", decimals=0),
+        Metric("primary_care_contacts_per_person", "Primary-care contacts per person", "contacts per person-year",
+               "Attended contacts with any practice or network role (not A&E, hospital or community nursing).",
+               decimals=2),
+        Metric("gp_share_of_contacts", "GP share of primary-care contacts", "share of contacts",
+               "GP contacts / primary-care contacts.", share=True),
+        Metric("revisit_rate", "Revisit rate", "share of contacts",
+               "Primary-care contacts that were not the first contact of their need episode / all of them.",
+               better="lower", share=True),
+        Metric("revisits_per_1000", "Revisits", PER_1000,
+               "Primary-care contacts after the first for the same need episode.", better="lower"),
+        Metric("dna_rate", "Missed appointments (DNA rate)", "share of booked appointments",
+               "Did-not-attends / (attended booked contacts + did-not-attends).", better="lower", share=True),
+        Metric("unmet_days_per_person", "Days with an unmet need", "episode-days per person-year",
+               "Days a need episode was open without a contact.", better="lower", decimals=2),
+        Metric("unserved_requests_per_1000", "Requests not served on the day", PER_1000,
+               "Requests for care that found no slot on the day they were made.", better="lower"),
+        Metric("ae_per_1000", "A&E attendances", PER_1000, "All A&E attendances: background, direct and "
+               "after a request primary care could not serve.", better="lower"),
+        Metric("ae_primary_care_sensitive_share", "A&E attendances primary care could have met", "share of A&E",
+               "A&E attendances tied to an open need episode / all A&E attendances.", better="lower", share=True),
+        Metric("admissions_per_1000", "Emergency admissions", PER_1000,
+               "A&E attendances that led to an emergency admission.", better="lower"),
+        Metric("admitted_share_of_ae", "Share of A&E attendances admitted", "share of A&E",
+               "Emergency admissions / A&E attendances.", share=True),
+        Metric("outpatient_per_1000", "Outpatient referrals", PER_1000, "Referrals to outpatients from contacts."),
+        Metric("zero_contact_share", "People with no primary-care contact", "share of people",
+               "People registered all year with no primary-care contact in it / all registered all year.",
+               share=True),
+        Metric("cost_per_person", "Cost of care contacts", "GBP per person-year",
+               "Touchpoints x unit cost by setting (staff salaries are not included).", better="lower"),
+        Metric("cost_total", "Cost of care contacts, total", "GBP a year",
+               "Touchpoints x unit cost by setting, summed over the list.", better="lower", decimals=0),
+        Metric("gp_home_visits_per_1000", "GP urgent home visits", PER_1000,
+               "Urgent home visits made by GPs.", better="lower"),
+        Metric("gp_hours_on_home_visits_per_1000", "GP hours on home visits", f"hours {PER_1000}",
+               "GP home visits x the slots each takes x 15 minutes a slot.", better="lower"),
+    ]
+    for setting in SETTINGS:
+        if setting in ("ae", "admission", "outpatient"):
+            continue
+        better = "lower" if setting == "gp" else ""
+        m.append(Metric(f"{setting}_per_1000", _SETTING_WORDS[setting].capitalize(), PER_1000,
+                        f"Attended contacts with the {ROLE_LABELS[setting]}.", better=better))
+    # the summary also gives admissions under the setting's own name
+    m.append(Metric("admission_per_1000", "Emergency admissions", PER_1000, "As 'Emergency admissions'.",
+                    better="lower"))
+    m.extend(Metric(f"zero_contact_share_age_{band}", f"People aged {band} with no primary-care contact",
+                    "share of people", "As 'People with no primary-care contact', for one age band.", share=True)
+             for band in AGE_BAND_LABELS)
+    return m
+
+
+METRICS: dict[str, Metric] = {metric.key: metric for metric in _entries()}
+
+# Weekly series (`series.parquet`): counts a week by practice.
+SERIES_WORDS = {
+    **{s: _SETTING_WORDS[s] for s in SETTINGS},
+    "dna": "missed appointments (DNAs)", "revisits": "revisits", "unmet_days": "episode-days with an unmet need",
+    "requests": "requests for primary care", "unserved_requests": "requests not served on the day",
+    "ae_primary_care_sensitive": "A&E attendances primary care could have met",
+    "episodes_opened": "need episodes started", "clustered_contacts": "contacts that were the 4th+ in 30 days",
+    "mdt_enrolled_months": "months on the complex-care caseload",
+    "episodes_resolved": "need episodes resolved by care", "episodes_self_resolved": "need episodes that resolved by "
+    "themselves", "episodes_closed_by_exit": "need episodes closed as the patient left",
+    "onsets_merged": "new needs merged into open episodes", "deaths": "deaths", "leavers": "people leaving the list",
+    "births": "births", "registrations": "new registrations", "gp_home_visits": "GP urgent home visits",
+    "ae_background": "A&E attendances not tied to a need episode",
+}
+for _role, _label in ROLE_LABELS.items():
+    SERIES_WORDS[f"overflow_to_network_{_role}"] = f"requests for a {_label} booked in a network pool"
+    SERIES_WORDS[f"unplaced_{_role}"] = f"requests for a {_label} no unit could book"
+assert set(SERIES_WORDS) >= {*SETTINGS, *COUNTER_NAMES, *WEEKLY_EVENT_NAMES}
+
+
+def get(key: str) -> Metric:
+    """The registry's entry for a metric key (KeyError naming the key if it has none)."""
+    try:
+        return METRICS[key]
+    except KeyError:
+        raise KeyError(f"no metric called {key!r} in pcnsim.registry") from None
+
+
+def label(key: str) -> str:
+    """The plain-English name of a metric (or of a weekly series), with no unit."""
+    if key in METRICS:
+        return METRICS[key].label
+    if key in SERIES_WORDS:
+        return SERIES_WORDS[key][0].upper() + SERIES_WORDS[key][1:] + " a week"
+    return get(key).label
+
+
+def label_with_unit(key: str) -> str:
+    """'Label (unit)', as a table header or an axis title."""
+    metric = get(key)
+    return f"{metric.label} ({metric.unit})"
