@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from . import churn, metrics
+from . import churn, metrics, registry
 
 COLOURS = {"male": "#1f77b4", "female": "#d62728", "complex": "#6a3d9a", "transient": "#ff7f00"}
 OUTCOME_LABELS = {"persist": "still a frequent attender", "still_high": "below threshold, still high",
@@ -108,8 +108,9 @@ def save(fig, path) -> None:
     plt.close(fig)
 
 
-def comparison(table: pd.DataFrame, metrics_shown: tuple[str, ...]):
-    """Paired differences (as % of the baseline) with 95% intervals, one row per metric, one colour per scenario."""
+def comparison(table: pd.DataFrame, metrics_shown: tuple[str, ...], title: str | None = None):
+    """Paired differences (as % of the baseline) with 95% intervals, one row per metric, one colour per scenario;
+    metrics by their plain names, the legend beside the plot."""
     table = table[table["metric"].isin(metrics_shown)]
     scenarios = list(dict.fromkeys(table["scenario"]))
     fig, ax = plt.subplots(figsize=(9, 0.55 * len(metrics_shown) * max(1, len(scenarios)) + 1.5))
@@ -126,13 +127,14 @@ def comparison(table: pd.DataFrame, metrics_shown: tuple[str, ...]):
             ax.errorbar(mid, y, xerr=[[mid - lo], [hi - mid]], fmt="o", color=colours[i % len(colours)],
                         label=name if metric == metrics_shown[0] else None, capsize=3)
             ticks.append(y)
-            labels.append(metric if i == 0 else "")
+            labels.append(registry.label(metric) if i == 0 else "")
             y -= 1
         y -= 0.5
     ax.axvline(0, color="grey", lw=1)
     ax.set_yticks(ticks, labels)
-    ax.set_xlabel("difference from the baseline, % (paired, 95% interval)")
-    ax.legend(loc="best", fontsize=8)
+    ax.set_xlabel("difference from the baseline, % (paired replicates, 95% interval of the mean)")
+    ax.set_title(title or f"What {', '.join(scenarios)} changes, against the baseline")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, title="scenario")
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return fig
@@ -155,7 +157,7 @@ def sensitivity(si: pd.DataFrame, kind: str):
             ax.barh(y - 0.2, rows["sigma"], 0.4, label="sigma (non-linearity, interactions)")
             ax.set_xlabel("Morris elementary effect over each parameter's range")
         ax.set_yticks(y, rows["parameter"])
-        ax.set_title(metric)
+        ax.set_title(registry.label(metric))
         ax.grid(axis="x", alpha=0.3)
     axes[0][0].legend(loc="best", fontsize=8)
     fig.tight_layout()
@@ -182,7 +184,7 @@ def sweep(summary: pd.DataFrame, parameters: list[str], metrics_shown: list[str]
             ax.plot(group[x], group["mean"], marker="o", label=label)
             ax.fill_between(group[x], group["low_95"], group["high_95"], alpha=0.2)
         ax.set_xlabel(x)
-        ax.set_title(metric)
+        ax.set_title(registry.label_with_unit(metric), fontsize=9)
         ax.grid(alpha=0.3)
     if len(parameters) == 2:
         axes.flat[0].legend(fontsize=8)

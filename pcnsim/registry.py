@@ -159,15 +159,15 @@ def get(key: str) -> Metric:
 
 
 def label(key: str) -> str:
-    """The plain-English name of a metric (or of a weekly series), with no unit."""
+    """The plain-English name of a metric (or of a weekly series), with no unit; a key the registry does not
+    know is written out in words rather than refused."""
     if key in METRICS:
         return METRICS[key].label
     if key in SERIES_WORDS:
         return SERIES_WORDS[key][0].upper() + SERIES_WORDS[key][1:] + " a week"
-    return get(key).label
+    return key.replace("_", " ").capitalize()
 
 
 def label_with_unit(key: str) -> str:
     """'Label (unit)', as a table header or an axis title."""
-    metric = get(key)
-    return f"{metric.label} ({metric.unit})"
+    return f"{METRICS[key].label} ({METRICS[key].unit})" if key in METRICS else label(key)
