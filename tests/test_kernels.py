@@ -97,7 +97,8 @@ def test_a_patients_fields_are_one_record_in_one_buffer_on_huge_pages():
     assert s.patients.dtype == PATIENT and s.patients.ctypes.data == s.pid.ctypes.data  # the kernels' records
     assert s.pid.ctypes.data % HUGE_PAGE == 0
     assert s.next_event.strides == (4,)  # the day's scan reads a plain array
-    assert all(_buffer(a) is _buffer(s.pid) for a in s)
+    arrays = [*s[:-1], *s.kernel]  # every array, and what the kernels are given
+    assert all(_buffer(a) is _buffer(s.pid) for a in arrays)
     # What pcnsim.memory counts per patient is what each patient adds to the buffer.
     added = (_buffer(allocate_state(2 * n, 6, 28).pid).nbytes - _buffer(s.pid).nbytes) / n
     assert added == pytest.approx(state_bytes(1), abs=1)
@@ -109,3 +110,20 @@ def test_a_patients_fields_are_one_record_in_one_buffer_on_huge_pages():
 def test_a_kernel_called_from_python_refuses_instead_of_crashing():
     with pytest.raises(TypeError, match="called from other kernels only"):
         sort_keys(allocate_workspace(1), 0)
+
+
+def test_every_list_size_runs_the_same_compiled_engine():
+    """The kernels are given whole arrays only (`state.KernelState`), so a list of one patient, whose field
+    views numpy flags as contiguous, does not make numba compile the engine again."""
+    from pcnsim.engine import day
+    from pcnsim.run import run
+    from pcnsim.scenario import load
+
+    def tiny(size):
+        return load(overrides={"simulation": {"burn_in_years": 0, "years": 1},
+                               "pcns": [{"name": "p", "practices": [{"name": "a", "list_size": size}]}]})
+
+    run(tiny(50), seed=1)
+    compiled = len(getattr(day.run_days, "signatures", []))
+    run(tiny(1), seed=1)
+    assert len(getattr(day.run_days, "signatures", [])) == compiled

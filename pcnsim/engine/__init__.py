@@ -52,8 +52,8 @@ def populate(state: State, params: Params, practice_of_slot: np.ndarray) -> None
         raise ValueError("practice_of_slot must have one entry per patient slot")
     if practice_of_slot.size and practice_of_slot.max() >= params.practice_pcn.shape[0]:
         raise ValueError("practice_of_slot names a practice the parameters do not have")
-    init_population(state, params, practice_of_slot.astype(np.int32))
-    init_diary(state, params, 0)
+    init_population(state.kernel, params, practice_of_slot.astype(np.int32))
+    init_diary(state.kernel, params, 0)
 
 
 def advance(state: State, params: Params, tally: Tally, workspace: Workspace, d0: int, d1: int,
@@ -81,7 +81,7 @@ def advance(state: State, params: Params, tally: Tally, workspace: Workspace, d0
     if workspace.active.shape[0] != state.pid.shape[0]:
         raise ValueError("workspace was allocated for a different number of patients")
     ending = YEAR_ON if not year_end else YEAR_CLOSED_ZEROED if zero_counters else YEAR_CLOSED
-    run_days(state, params, tally, workspace, d0, d1, ending, -1 if rows_at is None else rows_at)
+    run_days(state.kernel, params, tally, workspace, d0, d1, ending, -1 if rows_at is None else rows_at)
 
 
 def compiled() -> bool:

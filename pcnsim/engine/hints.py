@@ -29,7 +29,5 @@ def prefetch_pays(S):
 
 @jit
 def prefetch_patient(S, i):
-    """Ask the cache for patient i's record: the line holding `pid` and the lines its counters span
-    (`state.PATIENT`)."""
-    prefetch(S.pid, i)
-    prefetch(S.counters, i)
+    """Ask the cache for patient i's record (`state.PATIENT`: its first, middle and last lines)."""
+    prefetch(S.rows, i)

@@ -96,6 +96,18 @@ Params = namedtuple(
     ],
 )
 
+# The state as the kernels see it: the patient records (`PATIENT`), the same bytes as rows (for prefetching),
+# the day's next events, remembered contact days, the diaries and the newcomer ids. Only whole arrays, so
+# their types are the same for every list size (a view of one field of a single record would be typed
+# contiguous, and compiled anew).
+KernelState = namedtuple(
+    "KernelState",
+    ["patients", "rows", "next_event", "last_contacts", "sameday_free", "routine_free", "routine_left",
+     "routine_first", "next_pid"],
+)
+
+# The state as Python sees it: every field of the records as an array of its own (views of the records),
+# the other arrays, and `kernel`, what the kernels are given.
 State = namedtuple(
     "State",
     [
@@ -104,7 +116,7 @@ State = namedtuple(
         "ep_type", "ep_urg", "ep_open", "ep_next", "ep_selfres", "ep_n", "ep_booked", "ep_unit", "ep_role",
         "ep_lead", "ep_wait", "ep_acc", "ep_pref",
         "last_contacts", "counters", "sameday_free", "routine_free", "routine_left", "routine_first",
-        "next_pid", "patients",
+        "next_pid", "patients", "kernel",
     ],
 )
 
@@ -218,7 +230,9 @@ def allocate_state(n: int, n_units: int, horizon: int, contact_memory: int = CLU
         patients[name] = -1
     arrays["next_event"][:] = NEVER
     arrays["last_contacts"][:] = -NEVER
-    return State(**{name: patients[name] for name in PATIENT.names}, **arrays, patients=patients)
+    rows = patients.view(np.uint8).reshape(n, PATIENT.itemsize)
+    kernel = KernelState(patients=patients, rows=rows, **arrays)
+    return State(**{name: patients[name] for name in PATIENT.names}, **arrays, patients=patients, kernel=kernel)
 
 
 def state_bytes(n: int, contact_memory: int = CLUSTER_CONTACTS) -> int:
