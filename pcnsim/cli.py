@@ -344,9 +344,9 @@ def describe_command(
     with user_errors():
         sc = resolve_scenario(scenario)
     steps = Table(title="The daily step, in the order the engine runs it", show_lines=False)
-    steps.add_column("step", style="bold")
+    steps.add_column("step", style="bold", no_wrap=True)
     steps.add_column("when")
-    steps.add_column("what happens")
+    steps.add_column("what happens", ratio=1)
     for number, (name, when, text) in enumerate(daily_steps(), start=1):
         steps.add_row(f"{number} {name}", when, text)
     console.print(steps)
