@@ -38,7 +38,7 @@ Worked example, with the synthetic files shipped for the tests::
     ...                        deprivation="tests/data/fingertips-gp-imd.csv")
     >>> built.scenario.n_patients == sum(p["list_size"] for p in built.data["pcns"][0]["practices"])
     True
-    >>> path = built.write("my_pcn.yaml")       # refuses to overwrite unless overwrite=True
+    >>> path = built.write("my_pcn.yaml")  # doctest: +SKIP
 """
 
 from __future__ import annotations
