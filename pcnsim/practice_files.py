@@ -36,6 +36,7 @@ documented:
 from __future__ import annotations
 
 import math
+import re
 import zipfile
 from dataclasses import dataclass, field
 from difflib import get_close_matches
@@ -241,11 +242,13 @@ def select(mapping: pd.DataFrame, path: Path, pcn: str | None = None, icb: str |
 # --------------------------------------------------------------------------------------------------
 
 FINGERTIPS_COLUMNS = ("Area Code", "Value")
+IMD_NAME = re.compile(r"deprivation score|index of multiple deprivation|\bimd\b", re.IGNORECASE)
+"""Indicator names of the practice IMD score or decile (not the income-deprivation indices IDACI/IDAOPI)."""
 
 
 def read_deprivation(path: str | Path, practices: list[str]) -> Deprivation:
     """IMD score (or decile) per practice from a Fingertips export: GP rows, persons, no category, the
-    latest time period; an export holding several indicators must hold exactly one deprivation one."""
+    latest time period; from an export of several indicators, the IMD one of the newest edition."""
     path = Path(path)
     df = read_csv(path)
     require(df, path, FINGERTIPS_COLUMNS, "Fingertips data export")
@@ -258,13 +261,15 @@ def read_deprivation(path: str | Path, practices: list[str]) -> Deprivation:
     name = ""
     if "Indicator Name" in df.columns:
         names = sorted(set(df["Indicator Name"].str.strip()))
-        dep = [n for n in names if "deprivation" in n.lower() or "imd" in n.lower()]
-        if len(dep) != 1:
-            what = "no deprivation indicator" if not dep else f"{len(dep)} deprivation indicators"
+        dep = [n for n in names if IMD_NAME.search(n)]
+        years = {n: max((int(y) for y in re.findall(r"(?:19|20)\d\d", n)), default=0) for n in dep}
+        newest = [n for n in dep if years[n] == max(years.values(), default=0)]
+        if len(newest) != 1:
+            what = "no IMD indicator" if not dep else f"{len(newest)} IMD indicators of one edition"
             raise PracticeDataError(path, "Indicator Name", f"{what} for area type GPs; allowed: one indicator "
                                     "such as 'Deprivation score (IMD 2019)' (found: "
-                                    f"{'; '.join(names[:4]) or 'no GP rows'})")
-        name = dep[0]
+                                    f"{'; '.join((dep or names)[:4]) or 'no GP rows'})")
+        name = newest[0]  # an export of the whole profile may hold several IMD editions: the newest
         df = df[df["Indicator Name"].str.strip() == name]
     if df.empty:
         raise PracticeDataError(path, "Area Type", "no rows for area type 'GPs' (export the indicator for GP "

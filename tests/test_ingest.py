@@ -91,6 +91,21 @@ def test_deprivation_mixes_sum_to_one_and_follow_the_score():
     assert mean_quintile[ranked[0]] < mean_quintile[ranked[-1]]
 
 
+def test_deprivation_from_a_whole_profile_export_takes_the_newest_imd(tmp_path):
+    one = pd.read_csv(DEPRIVATION, dtype=str, keep_default_na=False)
+    older = one.assign(**{"Indicator ID": "91872", "Indicator Name": "Deprivation score (IMD 2015)",
+                          "Value": "1.0"})  # would make every practice least deprived
+    idaci = one.assign(**{"Indicator ID": "93275", "Indicator Name": "Income Deprivation Affecting Children "
+                          "Index (IDACI)", "Value": "0.1"})
+    both = tmp_path / "profile.csv"
+    pd.concat([older, idaci, one]).to_csv(both, index=False)
+    expected = build(pcn="U00001", deprivation=DEPRIVATION)
+    got = build(pcn="U00001", deprivation=both)
+    assert [p.deprivation_mix for p in got.scenario.pcns[0].practices] == \
+        [p.deprivation_mix for p in expected.scenario.pcns[0].practices]
+    assert any("IMD 2019" in s for s in got.sources)
+
+
 @pytest.mark.parametrize("decile", range(1, 11))
 def test_decile_mix(decile):
     mix = decile_mix(decile)
