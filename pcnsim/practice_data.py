@@ -160,6 +160,11 @@ def from_practices(registered: str | Path, mapping: str | Path | None = None, *,
     reg = read_registered(registered, codes)
     if reg.extract_date:
         sources[0] += f" (EXTRACT_DATE {reg.extract_date})"
+    for code, total in reg.totals.items():
+        banded = sum(m + f for m, f in reg.counts[code].values())
+        if total != banded:
+            notes.append(f"list size: {code} has {total:,} patients in its ALL row of {registered} but {banded:,} "
+                         "by sex and band; the list size is the banded sum")
     mixes = _deprivation_mixes(deprivation, codes, notes, sources)
     staff = _practice_staff(workforce, codes, notes, sources)
 

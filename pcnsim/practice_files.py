@@ -72,6 +72,8 @@ class Registered:
 
     counts: dict[str, dict[int, list[int]]]
     extract_date: str = ""
+    totals: dict[str, int] = field(default_factory=dict)
+    """The file's own SEX ALL, AGE_GROUP_5 ALL count per practice, where it has one."""
 
 
 @dataclass
@@ -181,7 +183,10 @@ def read_registered(path: str | Path, practices: list[str]) -> Registered:
         if sum(m + f for m, f in counts[code].values()) == 0:
             raise PracticeDataError(path, "NUMBER_OF_PATIENTS", f"{code} has no registered patients")
     dates = sorted(set(rows["EXTRACT_DATE"].str.strip())) if "EXTRACT_DATE" in rows.columns else []
-    return Registered(counts, ", ".join(d for d in dates if d))
+    whole = rows[(sex == "ALL") & (band == "ALL")]
+    totals = {code: _count(path, value, line)
+              for line, code, value in zip(whole.index, whole["ORG_CODE"], whole["NUMBER_OF_PATIENTS"], strict=True)}
+    return Registered(counts, ", ".join(d for d in dates if d), totals)
 
 
 def _count(path: Path, value: str, line: int) -> int:

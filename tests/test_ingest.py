@@ -62,6 +62,18 @@ def test_list_sizes_and_age_sex_bands_equal_the_files_counts():
     assert built.scenario.n_patients == sum(p.list_size for p in practices.values())
 
 
+def test_a_total_that_disagrees_with_the_bands_is_noted(tmp_path):
+    df = pd.read_csv(REGISTERED, dtype=str, keep_default_na=False)
+    whole = (df["ORG_CODE"] == "Y90001") & (df["SEX"] == "ALL") & (df["AGE_GROUP_5"] == "ALL")
+    df.loc[whole, "NUMBER_OF_PATIENTS"] = str(int(df.loc[whole, "NUMBER_OF_PATIENTS"].item()) + 7)
+    df.to_csv(tmp_path / "r.csv", index=False)
+    built = from_practices(tmp_path / "r.csv", MAPPING, pcn="U00001")
+    assert practices_of(built)["Y90001"].list_size == practices_of(build(pcn="U00001"))["Y90001"].list_size
+    (note,) = [n for n in built.notes if n.startswith("list size:")]
+    assert "Y90001" in note and "r.csv" in note
+    assert not any(n.startswith("list size:") for n in build(pcn="U00001").notes)
+
+
 def test_selection_by_pcn_icb_and_practices():
     mapping = pd.read_csv(MAPPING)
     by_icb = build(icb="QXX")
