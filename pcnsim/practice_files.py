@@ -247,7 +247,7 @@ def select(mapping: pd.DataFrame, path: Path, pcn: str | None = None, icb: str |
 # --------------------------------------------------------------------------------------------------
 
 FINGERTIPS_COLUMNS = ("Area Code", "Value")
-IMD_NAME = re.compile(r"deprivation score|index of multiple deprivation|\bimd\b", re.IGNORECASE)
+IMD_NAME = re.compile(r"deprivation (score|decile)|index of multiple deprivation|\bimd", re.IGNORECASE)
 """Indicator names of the practice IMD score or decile (not the income-deprivation indices IDACI/IDAOPI)."""
 
 

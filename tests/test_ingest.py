@@ -118,6 +118,18 @@ def test_deprivation_from_a_whole_profile_export_takes_the_newest_imd(tmp_path):
     assert any("IMD 2019" in s for s in got.sources)
 
 
+def test_a_decile_export_is_used_as_it_is(tmp_path):
+    df = pd.read_csv(DEPRIVATION, dtype=str, keep_default_na=False)
+    deciles = {"Y90001": 9, "Y90002": 4, "Y90003": 1}
+    df["Indicator Name"] = "GP deprivation decile (IMD2019)"
+    df["Value"] = [str(deciles.get(code, 5)) for code in df["Area Code"]]
+    df.to_csv(tmp_path / "deciles.csv", index=False)
+    built = build(pcn="U00001", deprivation=tmp_path / "deciles.csv")
+    for code, p in practices_of(built).items():
+        assert p.deprivation_mix == decile_mix(deciles[code])
+    assert not any("ranked" in n for n in built.notes)
+
+
 @pytest.mark.parametrize("decile", range(1, 11))
 def test_decile_mix(decile):
     mix = decile_mix(decile)
