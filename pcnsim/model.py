@@ -91,7 +91,7 @@ class PCNModel(mesa.Model):
         # agents exist now, so its counter is no longer needed.
         getattr(mesa.Agent, "_ids", {}).pop(self, None)
         self.base_params = self.params
-        self.lever_intensity = dict.fromkeys(levers.NAMES, 0.0)
+        self.lever_intensity = dict.fromkeys(levers.NAMES, levers.OFF)
         self.apply_levers(0, first=True)  # the first rota, with the levers already in force on day 0
         self.state = population.synthesise(self.params, lay)
         self.n_days = int(self.params.working.shape[0])

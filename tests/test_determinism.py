@@ -111,7 +111,8 @@ def test_advancing_many_weeks_a_call_gives_the_numbers_of_week_by_week(baseline,
         b.advance(52)
     assert np.array_equal(a.tally.weekly, b.tally.weekly)
     for name, x, y in zip(a.state._fields, a.state, b.state, strict=True):
-        assert np.array_equal(x, y), name
+        if name != "kernel":  # the kernels' view of the same arrays
+            assert np.array_equal(x, y), name
     kept = a.patient_table()
     pd.testing.assert_frame_equal(kept, b.patient_table())
     a.release_patient_table()  # the model lets go of the table's columns; tables made before keep them
@@ -121,4 +122,4 @@ def test_advancing_many_weeks_a_call_gives_the_numbers_of_week_by_week(baseline,
     assert calls[0] == (0, year)  # the burn-in year in one call
     assert all(d0 // year == (d1 - 1) // year for d0, d1 in calls)  # no call crosses a year end
     assert all(d1 - d0 == 7 for d0, d1 in calls if d0 + 7 in ramp)  # week by week while the lever ramps
-    assert len(calls) < 20 and a.lever_intensity == b.lever_intensity and b.lever_intensity["acute_visiting"] > 0
+    assert len(calls) < 20 and a.lever_intensity == b.lever_intensity and b.lever_intensity["acute_visiting"].staff > 0

@@ -17,7 +17,7 @@ from pcnsim import levers
 from pcnsim.compare import compare, paired_interval, per_replicate
 from pcnsim.run import run
 from pcnsim.scenario import Scenario, ScenarioError, from_dict, load
-from pcnsim.vocab import PRIMARY_CARE_ROLES, ROLES
+from pcnsim.vocab import NEEDS, PRIMARY_CARE_ROLES, ROLES
 
 ROOT = Path(__file__).resolve().parents[1]
 REPS = 6
@@ -117,10 +117,40 @@ def test_delivery_capacity_shortens_the_ramp_and_raises_fidelity():
     sc = from_dict({"levers": {"acute_visiting": {"enabled": True, "start_day": 10, "ramp_days": 100}}})
     start = sc.simulation.burn_in_years * 364
     x = [levers.intensities(sc, start + t)["acute_visiting"] for t in (9, 10, 59, 109, 400)]
-    assert x == [0.0, 0.0, 0.3, 0.6, 0.6]  # fidelity 0.6 without project management
+    assert [i.staff for i in x] == [0.0, 0.0, 0.5, 1.0, 1.0]  # staff come into post over the ramp, in full
+    assert [i.effect for i in x] == [0.0, 0.0, 0.3, 0.6, 0.6]  # fidelity 0.6 without project management
     sc.levers.delivery.project_manager_fte = 1.0  # fully resourced: fidelity 1, ramp halved to 50 days
     x = [levers.intensities(sc, start + t)["acute_visiting"] for t in (9, 34, 59, 400)]
-    assert x == [0.0, 0.5, 1.0, 1.0]
+    assert [i.staff for i in x] == [i.effect for i in x] == [0.0, 0.5, 1.0, 1.0]
+
+
+def test_delivery_capacity_changes_what_staff_achieve_not_the_staff_paid_for():
+    """Without a project manager a complex-care team and link workers are all in post once ramped (the FTE a
+    commissioner pays for), with the full caseload; what falls short is their effect: the enrolled patients'
+    A&E and de-escalation multipliers, the link workers' referral and resolution uplift."""
+    from pcnsim.model import PCNModel
+
+    def model(pm_fte):
+        sc = load()
+        sc.levers.complex_care = sc.levers.complex_care.model_copy(update={**FULL, "fte": 3.0, "caseload": 150})
+        sc.levers.social_prescribing = sc.levers.social_prescribing.model_copy(update=FULL)
+        sc.levers.delivery = sc.levers.delivery.model_copy(update={"project_manager_fte": pm_fte})
+        m = PCNModel(sc, seed=1, keep_patients=False)
+        m.apply_levers(sc.simulation.burn_in_years * 364 + 400)
+        return sc, m
+
+    (sc, without), (_, with_pm) = model(0.0), model(1.0)
+    np.testing.assert_array_equal(without.capacity(), with_pm.capacity())  # the same staff in post
+    mdt = ROLES.index("mdt")
+    assert sum(u.fte[mdt] for u in without.units) == pytest.approx(3.0 * len(sc.pcns))
+    assert without.params.mdt_caseload.tolist() == with_pm.params.mdt_caseload.tolist() == [150]
+    fidelity = sc.levers.delivery.fidelity_without
+    cc = sc.levers.complex_care
+    assert with_pm.params.mdt_ae_mult == pytest.approx(cc.ae_multiplier)
+    assert without.params.mdt_ae_mult == pytest.approx(1 - (1 - cc.ae_multiplier) * fidelity)
+    assert 1 < without.params.mdt_desc_mult < with_pm.params.mdt_desc_mult
+    social, splw = NEEDS.index("social"), ROLES.index("splw")
+    assert without.params.match[social, splw] < with_pm.params.match[social, splw]
 
 
 def test_lever_input_errors_are_clear():

@@ -92,8 +92,9 @@ def build(name: str, seed: int):
     data = {"name": "reference test", "pcns": pcns, "workforce": {"pcn_fte": SMALL_PCN_FTE}}
     sc = scenario.load(overrides=scenario.deep_merge(data, overrides))
     p, lay = params.build(sc, seed)
-    full = {name: 1.0 if getattr(sc.levers, name).enabled else 0.0 for name in levers.NAMES}
-    if any(full.values()):
+    full = {name: levers.Intensity(1.0, 1.0) if getattr(sc.levers, name).enabled else levers.OFF
+            for name in levers.NAMES}
+    if any(x.staff for x in full.values()):
         cap_rate = params.capacity_rate(sc, levers.unit_fte(sc, lay, full), lay.n_practices)
         p = levers.apply(sc, p, lay, full, cap_rate)
     return p, lay
