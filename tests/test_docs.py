@@ -4,6 +4,7 @@ scenario schema, and the tutorial notebook runs from top to bottom."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -57,3 +58,38 @@ def test_api_page_documents_the_entry_points(site):
     html = (site / "api" / "index.html").read_text(encoding="utf-8")
     for name in ("pcnsim.run.run", "pcnsim.compare.compare", "pcnsim.sweep.sweep", "pcnsim.scenario.load"):
         assert f'id="{name}"' in html, f"{name} is missing from the API reference"
+
+
+def _code_cells(nb) -> list:
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def test_tutorial_is_committed_without_outputs():
+    nbformat = pytest.importorskip("nbformat", reason="nbformat is not installed (pip install -e '.[dev]')")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    stale = [i for i, c in enumerate(_code_cells(nb)) if c.outputs or c.execution_count is not None]
+    assert not stale, f"code cells {stale} of docs/tutorial.ipynb carry outputs; clear them before committing"
+
+
+def test_tutorial_notebook_runs(tmp_path, monkeypatch):
+    nbformat = pytest.importorskip("nbformat", reason="nbformat is not installed (pip install -e '.[dev]')")
+    nbclient = pytest.importorskip("nbclient", reason="nbclient is not installed (pip install -e '.[dev]')")
+    pytest.importorskip("ipykernel", reason="ipykernel is not installed (pip install -e '.[dev]')")
+    # A kernel on this interpreter, with this tree's pcnsim, whatever kernels the machine has installed.
+    spec = tmp_path / "kernels" / "pcnsim-tutorial"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "pcnsim tutorial", "language": "python"}), encoding="utf-8")
+    for key, value in _env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="pcnsim-tutorial",
+                                     resources={"metadata": {"path": str(ROOT / "docs")}})
+    client.execute()  # raises CellExecutionError, naming the cell, if any cell fails
+    cells = _code_cells(nb)
+    assert all(c.execution_count is not None for c in cells)
+    shown = "".join(out.get("data", {}).get("text/plain", "") for c in cells for out in c.outputs)
+    assert "ae_per_1000" in shown and "primary_care_contacts_per_person" in shown
