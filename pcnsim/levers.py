@@ -1,4 +1,4 @@
-"""Network collaboration levers (MODEL.md section 6) applied to the engine's tables as they ramp up.
+"""Network collaboration levers (docs/levers.md) applied to the engine's tables as they ramp up.
 
 Each lever has a start day (counted from the first reported day) and a ramp; its intensity rises
 linearly from 0 to its fidelity. Delivery capacity (project-management FTE) shortens the ramp and
