@@ -93,3 +93,47 @@ def test_tutorial_notebook_runs(tmp_path, monkeypatch):
     assert all(c.execution_count is not None for c in cells)
     shown = "".join(out.get("data", {}).get("text/plain", "") for c in cells for out in c.outputs)
     assert "ae_per_1000" in shown and "primary_care_contacts_per_person" in shown
+
+
+def _page(name: str) -> str:
+    return (ROOT / "docs" / name).read_text(encoding="utf-8")
+
+
+def test_levers_page_covers_every_lever_and_its_scenario_files():
+    from pcnsim.scenario import Levers
+
+    page = _page("levers.md")
+    missing = [name for name in Levers.model_fields if f"`levers.{name}`" not in page]
+    assert not missing, f"docs/levers.md does not describe levers {missing}"
+    lever_files = [p.name for p in sorted((ROOT / "scenarios").glob("*.yaml"))
+                   if "levers" in p.read_text(encoding="utf-8")]
+    unnamed = [name for name in lever_files if name not in page]
+    assert not unnamed, f"docs/levers.md does not name the scenario files {unnamed}"
+
+
+def test_outputs_page_documents_every_column_and_metric():
+    from pcnsim import metrics
+    from pcnsim.run import run
+    from pcnsim.scenario import load
+    from pcnsim.vocab import COUNTER_NAMES, SETTINGS, WEEKLY_EVENT_NAMES
+
+    page = _page("outputs.md")
+    tiny = load(overrides={"simulation": {"burn_in_years": 0, "years": 1},
+                           "pcns": [{"name": "docs PCN", "practices": [{"name": "docs practice", "list_size": 300}]}]})
+    res = run(tiny, seed=1, ledger=True, threads=1)
+    roles = {"gp", "nurse", "pharmacist", "splw", "paramedic", "fcp", "mhp", "pa", "care_coordinator", "mdt",
+             "community_nurse", "shared_expertise"}  # documented together as `gp` ... `shared_expertise`
+    tables = {"patients_yearly": [c for c in res.patients.columns if c not in roles],
+              "ledger": list(res.ledger.columns), "capacity": list(res.capacity().columns)}
+    for table, columns in tables.items():
+        missing = [c for c in columns if f"`{c}`" not in page]
+        assert not missing, f"docs/outputs.md does not document {table} columns {missing}"
+    weekly = [m for m in (*COUNTER_NAMES, *WEEKLY_EVENT_NAMES)
+              if not m.startswith(("overflow_to_network_", "unplaced_"))]
+    # per-setting rates and the zero-contact shares by age band are documented as patterns
+    patterns = {f"{s}_per_1000": "<setting>_per_1000" for s in SETTINGS}
+    patterns.update({m: "zero_contact_share_age_<band>" for m in metrics.METRIC_NAMES
+                     if m.startswith("zero_contact_share_age_")})
+    names = dict.fromkeys(patterns.get(m, m) for m in (*weekly, *metrics.METRIC_NAMES))
+    missing = [m for m in names if f"`{m}`" not in page]
+    assert not missing, f"docs/outputs.md does not name the metrics {missing}"
