@@ -8,12 +8,17 @@ cannot drift from the code. Referenced from mkdocs.yml (`hooks:`).
 from __future__ import annotations
 
 import math
+import sys
+from pathlib import Path
 from typing import Any
 
 import yaml
 from mkdocs.structure.files import File, Files
 
 PAGE = "parameters.md"
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:  # document this checkout's schema, whichever pcnsim is installed
+    sys.path.insert(0, str(REPO))
 
 INTRO = """# Parameters
 
