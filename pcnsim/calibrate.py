@@ -1,4 +1,4 @@
-"""Calibration: fit free parameters so a scenario meets the targets of MODEL.md section 8.
+"""Calibration: fit free parameters so a scenario meets the calibration targets (docs/model.md).
 
 An experiment file (`experiments/calibration.yaml`) names the base scenario, the free parameters by
 dotted path with bounds, the seed and replicates, and the optimiser. Every evaluation runs the same

@@ -1,6 +1,6 @@
 """Frequent attenders (FAs) and their churn, from the per-patient yearly table.
 
-Three definitions, side by side (MODEL.md section 7):
+Three definitions, side by side (docs/model.md, Outputs and metric definitions):
 - `top10`: top 10% of patients by primary-care contacts within their age band and sex (as Smits 2008);
   ties at the cut-off are broken by a hash of the patient id, so exactly 10% (rounded up) of each band;
 - `12plus`: 12 or more primary-care contacts in the year;

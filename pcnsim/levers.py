@@ -1,4 +1,4 @@
-"""Network collaboration levers (MODEL.md section 6) applied to the engine's tables as they ramp up.
+"""Network collaboration levers (docs/levers.md) applied to the engine's tables as they ramp up.
 
 Each lever has a start day (counted from the first reported day) and a ramp. As it ramps, its staff come
 into post in full (hired staff are paid whatever they achieve): that is its staffing intensity, 0 to 1.

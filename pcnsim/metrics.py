@@ -1,4 +1,4 @@
-"""Metric definitions (MODEL.md section 7), in one place, as pure pandas/numpy over run outputs.
+"""Metric definitions (docs/model.md), in one place, as pure pandas/numpy over run outputs.
 
 Yearly metrics are computed from the per-patient yearly table (`patients_yearly`: one row per
 replicate x patient x year, including people who died or left that year), so each of them can be

@@ -2,7 +2,7 @@
 
 Sections: headline summary with 95% intervals, contacts by age and sex, who never comes, A&E by age
 and deprivation, the frequent-attender churn table and flow figure, and the fit to the evidence of
-MODEL.md section 8. Written to RESULTS_DIR/report/ via a temporary sibling, so it is complete or absent.
+docs/model.md. Written to RESULTS_DIR/report/ via a temporary sibling, so it is complete or absent.
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ who were not FAs in year t. Complex = complexity level 2-3. Persistence needs at
 {churn_section(p)}
 <img src="churn_flow.png" alt="frequent attender flow">
 <h2>Fit to the evidence ({n_in} of {n_checks} checks in range)</h2>
-<p class="note">Targets of MODEL.md section 8, their sources, and the model's value in this run.</p>
+<p class="note">Calibration targets (docs/model.md), their sources, and the model's value in this run.</p>
 {fit_html}
 """
     page = f"<!doctype html><html><head><meta charset='utf-8'><title>pcnsim report: {html.escape(sc.name)}</title>" \

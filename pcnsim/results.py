@@ -1,6 +1,6 @@
 """Results of a run: weekly series, capacity use, per-patient yearly table, optional ledger; save and load.
 
-On disk (a stable contract, DESIGN.md "On-disk results"):
+On disk (a stable contract, docs/outputs.md):
     scenario.yaml            the fully resolved scenario, root seed, replicate seeds, versions
     manifest.json            file list with SHA-256 checksums, wall time, replicate seeds
     summary.parquet          replicate, year, metric, value

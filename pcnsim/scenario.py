@@ -3,7 +3,7 @@
 A scenario is everything a run needs apart from the seed: the PCNs and practices, the workforce, the
 population, need types, the match matrix, access, booking, A&E, complexity, demography and costs.
 Every field carries a default, a unit and allowed range in its description, and its bounds, so the
-schema is the single place where a parameter is defined. Numbers marked *start* in MODEL.md are
+schema is the single place where a parameter is defined. Numbers marked *start* (docs/parameters.md) are
 starting values to be calibrated, not evidence.
 
 User mistakes raise `ScenarioError`, whose message is one line naming the file, the field path and
@@ -128,7 +128,7 @@ class PCN(Strict):
 
 
 def _default_pcns() -> list[PCN]:
-    # One PCN of ~42,000 patients in 5 practices (MODEL.md section 2) with a mix of deprivation.
+    # One PCN of ~42,000 patients in 5 practices (docs/model.md, The world) with a mix of deprivation.
     return [
         PCN(
             name="Riverside PCN",
@@ -159,7 +159,7 @@ class Role(Strict):
 
 
 def _default_roles() -> dict[str, Role]:
-    # Contacts per FTE-day: MODEL.md section 5 (start). Costs: NHS pay bands with on-costs (start,
+    # Contacts per FTE-day: docs/model.md, The world (start). Costs: NHS pay bands with on-costs (start,
     # to be sourced precisely in the workforce issue).
     spec = {
         "gp": (28, 140_000), "nurse": (30, 52_000), "pharmacist": (16, 62_000), "splw": (6, 36_000),
@@ -364,7 +364,7 @@ def _default_needs() -> dict[str, Need]:
 
 
 def _default_match() -> dict[str, dict[str, float]]:
-    # MODEL.md section 10 (start). Missing entries: the service does not take that need.
+    # Start values (docs/model.md, Need episodes). Missing entries: the service does not take that need.
     return {
         "acute_minor": {"gp": .80, "nurse": .70, "pharmacist": .70, "pa": .75, "paramedic": .70, "ae": .85},
         "ltc": {"gp": .50, "nurse": .60, "pharmacist": .60, "pa": .45, "mdt": .60, "community_nurse": .50,
@@ -582,7 +582,7 @@ class Costs(Strict):
 
 
 # --------------------------------------------------------------------------------------------------
-# Levers (MODEL.md section 6): each off by default, with a start day and a ramp
+# Levers (docs/levers.md): each off by default, with a start day and a ramp
 # --------------------------------------------------------------------------------------------------
 
 ARRS_ROLES = ("pharmacist", "splw", "paramedic", "fcp", "mhp", "pa", "care_coordinator")

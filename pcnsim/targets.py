@@ -1,4 +1,4 @@
-"""The evidence pcnsim is held to (MODEL.md section 8): named measures of a run, with ranges and sources.
+"""The evidence pcnsim is held to (docs/model.md): named measures of a run, with ranges and sources.
 
 Each target has one or more checks; a check is a measure (a function of the per-patient yearly table,
 with FA flags) and an accepted range. Measures are computed per replicate (years pooled) so each comes
@@ -76,7 +76,7 @@ class Target:
     checks: tuple[Check, ...]
 
 
-# The seven targets of MODEL.md section 8. Ranges: the published figure with the spread the sources
+# The seven targets of docs/model.md (Calibration targets). Ranges: the published figure with the spread the sources
 # report (or +-20% where they give a point value).
 TARGETS = (
     Target("Primary-care contacts ~5.2-5.8 per person-year, ~45% by GPs, men ~32% lower, higher at 0-4 "

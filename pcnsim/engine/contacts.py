@@ -1,4 +1,4 @@
-"""Contacts (MODEL.md step 7): booking's outcomes reach the episodes; booked contacts are attended or
+"""Contacts (docs/model.md): booking's outcomes reach the episodes; booked contacts are attended or
 missed, resolve the need with the match matrix's probability, or lead to a revisit and referrals.
 """
 

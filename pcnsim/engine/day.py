@@ -24,7 +24,7 @@ YEAR_ON, YEAR_CLOSED, YEAR_CLOSED_ZEROED = 0, 1, 2
 
 
 class Step(NamedTuple):
-    """One step of the day: the MODEL.md mechanism it carries out, when it runs, the function, and what it
+    """One step of the day: the mechanism it carries out (docs/model.md), when it runs, the function, and what it
     does in a line."""
 
     name: str

@@ -1,4 +1,4 @@
-"""Demography (MODEL.md step 1, every 4 weeks): deaths, leavers and who takes their slots, complexity
+"""Demography (docs/model.md, daily step 1, every 4 weeks): deaths, leavers and who takes their slots, complexity
 transitions and the month's event clocks.
 
 A slot is reused when its person dies or leaves: a birth or a new registration takes it with a fresh

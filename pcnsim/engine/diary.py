@@ -1,4 +1,4 @@
-"""Diaries and booking (MODEL.md steps 5-6, and the capacity ledger of step 9).
+"""Diaries and booking (docs/model.md, daily steps: diaries, booking, capacity ledger).
 
 Each unit (practice, network pool, shared pool) offers slots by role on working days, carried as a ring
 of routine days over the booking horizon plus today's same-day reserve. The day's requests are booked in

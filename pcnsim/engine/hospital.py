@@ -1,4 +1,4 @@
-"""A&E and emergency admissions (MODEL.md step 8): who goes, who is admitted, what hospital resolves.
+"""A&E and emergency admissions (docs/model.md): who goes, who is admitted, what hospital resolves.
 
 Three ways to A&E: a background clock (injuries and other attendances not tied to a need episode); direct,
 when a patient with a need decides not to ask primary care; and spill-over, when a request finds no slot.

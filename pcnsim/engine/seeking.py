@@ -1,4 +1,4 @@
-"""Onset, self-resolution, care seeking and triage (MODEL.md steps 2-4): the day's pass over the patients
+"""Onset, self-resolution, care seeking and triage (docs/model.md): the day's pass over the patients
 with an event due.
 
 Each due patient's episodes self-resolve or not, a new episode may start, the background A&E clock may
