@@ -1,0 +1,66 @@
+"""Tables for people: a run's headline figures and a comparison's effects, in plain words from the metric
+registry (labels, units, % change, better or worse), as the CLI prints them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from rich.table import Table
+
+from . import registry
+
+# Effects a PCN reads in its own terms: a rate per 1,000 person-years as events a week for its list.
+OWN_TERMS = {
+    "gp_per_1000": "GP appointments a week",
+    "ae_per_1000": "A&E attendances a week",
+    "admissions_per_1000": "emergency admissions a week",
+    "unserved_requests_per_1000": "requests not served on the day, a week",
+    "gp_hours_on_home_visits_per_1000": "GP hours on home visits a week",
+}
+
+
+def headline_table(head: pd.DataFrame, title: str, replicates: int) -> Table:
+    """A run's headline metrics: mean and the range the middle 95% of replicates fall in."""
+    from .metrics import HEADLINE
+
+    table = Table(title=title, title_justify="left")
+    table.add_column("measure")
+    table.add_column("unit")
+    table.add_column("mean", justify="right")
+    ranged = replicates > 1
+    table.add_column("range of replicates (2.5-97.5%)" if ranged else "", justify="right")
+    for key in HEADLINE:
+        if key not in head.index:
+            continue
+        metric = registry.get(key)
+        mean, lo, hi = head.loc[key, ["mean", "low_95", "high_95"]]
+        table.add_row(metric.label, metric.unit, metric.format(mean),
+                      f"{metric.format(lo)} to {metric.format(hi)}" if ranged else "")
+    return table
+
+
+def comparison_table(rows: pd.DataFrame, title: str, patients: int) -> Table:
+    """One scenario's effects against the base (`Comparison.table` rows of that scenario): the base value,
+    the change and its % of the base, the 95% confidence interval of the mean paired change, whether that
+    is better or worse, and the change in the PCN's own terms a week where one applies."""
+    table = Table(title=title, title_justify="left",
+                  caption="Change: scenario minus base, paired on the same seeds; 95% CI: confidence interval of "
+                          "the mean change over replicates.", caption_justify="left")
+    for name, justify in (("measure", "left"), ("base", "right"), ("change", "right"), ("% change", "right"),
+                          ("95% CI of the change", "right"), ("verdict", "left"), ("for this PCN", "left")):
+        table.add_column(name, justify=justify)
+    for row in rows.itertuples():
+        metric = registry.get(row.metric)
+        percent = registry.percent_change(row.diff, row.base)
+        verdict = metric.verdict(row.low_95, row.high_95)
+        colour = {"better": "green", "worse": "red"}.get(verdict, "")
+        own = OWN_TERMS.get(row.metric)
+        weekly = (f"{registry.per_week(row.diff, patients):+,.1f} {own}" if own and not math.isnan(row.diff)
+                  else "")
+        table.add_row(f"{metric.label} ({metric.unit})", metric.format(row.base), metric.format_change(row.diff),
+                      "n/a" if math.isnan(percent) else f"{percent:+.1f}%",
+                      f"{metric.format_change(row.low_95)} to {metric.format_change(row.high_95)}",
+                      f"[{colour}]{verdict}[/{colour}]" if colour else verdict, weekly)
+    return table
