@@ -1,0 +1,134 @@
+"""The data dictionary of the results on disk: every column of every file, with its type, unit and meaning.
+
+One source for three readers: the Parquet files carry each column's description and unit as field
+metadata, `datapackage.json` (a Frictionless data-package descriptor) lists every file's fields for tools
+such as Power BI, R or the frictionless library, and the documentation's results page is generated from
+it. The values of the `metric` columns are described by the metric registry (`pcnsim.registry`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .vocab import COUNTER_NAMES, ROLE_LABELS, ROLES, SETTINGS
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a results file. `kind` is a Frictionless field type (integer, number, string, boolean)."""
+
+    name: str
+    kind: str
+    unit: str
+    description: str
+
+
+_COUNTER_WORDS = {
+    "dna": ("appointments", "booked contacts not attended"),
+    "revisits": ("contacts", "primary-care contacts that were not the first of their need episode"),
+    "unmet_days": ("episode-days", "days a need episode was open without a contact"),
+    "requests": ("requests", "requests for primary care"),
+    "unserved_requests": ("requests", "requests no unit could book on the day asked"),
+    "ae_primary_care_sensitive": ("attendances", "A&E attendances tied to an open need episode"),
+    "episodes_opened": ("episodes", "need episodes started"),
+    "clustered_contacts": ("contacts", "primary-care contacts that were at least the 4th within 30 days"),
+    "mdt_enrolled_months": ("months", "months begun on the complex-care team's caseload"),
+}
+assert set(_COUNTER_WORDS) == set(COUNTER_NAMES)
+
+REPLICATE = Column("replicate", "integer", "", "replicate index, from 0")
+YEAR = Column("year", "integer", "reported year", "reported year, from 0 (burn-in years are not reported)")
+WEEK = Column("week", "integer", "reported week", "reported week, from 0 (52 a year)")
+
+
+def _touchpoints() -> list[Column]:
+    columns = [Column(role, "integer", "contacts", f"attended contacts with the {ROLE_LABELS[role]} in the year")
+               for role in ROLES]
+    columns += [Column("ae", "integer", "attendances", "A&E attendances in the year"),
+                Column("admission", "integer", "admissions", "emergency admissions in the year"),
+                Column("outpatient", "integer", "referrals", "outpatient referrals in the year")]
+    assert [c.name for c in columns] == list(SETTINGS)
+    return columns
+
+
+TABLES: dict[str, list[Column]] = {
+    "summary.parquet": [
+        REPLICATE, YEAR,
+        Column("metric", "string", "", "the metric (pcnsim metrics lists every one, with its unit)"),
+        Column("value", "number", "the metric's unit", "the metric's value for the replicate-year"),
+    ],
+    "series.parquet": [
+        REPLICATE, WEEK,
+        Column("practice", "string", "", "practice name, or 'all' for the sum over practices"),
+        Column("metric", "string", "", "what is counted (touchpoints by setting, patient counters, events)"),
+        Column("value", "number", "count a week", "the count in the week"),
+    ],
+    "patients_yearly.parquet": [
+        REPLICATE, YEAR,
+        Column("patient_id", "integer", "", "person id (a person taking a freed list slot gets a new id)"),
+        Column("practice", "string", "", "practice the person is registered with"),
+        Column("pcn", "string", "", "the practice's primary care network"),
+        Column("age", "integer", "years", "age at the year's end, or on the day the person died or left"),
+        Column("sex", "string", "", "male or female"),
+        Column("deprivation", "integer", "quintile", "deprivation quintile: 1 most deprived, 5 least"),
+        Column("segment", "string", "", "needs segment: well, ltc, frail, multimorbid, struggling, young_distress"),
+        Column("complexity", "integer", "level 0-3", "complexity at the year's end (or on leaving)"),
+        Column("registered_days", "integer", "days", "days registered in the year (364: the whole year)"),
+        Column("exit", "string", "", "none, died or left"),
+        *_touchpoints(),
+        Column("primary_care_contacts", "integer", "contacts",
+               "attended contacts with every practice or network role except community nursing"),
+        *(Column(name, "integer", unit, words) for name, (unit, words) in _COUNTER_WORDS.items()),
+        Column("fa_top10", "boolean", "", "frequent attender: top 10% by primary-care contacts within age band "
+               "and sex (people registered all year)"),
+        Column("fa_12plus", "boolean", "", "frequent attender: 12 or more primary-care contacts in the year"),
+        Column("fa_30day", "boolean", "", "frequent attender: more than 3 primary-care contacts in a 30-day window"),
+        Column("complex_needs", "boolean", "", "complexity 2 or 3"),
+    ],
+    "capacity.parquet": [
+        REPLICATE, WEEK,
+        Column("unit", "string", "", "a practice, a PCN's network pool, or a network of networks' shared pool"),
+        Column("role", "string", "", "the staff role"),
+        Column("offered", "integer", "slots a week", "appointment slots offered"),
+        Column("used", "integer", "slots a week", "slots booked (attended or not)"),
+    ],
+    "ledger.parquet": [
+        REPLICATE,
+        Column("day", "integer", "day", "day of the touchpoint, from the first reported day"),
+        Column("patient_id", "integer", "", "person id"),
+        Column("setting", "string", "", "role seen, or ae, admission or outpatient"),
+        Column("unit", "string", "", "the practice or pool that gave the contact (empty for hospital settings)"),
+        Column("need", "string", "", "the need episode's type (empty for attendances not tied to one)"),
+        Column("outcome", "string", "", "resolved, revisit, dna or no_episode"),
+        Column("urgency", "string", "", "routine, same_day or urgent"),
+        Column("episode_slot", "integer", "", "which of the patient's open-episode slots it concerned"),
+    ],
+}
+
+
+def columns(file: str) -> list[Column]:
+    """The columns of a results file, in order (KeyError naming the file if it has no entry)."""
+    try:
+        return TABLES[file]
+    except KeyError:
+        raise KeyError(f"no data-dictionary entry for {file!r}") from None
+
+
+def field_metadata(file: str) -> dict[str, dict[bytes, bytes]]:
+    """Per column, the Parquet field metadata to write: description and unit."""
+    return {c.name: {b"description": c.description.encode(), b"unit": c.unit.encode()} for c in columns(file)}
+
+
+def datapackage(files: list[str], name: str) -> dict:
+    """A Frictionless data-package descriptor of the given results files (those with a dictionary entry)."""
+    resources = []
+    for file in files:
+        if file not in TABLES:
+            continue
+        fields = [{"name": c.name, "type": c.kind, "description": c.description, **({"unit": c.unit} if c.unit
+                                                                                     else {})}
+                  for c in TABLES[file]]
+        resources.append({"name": file.removesuffix(".parquet").replace("_", "-"), "path": file,
+                          "format": "parquet", "schema": {"fields": fields}})
+    return {"name": name.lower().replace("_", "-").replace(" ", "-"), "profile": "data-package",
+            "resources": resources}

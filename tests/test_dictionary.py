@@ -1,0 +1,45 @@
+"""Every column of every results file has a data-dictionary entry, and the descriptor lists them all."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from pcnsim import dictionary
+from pcnsim.run import run
+from pcnsim.scenario import load
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    sc = load(overrides={"simulation": {"burn_in_years": 0, "years": 2},
+                         "pcns": [{"name": "p", "practices": [{"name": "a", "list_size": 400}]}]})
+    folder = tmp_path_factory.mktemp("dictionary") / "run"
+    run(sc, seed=3, reps=2, ledger=True).save(folder)
+    return folder
+
+
+def test_every_column_of_every_results_file_is_in_the_dictionary(saved):
+    files = sorted(p.name for p in saved.glob("*.parquet"))
+    assert "ledger.parquet" in files and "patients_yearly.parquet" in files
+    for file in files:
+        written = list(pd.read_parquet(saved / file).columns)
+        described = [c.name for c in dictionary.columns(file)]
+        assert written == described, file
+
+
+def test_every_entry_says_what_it_is():
+    for file, cols in dictionary.TABLES.items():
+        assert len({c.name for c in cols}) == len(cols), file
+        for c in cols:
+            assert c.description and c.kind in ("integer", "number", "string", "boolean"), (file, c.name)
+
+
+def test_the_data_package_descriptor_lists_every_file_and_field():
+    package = dictionary.datapackage(list(dictionary.TABLES), "Baseline run")
+    assert package["name"] == "baseline-run"
+    assert {r["path"] for r in package["resources"]} == set(dictionary.TABLES)
+    json.dumps(package)  # serialisable as it is
+    patients = next(r for r in package["resources"] if r["path"] == "patients_yearly.parquet")
+    assert {"name": "age", "type": "integer", "description": dictionary.columns("patients_yearly.parquet")[5]
+            .description, "unit": "years"} in patients["schema"]["fields"]
