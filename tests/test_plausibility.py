@@ -1,6 +1,6 @@
 """A baseline year lands in plausible ranges before calibration (issue 2's acceptance ranges).
 
-These are range checks against MODEL.md section 8 orders of magnitude, not pinned numbers: the
+These are range checks against the calibration targets' orders of magnitude (docs/model.md), not pinned numbers: the
 ranges are wide (calibration, issue 3, narrows them) and the replicate spread is tiny next to them
 (about 0.1% for contacts and 1% for A&E between replicates of this baseline).
 """
