@@ -1,4 +1,4 @@
-"""A plain-Python, object-oriented reference of the model rules (docs/model.md: the world, the daily step and the ledgers).
+"""A plain-Python, object-oriented reference of the model rules (docs/model.md: the world, the daily step).
 
 Patients are objects holding a list of episode objects (one entry per episode slot, None when free);
 practices and network pools are capacity units holding one booking diary per role. Everything is

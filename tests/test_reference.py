@@ -1,4 +1,4 @@
-"""Reference tests (docs/architecture.md: tests that hold the engine to the model): the numba engine against the plain-Python reference
+"""Reference tests (docs/architecture.md): the numba engine against the plain-Python reference
 (tests/reference.py), which must reproduce it event for event.
 
 Small PCNs (three practices, ~370 patients, the embedded baseline otherwise) for one simulated year, in
