@@ -28,7 +28,6 @@ from .scenario import ScenarioError
 
 app = typer.Typer(
     name="pcnsim",
-    help="Simulate an NHS Primary Care Network: patients, practices, network services and A&E.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -39,6 +38,25 @@ err_console = Console(stderr=True)
 
 class UserError(Exception):
     """A mistake the user can fix (bad path, occupied output directory): one line, exit code 2."""
+
+
+def _version(show: bool) -> None:
+    if show:
+        from importlib.metadata import version
+
+        typer.echo(f"pcnsim {version('pcnsim')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print pcnsim's version and exit.")] = False,
+) -> None:
+    """Simulate an NHS Primary Care Network: patients, practices, network services and A&E.
+
+    Example: pcnsim run scenarios/complex_care_team.yaml --years 2 --reps 5
+    """
 
 
 @contextmanager
@@ -327,6 +345,30 @@ def dashboard_command(
         raise typer.Exit(code=subprocess.call(cmd))
     except KeyboardInterrupt:
         raise typer.Exit(code=130) from None
+
+
+@app.command("metrics")
+def metrics_command(
+    csv: Annotated[bool, typer.Option(help="Print the list as CSV (key, label, unit, better, meaning).")] = False,
+) -> None:
+    """List every output metric: its name in tables, key in the results files, unit, which direction is better
+    and what it measures.
+
+    Example: pcnsim metrics --csv > metrics.csv
+    """
+    from .registry import METRICS
+
+    if csv:
+        rows = [{"key": m.key, "label": m.label, "unit": m.unit, "better": m.better or "neither", "meaning": m.how}
+                for m in METRICS.values()]
+        sys.stdout.write(pd.DataFrame(rows).to_csv(index=False))
+        return
+    table = Table(title="Output metrics (summary.parquet, comparisons, sweeps)", title_justify="left")
+    for name in ("measure", "key in the results files", "unit", "better", "meaning"):
+        table.add_column(name, overflow="fold")
+    for m in METRICS.values():
+        table.add_row(m.label, m.key, m.unit, m.better or "neither", m.how)
+    console.print(table)
 
 
 @app.command("describe")

@@ -1,5 +1,6 @@
 """The command line, end to end in subprocesses: real YAML files, real exit codes, real output dirs."""
 
+import io
 import json
 import os
 import subprocess
@@ -196,3 +197,14 @@ def test_a_first_run_says_it_compiles_and_its_rate_leaves_compilation_out(tmp_pa
     compile_seconds = float(first.stderr.split("Compiled the engine in")[1].split()[0])
     run_seconds = float(first.stdout.split("patient-days in")[1].split()[0])
     assert run_seconds < compile_seconds  # the rate line counts the simulation only
+
+
+def test_version_and_the_metric_list():
+    from importlib.metadata import version
+
+    from pcnsim.registry import METRICS
+
+    proc = pcnsim("--version")
+    assert proc.returncode == 0 and proc.stdout.strip() == f"pcnsim {version('pcnsim')}"
+    listed = pd.read_csv(io.StringIO(pcnsim("metrics", "--csv").stdout))
+    assert list(listed["key"]) == list(METRICS) and listed["label"].notna().all() and listed["unit"].notna().all()
