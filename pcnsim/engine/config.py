@@ -32,14 +32,22 @@ entry = numba.njit(_nrt=False, **FLAGS)
 _kernel = numba.njit(_nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True, **FLAGS)
 
 
+def _widened(arg):
+    """An argument's type as kernels are compiled for it: the type, not a constant's value; integers narrower
+    than 64 bits as int64 (values are kept; numba would otherwise compile a kernel again for each)."""
+    arg = types.unliteral(arg)
+    if isinstance(arg, types.Integer) and arg.bitwidth < 64:
+        return types.int64
+    return arg
+
+
 class KernelOnly(CPUDispatcher):
-    """A kernel compiled without a Python entry point: callable from other kernels only, and compiled for the
-    types of its arguments, not their values (numba would compile a kernel again for every constant a
-    caller passes, e.g. each counter column given to `counters.count`)."""
+    """A kernel compiled without a Python entry point: callable from other kernels only, and compiled once per
+    kind of argument (`_widened`), not again for every constant or integer width a caller passes (each
+    counter column given to `counters.count`, a slot index read from an int32 list)."""
 
     def get_call_template(self, args, kws):
-        return super().get_call_template(tuple(types.unliteral(a) for a in args),
-                                         {k: types.unliteral(v) for k, v in kws.items()})
+        return super().get_call_template(tuple(_widened(a) for a in args), {k: _widened(v) for k, v in kws.items()})
 
     def __call__(self, *args, **kwargs):
         raise TypeError(f"{self.py_func.__qualname__} is called from other kernels only; call it from a kernel "
