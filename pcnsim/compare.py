@@ -23,7 +23,7 @@ from .vocab import DAYS_PER_YEAR
 
 KEY_METRICS = ("ae_per_1000", "revisits_per_1000", "revisit_rate", "gp_per_1000", "primary_care_contacts_per_person",
                "unmet_days_per_person", "admissions_per_1000", "unserved_requests_per_1000", "cost_per_person",
-               "gp_hours_on_home_visits_per_1000")
+               "staff_cost_per_person", "net_cost_per_person", "gp_hours_on_home_visits_per_1000")
 GROUP_COLUMNS = ("primary_care_contacts", "gp", "ae", "admission", "unmet_days", "revisits")
 MINUTES_PER_GP_SLOT = 15.0  # 28 contacts in a 7-hour clinical day
 
@@ -42,12 +42,21 @@ def paired_interval(diffs: np.ndarray) -> tuple[float, float, float]:
 
 def replicate_metric_names() -> list[str]:
     """Every metric `per_replicate` can report."""
-    return [*metrics.METRIC_NAMES, "gp_home_visits_per_1000", "gp_hours_on_home_visits_per_1000"]
+    return [*metrics.METRIC_NAMES, "gp_home_visits_per_1000", "gp_hours_on_home_visits_per_1000",
+            "staff_cost_per_person", "net_cost_per_person"]
 
 
 def per_replicate(res: Results) -> pd.DataFrame:
-    """Metric x replicate (years pooled), plus GP home visits and the GP hours they take, per 1,000."""
-    table = res.summary().groupby(["metric", "replicate"])["value"].mean().unstack("replicate")
+    """Metric x replicate (years pooled), plus GP home visits and the GP hours they take, per 1,000, and the
+    cost of the staff in post and the net cost (care contacts plus staff) per person-year."""
+    summary = res.summary()
+    table = summary.groupby(["metric", "replicate"])["value"].mean().unstack("replicate")
+    if res.staff_fte is not None and res.staff_fte.shape[1]:
+        staff = res.staff_costs().groupby(["replicate", "year"])["cost"].sum()
+        years = summary[summary["metric"] == "person_years"].set_index(["replicate", "year"])["value"]
+        per_person = (staff / years.reindex(staff.index)).groupby("replicate").mean()
+        table.loc["staff_cost_per_person"] = per_person.reindex(table.columns).to_numpy()
+        table.loc["net_cost_per_person"] = table.loc["cost_per_person"] + table.loc["staff_cost_per_person"]
     visits = res.weekly[..., WEEKLY_METRICS.index("gp_home_visits")].sum(axis=(1, 2))
     person_years = res.scenario.n_patients * res.weekly.shape[1] / 52
     slots = res.scenario.booking.home_visit_slots

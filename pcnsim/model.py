@@ -17,7 +17,7 @@ from . import engine, levers, params, population
 from .engine import state as st
 from .partition import PersonIds
 from .scenario import Scenario
-from .vocab import COUNTER_NAMES, DAYS_PER_YEAR, SEGMENTS, SETTINGS, SEXES
+from .vocab import COUNTER_NAMES, DAYS_PER_YEAR, ROLES, SEGMENTS, SETTINGS, SEXES
 
 WEEK = 7
 WEEKS_PER_YEAR = DAYS_PER_YEAR // WEEK
@@ -105,6 +105,8 @@ class PCNModel(mesa.Model):
         table_rows = reported_years * (n + exit_capacity) if keep_patients else 0
         self.tally = engine.allocate_tally(self.n_days // WEEK + 1, lay.n_practices, lay.n_units,
                                            exit_capacity, ledger_capacity, table_rows)
+        # staff in post by reported year, unit and role, in FTE-days (the year's staff cost: FTE-years x cost)
+        self.staff_days = np.zeros((reported_years, lay.n_units, len(ROLES)))
         self.workspace = engine.allocate_workspace(n, len(lay.pcn_names))
         self.day = 0
         # the per-patient yearly table's columns (the tally's, by name) and each closed year's rows
@@ -117,6 +119,10 @@ class PCNModel(mesa.Model):
     @property
     def units(self) -> list[CapacityUnit]:
         return [*self.practices, *self.pools]
+
+    def staffing(self) -> np.ndarray:
+        """FTE in post by unit and role, as the practice and pool agents hold them now."""
+        return np.array([unit.fte for unit in self.units])
 
     def capacity(self) -> np.ndarray:
         """Slots per working day by unit and role, from what the practice and pool agents hold."""
@@ -168,6 +174,9 @@ class PCNModel(mesa.Model):
         rows_at = sum(rows for _, rows in self._row_years) if keep else None
         engine.advance(self.state, self.params, self.tally, self.workspace, d0, d1, year_end, rows_at,
                        zero_counters=year_end)
+        year = self._reported_year((d0 // DAYS_PER_YEAR + 1) * DAYS_PER_YEAR)  # a call never crosses a year's end
+        if year >= 0:
+            self.staff_days[year] += self.staffing() * (d1 - d0)
         self.day = d1
         if year_end:
             self._close_year(d1, rows_at is not None)

@@ -108,6 +108,12 @@ def _entries() -> list[Metric]:
                "Touchpoints x unit cost by setting (staff salaries are not included).", better="lower"),
         Metric("cost_total", "Cost of care contacts, total", "GBP a year",
                "Touchpoints x unit cost by setting, summed over the list.", better="lower", decimals=0),
+        Metric("staff_cost_per_person", "Cost of staff in post", "GBP per person-year",
+               "FTE in post by role at practices and network pools (levers' staff included) x employment cost "
+               "per FTE-year, over person-years registered.", better="lower"),
+        Metric("net_cost_per_person", "Net cost: staff and care contacts", "GBP per person-year",
+               "Cost of staff in post plus cost of care contacts (A&E, admissions and outpatients included).",
+               better="lower"),
         Metric("gp_home_visits_per_1000", "GP urgent home visits", PER_1000,
                "Urgent home visits made by GPs.", better="lower"),
         Metric("gp_hours_on_home_visits_per_1000", "GP hours on home visits", f"hours {PER_1000}",

@@ -52,6 +52,8 @@ class Results:
     weekly: np.ndarray  # [replicate, week, practice, WEEKLY_METRICS]
     capacity_offered: np.ndarray  # [replicate, week, unit, role]
     capacity_used: np.ndarray
+    # staff in post, FTE-years by replicate, reported year, unit and role (None for results saved without it)
+    staff_fte: np.ndarray | None = None
     # the per-patient yearly table (empty if not kept), in pieces one under another: a run leaves one per
     # replicate, joined on first use of `patients` (`pcnsim run` summarises and saves them unjoined)
     patient_tables: list[pd.DataFrame] = field(default_factory=list)
@@ -103,6 +105,22 @@ class Results:
         df = pd.DataFrame(rows)
         df["primary_care_contacts"] = metrics.primary_care_contacts(df)
         return df
+
+    def staff_costs(self) -> pd.DataFrame:
+        """Staff in post and what they cost, by replicate, reported year, unit and role: FTE (FTE-years in the
+        year) and cost (GBP a year: FTE x the role's employment cost per FTE-year)."""
+        staff = np.zeros((self.replicates, 0, len(self.unit_names), len(ROLES))) if self.staff_fte is None \
+            else self.staff_fte
+        reps, years, units, roles = staff.shape
+        cost = np.array([self.scenario.workforce.roles[r].cost_per_fte_year for r in ROLES])
+        return pd.DataFrame({
+            "replicate": np.repeat(np.arange(reps), years * units * roles),
+            "year": np.tile(np.repeat(np.arange(years), units * roles), reps),
+            "unit": np.tile(np.repeat(np.array(self.unit_names, object), roles), reps * years),
+            "role": np.tile(np.array(ROLES, object), reps * years * units),
+            "fte": staff.reshape(-1),
+            "cost": (staff * cost).reshape(-1),
+        })
 
     def headline(self) -> pd.DataFrame:
         """Mean and 95% interval over replicates of the yearly metrics (years pooled per replicate)."""

@@ -18,6 +18,7 @@ from .model import PCNModel
 from .partition import PersonIds
 from .results import Results, join_tables
 from .scenario import Scenario
+from .vocab import DAYS_PER_YEAR
 
 # Weeks per engine call: fewer calls have less overhead, while a quarter still lets the progress bar move.
 WEEKS_PER_CALL = 13
@@ -120,12 +121,13 @@ def run(
     else:
         with ThreadPoolExecutor(max_workers=n_threads) as pool:
             outcomes = list(pool.map(one, jobs))  # in job order, whatever finishes first
-    weekly, offered, used, tables, ledgers = [], [], [], [], []
+    weekly, offered, used, staff, tables, ledgers = [], [], [], [], [], []
     for r in range(len(chosen)):
         mine = outcomes[r * len(parts):(r + 1) * len(parts)]
         weekly.append(_place(mine, "weekly", "practices", lay.n_practices))
         offered.append(_place(mine, "offered", "units", lay.n_units))
         used.append(_place(mine, "used", "units", lay.n_units))
+        staff.append(_place(mine, "staff", "units", lay.n_units))
         tables.extend(t for o in mine for t in o.tables)
         ledgers.extend(t for o in mine for t in o.ledgers)
         for o in mine:
@@ -142,6 +144,7 @@ def run(
         weekly=np.stack(weekly),
         capacity_offered=np.stack(offered),
         capacity_used=np.stack(used),
+        staff_fte=np.stack(staff),
         patient_tables=tables,  # one a replicate, joined on first use (`Results.patients`)
         ledger=pd.concat(ledgers, ignore_index=True) if ledgers else None,
         wall_seconds=time.perf_counter() - started,
@@ -167,6 +170,7 @@ class _Outcome:
     weekly: np.ndarray
     offered: np.ndarray
     used: np.ndarray
+    staff: np.ndarray  # FTE-years in post by reported year, unit and role
     tables: list
     ledgers: list
     part: _Part
@@ -194,7 +198,7 @@ def _outcome(model: PCNModel, part: _Part, place: params.Layout | None) -> _Outc
         for t in ledgers:
             t["unit"] = t["unit"].cat.set_categories(place.unit_names)
     return _Outcome(model.n_days, T.weekly[first:last].copy(), T.cap_offered[first:last].copy(),
-                    T.cap_used[first:last].copy(), tables, ledgers, part)
+                    T.cap_used[first:last].copy(), model.staff_days / DAYS_PER_YEAR, tables, ledgers, part)
 
 
 def _place(outcomes: list[_Outcome], field: str, axis: str, size: int) -> np.ndarray:
