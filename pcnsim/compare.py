@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import metrics
+from . import churn, metrics
 from .results import WEEKLY_METRICS, Results
 from .run import resolve_scenario, run
 from .scenario import Scenario
@@ -40,15 +40,24 @@ def paired_interval(diffs: np.ndarray) -> tuple[float, float, float]:
     return float(d.mean()), float(d.mean() - half), float(d.mean() + half)
 
 
+# Frequent-attender churn per definition (`pcnsim.churn`), as comparison and sweep metrics: churn table
+# metric -> name suffix. Persistence and inflow need two reported years.
+CHURN_METRICS = {"prevalence": "prevalence", "share_of_contacts": "share_of_contacts", "persist": "persistence",
+                 "inflow_share": "inflow_share"}
+CHURN_NAMES = tuple(f"fa_{d}_{suffix}" for d in churn.DEFINITIONS for suffix in CHURN_METRICS.values())
+
+
 def replicate_metric_names() -> list[str]:
     """Every metric `per_replicate` can report."""
     return [*metrics.METRIC_NAMES, "gp_home_visits_per_1000", "gp_hours_on_home_visits_per_1000",
-            "staff_cost_per_person", "net_cost_per_person"]
+            "staff_cost_per_person", "net_cost_per_person", *CHURN_NAMES]
 
 
-def per_replicate(res: Results) -> pd.DataFrame:
-    """Metric x replicate (years pooled), plus GP home visits and the GP hours they take, per 1,000, and the
-    cost of the staff in post and the net cost (care contacts plus staff) per person-year."""
+def per_replicate(res: Results, wanted: list[str] | None = None) -> pd.DataFrame:
+    """Metric x replicate (years pooled), plus GP home visits and the GP hours they take, per 1,000, the cost
+    of the staff in post and the net cost (care contacts plus staff) per person-year, and frequent-attender
+    churn by definition (with the per-patient table; only when `wanted` names a churn metric, or when
+    `wanted` is None)."""
     summary = res.summary()
     table = summary.groupby(["metric", "replicate"])["value"].mean().unstack("replicate")
     if res.staff_fte is not None and res.staff_fte.shape[1]:
@@ -57,6 +66,12 @@ def per_replicate(res: Results) -> pd.DataFrame:
         per_person = (staff / years.reindex(staff.index)).groupby("replicate").mean()
         table.loc["staff_cost_per_person"] = per_person.reindex(table.columns).to_numpy()
         table.loc["net_cost_per_person"] = table.loc["cost_per_person"] + table.loc["staff_cost_per_person"]
+    if res.patient_tables and (wanted is None or any(m in CHURN_NAMES for m in wanted)):
+        churned = churn.churn_table(res.patients)
+        churned = churned[churned["metric"].isin(CHURN_METRICS)]
+        for (definition, name), values in churned.groupby(["definition", "metric"]):
+            by_replicate = values.groupby("replicate")["value"].mean()
+            table.loc[f"fa_{definition}_{CHURN_METRICS[name]}"] = by_replicate.reindex(table.columns).to_numpy()
     visits = res.weekly[..., WEEKLY_METRICS.index("gp_home_visits")].sum(axis=(1, 2))
     person_years = res.scenario.n_patients * res.weekly.shape[1] / 52
     slots = res.scenario.booking.home_visit_slots

@@ -32,7 +32,7 @@ from .scenario import ScenarioError, Strict, from_dict, validate_file
 from .vocab import ROLES
 
 WEIGHT_LEVELS = 10
-STAFF_COST = "staff_cost_per_person"  # objective term: GBP per registered person per year of the placed roles
+STAFF_COST = "placed_staff_cost_per_person"  # objective term: GBP per registered person a year, placed roles
 
 
 class RoleDecision(Strict):

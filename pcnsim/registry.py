@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from .churn import DEFINITIONS as FA_DEFINITIONS
 from .metrics import AGE_BAND_LABELS
 from .vocab import COUNTER_NAMES, DAYS_PER_YEAR, ROLE_LABELS, SETTINGS, WEEKLY_EVENT_NAMES
 
@@ -125,6 +126,19 @@ def _entries() -> list[Metric]:
         better = "lower" if setting == "gp" else ""
         m.append(Metric(f"{setting}_per_1000", _SETTING_WORDS[setting].capitalize(), PER_1000,
                         f"Attended contacts with the {ROLE_LABELS[setting]}.", better=better))
+    for definition, words in FA_DEFINITIONS.items():
+        who = f"frequent attenders ({words})"
+        m += [
+            Metric(f"fa_{definition}_prevalence", f"Frequent attenders, {words}", "share of people",
+                   f"Share of people registered all year who are {who}.", share=True),
+            Metric(f"fa_{definition}_share_of_contacts", f"Contacts made by frequent attenders, {words}",
+                   "share of contacts", f"Primary-care contacts by {who} / all primary-care contacts.", share=True),
+            Metric(f"fa_{definition}_persistence", f"Frequent attenders still frequent a year on, {words}",
+                   "share of frequent attenders", f"Share of a year's {who} who are frequent attenders again the "
+                   "next year (needs two reported years).", share=True),
+            Metric(f"fa_{definition}_inflow_share", f"New frequent attenders, {words}", "share of frequent attenders",
+                   f"Share of a year's {who} who were not frequent attenders the year before.", share=True),
+        ]
     # the summary also gives admissions under the setting's own name
     m.append(Metric("admission_per_1000", "Emergency admissions", PER_1000, "As 'Emergency admissions'.",
                     better="lower"))

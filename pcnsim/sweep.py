@@ -270,7 +270,7 @@ def run_task(spec: RunSpec) -> dict:
     sc = from_dict(spec.scenario)
     # one thread per run: a sweep's parallelism is its runs, one per worker
     res = run(sc, seed=spec.seed, reps=spec.replicates, replicates=[spec.replicate], threads=1)
-    values = per_replicate(res).iloc[:, 0]
+    values = per_replicate(res, spec.metrics).iloc[:, 0]
     return {"run_id": spec.run_id, "key": spec.key, "point": spec.point, "replicate": spec.replicate,
             "seed": int(res.seeds[0]), "metrics": {m: float(values.get(m, np.nan)) for m in spec.metrics},
             "wall_seconds": time.perf_counter() - started, "worker_pid": os.getpid()}

@@ -118,3 +118,22 @@ def test_top10_flags_of_a_simulated_table_are_the_groupby_rank_cut(baseline_run)
     flags = table["fa_top10"].to_numpy()
     assert flags.sum() > 1000
     np.testing.assert_array_equal(flags, top10_by_groupby_rank(table))
+
+
+def test_churn_is_a_comparison_and_sweep_metric_with_the_churn_tables_values():
+    """Frequent-attender prevalence, share of contacts, persistence and inflow, for each definition, come out
+    of `compare.per_replicate` as the churn table's values averaged over a replicate's years."""
+    from pcnsim.compare import CHURN_NAMES, per_replicate, replicate_metric_names
+    from pcnsim.run import run
+    from pcnsim.scenario import load
+
+    sc = load(overrides={"simulation": {"burn_in_years": 1, "years": 3},
+                         "pcns": [{"name": "p", "practices": [{"name": "a", "list_size": 1500}]}]})
+    res = run(sc, seed=4, reps=2)
+    table = per_replicate(res)
+    assert set(CHURN_NAMES) <= set(replicate_metric_names()) and set(CHURN_NAMES) <= set(table.index)
+    expected = churn.churn_table(res.patients).query("definition == '12plus' and metric == 'persist'")
+    means = expected.groupby("replicate")["value"].mean()
+    np.testing.assert_allclose(table.loc["fa_12plus_persistence"].to_numpy(), means.to_numpy())
+    assert ((table.loc[list(CHURN_NAMES)] >= 0) & (table.loc[list(CHURN_NAMES)] <= 1)).all().all()
+    assert "fa_top10_prevalence" not in per_replicate(res, ["ae_per_1000"]).index  # only when asked for
