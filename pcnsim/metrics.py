@@ -170,7 +170,7 @@ def by_group(patients: pd.DataFrame, by: str, columns=("primary_care_contacts", 
     df = patients.assign(age_band=age_band(patients["age"]))
     grouped = df.groupby(["replicate", "year", by], observed=False)
     py = grouped["registered_days"].sum() / DAYS_PER_YEAR
-    out = pd.DataFrame({c: 1000 * grouped[c].sum() / py for c in columns})
+    out = pd.DataFrame({c: 1000.0 * grouped[c].sum().astype(np.float64) / py for c in columns})
     out["person_years"] = py
     return out.reset_index()
 

@@ -108,3 +108,16 @@ def test_summary_of_small_tables_matches_the_definition(table, gp_cost):
 def test_an_empty_table_has_an_empty_summary(baseline_run):
     got = metrics.summary_table(baseline_run.patients.iloc[:0], {})
     assert list(got.columns) == ["replicate", "year", "metric", "value"] and got.empty
+
+
+def test_group_rates_do_not_wrap_around_on_large_int32_sums():
+    """Rates per 1,000 of int32 counters summed over a large group (1,000 x the sum past 2**31): computed in
+    floating point, not in the counters' type (which wrapped to negative unmet-need rates by group)."""
+    n = 4_000
+    table = pd.DataFrame({"replicate": np.zeros(n, np.int64), "year": np.zeros(n, np.int64),
+                          "age": np.full(n, 50, np.int16), "sex": "female",
+                          "registered_days": np.full(n, 364, np.int16),
+                          "primary_care_contacts": np.full(n, 5, np.int64), "ae": np.zeros(n, np.int32),
+                          "unmet_days": np.full(n, 1_000, np.int32)})
+    rates = metrics.by_group(table, "sex", columns=("unmet_days",))
+    assert rates["unmet_days"].tolist() == [1_000_000.0]  # 1,000 days a person-year, per 1,000
