@@ -8,6 +8,8 @@ with a 95% t-interval over replicates, so they are far less noisy than comparing
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,10 +17,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import churn, metrics
+from . import churn, metrics, targets
 from .results import WEEKLY_METRICS, Results
 from .run import resolve_scenario, run
-from .scenario import Scenario
+from .scenario import Scenario, to_yaml
 from .vocab import DAYS_PER_YEAR
 
 KEY_METRICS = ("ae_per_1000", "revisits_per_1000", "revisit_rate", "gp_per_1000", "primary_care_contacts_per_person",
@@ -88,7 +90,7 @@ def group_rates(res: Results) -> pd.DataFrame:
     for by in ("age_band", "deprivation", "practice", "complex_needs"):
         g = p.groupby(["replicate", by], observed=True)
         py = g["registered_days"].sum() / DAYS_PER_YEAR
-        rates = pd.DataFrame({c: 1000 * g[c].sum() / py for c in GROUP_COLUMNS}).reset_index()
+        rates = pd.DataFrame({c: 1000.0 * g[c].sum().astype(np.float64) / py for c in GROUP_COLUMNS}).reset_index()
         frames.append(rates.rename(columns={by: "group"}).assign(by=by, group=lambda d: d["group"].astype(str)))
     return pd.concat(frames, ignore_index=True)
 
@@ -103,13 +105,42 @@ class Comparison:
     groups: pd.DataFrame  # scenario, by, group, measure, base, diff, low_95, high_95
 
     def save(self, out: str | Path) -> Path:
-        """comparison.csv/.parquet and by_group.parquet (plus a figure, written by the caller) in `out`."""
+        """In `out` (a figure is written by the caller): comparison.csv/.parquet (each metric's paired
+        difference), by_group.parquet (who it changes), per_replicate.parquet (every scenario's value of every
+        metric in each replicate), fit.parquet (the base's fit to the calibration targets, when it kept its
+        per-patient table), comparison.json (what was compared: names, descriptions, seeds, replicates,
+        years, list size) and scenarios/<name>.yaml (each scenario as it ran)."""
         out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
+        (out / "scenarios").mkdir(parents=True, exist_ok=True)
         self.table.to_csv(out / "comparison.csv", index=False)
         self.table.to_parquet(out / "comparison.parquet", index=False)
         self.groups.to_parquet(out / "by_group.parquet", index=False)
+        values = []
+        for name, res in self.results.items():
+            table = per_replicate(res).rename_axis("metric").reset_index().melt(
+                id_vars="metric", var_name="replicate", value_name="value")
+            values.append(table.assign(scenario=name)[["scenario", "metric", "replicate", "value"]])
+        pd.concat(values, ignore_index=True).to_parquet(out / "per_replicate.parquet", index=False)
+        base = self.results[self.base]
+        if base.patient_tables:
+            targets.fit_table(base.patients).to_parquet(out / "fit.parquet", index=False)
+        for name, res in self.results.items():
+            (out / "scenarios" / f"{_file_name(name)}.yaml").write_text(to_yaml(res.scenario), encoding="utf-8")
+        about = {
+            "base": self.base,
+            "scenarios": {name: {"description": res.scenario.description, "file": f"scenarios/{_file_name(name)}.yaml"}
+                          for name, res in self.results.items()},
+            "root_seed": base.root_seed, "replicate_seeds": base.seeds, "replicates": base.replicates,
+            "years": base.scenario.simulation.years, "burn_in_years": base.scenario.simulation.burn_in_years,
+            "patients": base.scenario.n_patients, "pcns": len(base.scenario.pcns),
+        }
+        (out / "comparison.json").write_text(json.dumps(about, indent=1), encoding="utf-8")
         return out
+
+
+def _file_name(name: str) -> str:
+    """A scenario name as a file name (letters, digits, '-', '_' and '.')."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "scenario"
 
 
 def compare(base: Scenario | str | Path, others: list, seed: int | None = None, years: int | None = None,
