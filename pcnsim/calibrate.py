@@ -36,6 +36,9 @@ from .scenario import (
     load_raw,
     validate_file,
 )
+from .scenario import (
+    base_path as checked_base,
+)
 
 
 class Parameter(Strict):
@@ -101,7 +104,7 @@ def override_for(data: dict, params: list[Parameter]) -> dict:
 def load_experiment(path: str | Path) -> tuple[Calibration, Path]:
     path = Path(path)
     exp = validate_file(Calibration, path)
-    base = resolved_data(path.parent / exp.base)
+    base = resolved_data(checked_base(path, exp.base))
     require(base, exp.parameters, path)
     from_dict(apply(base, exp.parameters, start_values(exp, base)), path)  # the paths name real fields
     return exp, path.parent

@@ -28,7 +28,7 @@ from pydantic import Field, field_validator, model_validator
 from . import atomic, workforce
 from .compare import paired_interval, per_replicate, replicate_metric_names
 from .paths import resolved_data
-from .scenario import ScenarioError, Strict, from_dict, validate_file
+from .scenario import ScenarioError, Strict, base_path, from_dict, validate_file
 from .vocab import ROLES
 
 WEIGHT_LEVELS = 10
@@ -124,8 +124,9 @@ def load(path: str | Path) -> Problem:
     """Validate an optimisation experiment; budget and constraint problems are one-line ScenarioErrors."""
     path = Path(path)
     exp = validate_file(WorkforceExperiment, path)
-    base_data = resolved_data(path.parent / exp.base)
-    base = from_dict(base_data, path.parent / exp.base)
+    base_file = base_path(path, exp.base)
+    base_data = resolved_data(base_file)
+    base = from_dict(base_data, base_file)
     roles = [d.role for d in exp.roles]
     now = workforce.current(base, roles).totals()
     costs = {r: base.workforce.roles[r].cost_per_fte_year for r in roles}

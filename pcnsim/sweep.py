@@ -42,7 +42,7 @@ from scipy.stats import qmc
 from . import atomic
 from .compare import per_replicate, replicate_metric_names
 from .paths import apply, leaves, parse_path, require, resolved_data, set_value
-from .scenario import ScenarioError, Strict, from_dict, validate_file
+from .scenario import ScenarioError, Strict, base_path, from_dict, validate_file
 
 DESIGNS = ("grid", "list", "latin_hypercube", "sobol_sequence", "sobol_indices", "morris")
 RESULTS_FILE = "results.parquet"
@@ -225,7 +225,7 @@ def load(path: str | Path) -> Plan:
     """Validate an experiment file and every design point's scenario; ScenarioError names the problem."""
     path = Path(path)
     exp = validate_file(Experiment, path)
-    base = resolved_data(path.parent / exp.base)
+    base = resolved_data(base_path(path, exp.base))
     for dotted, value in exp.set.items():
         try:
             set_value(base, dotted, value)
