@@ -31,6 +31,7 @@ from .paths import apply, leaves, parse_path, require, resolved_data
 from .run import run
 from .scenario import (
     Strict,
+    check_output,
     deep_merge,
     from_dict,
     load_raw,
@@ -71,7 +72,8 @@ class Calibration(Strict):
     base: str = Field(description="Scenario to calibrate, relative to this file.")
     output: str = Field(description="Scenario file to write (extends the base), relative to this file.")
     output_name: str = Field("baseline", description="`name:` of the written scenario.")
-    seed: int = Field(1, ge=0, description="Root seed: the same replicate seeds are used at every evaluation.")
+    seed: int = Field(1, ge=0, le=2**63 - 1, description="Root seed: the same replicate seeds are used at every "
+                      "evaluation.")
     replicates: int = Field(1, ge=1, le=100, description="Replicates per evaluation.")
     years: int = Field(2, ge=2, le=10, description="Reported years per run (persistence needs at least 2).")
     parameters: list[Parameter] = Field(min_length=1, description="The free parameters.")
@@ -105,8 +107,9 @@ def load_experiment(path: str | Path) -> tuple[Calibration, Path]:
     path = Path(path)
     exp = validate_file(Calibration, path)
     base = resolved_data(checked_base(path, exp.base))
+    check_output(path, exp.output, "file")
     require(base, exp.parameters, path)
-    from_dict(apply(base, exp.parameters, start_values(exp, base)), path)  # the paths name real fields
+    from_dict(apply(base, exp.parameters, start_values(exp, base), path), path)  # the paths name real fields
     return exp, path.parent
 
 

@@ -28,7 +28,7 @@ from pydantic import Field, field_validator, model_validator
 from . import atomic, workforce
 from .compare import paired_interval, per_replicate, replicate_metric_names
 from .paths import resolved_data
-from .scenario import ScenarioError, Strict, base_path, from_dict, validate_file
+from .scenario import ScenarioError, Strict, base_path, check_output, from_dict, validate_file
 from .vocab import ROLES
 
 WEIGHT_LEVELS = 10
@@ -76,7 +76,7 @@ class WorkforceExperiment(Strict):
     validation_replicates: int = Field(10, ge=2, le=1000, description="Fresh replicates comparing the best "
                                        "allocation with each policy.")
     years: int = Field(1, ge=1, le=20, description="Reported years per run.")
-    seed: int = Field(1, ge=0, description="Root seed (validation uses seed + 1).")
+    seed: int = Field(1, ge=0, le=2**63 - 2, description="Root seed (validation uses seed + 1).")
     trials: int = Field(60, ge=1, le=100_000, description="Allocations the optimiser evaluates (after the policies).")
     output: str = Field(description="Output directory, relative to this file.")
 
@@ -150,7 +150,7 @@ def load(path: str | Path) -> Problem:
     while exp.budget is not None and sum(costs[r] * t for r, t in policy_totals.items()) > exp.budget + 1e-6:
         cut = max((r for r in ranges if policy_totals[r] > ranges[r][0]), key=lambda r: costs[r])
         policy_totals[cut] -= exp.step  # today's mix does not fit the budget: trim the dearest ranged role
-    return Problem(exp=exp, source=path, output=(path.parent / exp.output).resolve(), base=base, roles=roles,
+    return Problem(exp=exp, source=path, output=check_output(path, exp.output, "directory"), base=base, roles=roles,
                    totals=totals, ranges=ranges, costs=costs, policy_totals=policy_totals)
 
 

@@ -41,6 +41,7 @@ from .schema_types import AgeBanded, NonNegative, Probability, Strict
 from .yamlio import (
     MAX_DEPTH,
     ScenarioError,
+    check_output,
     check_parent,
     first_error,
     format_location,
@@ -81,6 +82,8 @@ __all__ = [
     "SocialPrescribing",
     "Strict",
     "Workforce",
+    "base_path",
+    "check_output",
     "deep_merge",
     "format_location",
     "from_dict",

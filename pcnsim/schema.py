@@ -337,8 +337,20 @@ class Scenario(Strict):
             untaken = [r for r, w in spec.routing.items() if w > 0 and r not in self.match[need]]
             if untaken:
                 raise ValueError(f"needs.{need}.routing sends to {untaken}, which have no match entry for {need}")
+        self._check_age_tables()
         self._check_levers(names)
         return self
+
+    def _check_age_tables(self) -> None:
+        """Every list profile has someone to draw at ages up to population.max_age (older bands are cut)."""
+        top = self.population.max_age
+        tables = [("population.age_sex_pyramid", self.population.age_sex_pyramid)]
+        tables += [(f"pcns[{c}].practices[{i}].age_sex_table", p.age_sex_table) for c, pcn in enumerate(self.pcns)
+                   for i, p in enumerate(pcn.practices) if p.age_sex_table is not None]
+        for field, table in tables:
+            if sum(m + f for age, (m, f) in table.items() if age <= top) <= 0:
+                raise ValueError(f"{field} has nobody aged up to population.max_age ({top}); bands above it are "
+                                 "not drawn")
 
     def _check_levers(self, practice_names: list[str]) -> None:
         se = self.levers.shared_expertise

@@ -32,7 +32,8 @@ from .vocab import ROLES
 
 
 class Simulation(Strict):
-    seed: int = Field(20261123, ge=0, description="Root seed of the run (replicate seeds are spawned from it).")
+    seed: int = Field(20261123, ge=0, le=2**63 - 1, description="Root seed of the run (replicate seeds are spawned "
+                      "from it).")
     years: int = Field(1, ge=1, le=50, description="Reported horizon in model years (a model year is 52 weeks).")
     burn_in_years: int = Field(1, ge=0, le=20, description="Years simulated before reporting starts (not reported).")
     start_weekday: int = Field(0, ge=0, le=6, description="Weekday of day 0 (0 = Monday ... 6 = Sunday).")

@@ -323,3 +323,24 @@ def validate_file(model: type[BaseModel], path: Path) -> Any:
         raise ScenarioError(path, field, msg) from None
     except RecursionError:
         raise ScenarioError(path, "", f"nested too deeply (at most {MAX_DEPTH} levels)") from None
+
+
+def check_output(experiment: Path, output: str, kind: str) -> Path:
+    """Where an experiment writes (`output:`, relative to the experiment file), if it can: a directory
+    (kind 'directory') must not be an existing file, a file (kind 'file') not an existing directory."""
+    if not output.strip():
+        raise ScenarioError(experiment, "output", f"must name a {kind}, got ''")
+    try:
+        target = (Path(experiment).parent / output).resolve()
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise ScenarioError(experiment, "output", f"{shown(output)} cannot be resolved ({exc})") from None
+    if kind == "directory" and target.exists() and not target.is_dir():
+        raise ScenarioError(experiment, "output", f"{target} exists and is not a directory; name a directory")
+    if kind == "file" and target.is_dir():
+        raise ScenarioError(experiment, "output", f"{target} is a directory; name the scenario file to write")
+    for parent in target.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ScenarioError(experiment, "output", f"{parent} is a file, so {target} cannot be made")
+            break
+    return target
