@@ -131,6 +131,10 @@ def parse_yaml(text: str, path: Path) -> Any:
         raise ScenarioError(path, "", f"broken YAML at {where}{problem}") from None
     except RecursionError:
         raise ScenarioError(path, "", f"nested too deeply (at most {MAX_DEPTH} levels)") from None
+    except (ValueError, TypeError, AttributeError, OverflowError, IndexError, KeyError) as exc:
+        # PyYAML's constructors fail this way on a value that does not read as its explicit tag (!!timestamp x)
+        raise ScenarioError(path, "", f"broken YAML: a value does not read as its tag says ({type(exc).__name__}: "
+                            f"{shown(str(exc))})") from None
     check_shape(data, path)
     return data
 
