@@ -29,25 +29,18 @@ from . import atomic, workforce
 from .compare import paired_interval, per_replicate, replicate_metric_names
 from .paths import resolved_data
 from .scenario import ScenarioError, Strict, base_path, check_output, from_dict, validate_file
-from .vocab import ROLES
+from .schema_types import RoleName
 
 WEIGHT_LEVELS = 10
 STAFF_COST = "staff_cost_per_person"  # objective term: GBP per registered person per year of the placed roles
 
 
 class RoleDecision(Strict):
-    role: str = Field(description="Role to place (e.g. splw, pharmacist, mhp).")
+    role: RoleName = Field(description="Role to place (e.g. splw, pharmacist, mhp).")
     total_fte: float | None = Field(None, ge=0, le=10_000, description="Fixed total FTE (default: the base "
                                     "scenario's current total, unless min/max give a range).")
     min_fte: float | None = Field(None, ge=0, le=10_000, description="Smallest total FTE to consider.")
     max_fte: float | None = Field(None, ge=0, le=10_000, description="Largest total FTE to consider.")
-
-    @field_validator("role")
-    @classmethod
-    def _role(cls, v: str) -> str:
-        if v not in ROLES:
-            raise ValueError(f"unknown role {v!r}; allowed: {', '.join(ROLES)}")
-        return v
 
     @model_validator(mode="after")
     def _range(self) -> RoleDecision:

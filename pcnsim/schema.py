@@ -17,9 +17,11 @@ from .schema_place import PCN, Population, Simulation, Workforce, default_pcns
 from .schema_types import (
     Age,
     AgeBanded,
+    Money,
     NeedName,
     NonNegative,
     Probability,
+    Rate,
     RoleName,
     SegmentName,
     ServiceName,
@@ -104,12 +106,12 @@ def _default_match() -> dict[NeedName, dict[ServiceName, float]]:
 
 
 class Onset(Strict):
-    base: dict[NeedName, NonNegative] = Field(
+    base: dict[NeedName, Rate] = Field(
         default_factory=lambda: {"acute_minor": 1.5, "msk": 0.15, "mental_health": 0.1, "social": 0.05,
                                  "wound": 0.01},
         description="Episodes per person-year for everyone (a generally well adult aged 18-64) (start).",
     )
-    segment_extra: dict[SegmentName, dict[NeedName, NonNegative]] = Field(
+    segment_extra: dict[SegmentName, dict[NeedName, Rate]] = Field(
         default_factory=lambda: {
             "ltc": {"ltc": 2.0},
             "frail": {"ltc": 1.2, "urgent_home_visit": 0.2, "wound": 0.15},
@@ -273,7 +275,7 @@ class Demography(Strict):
 
 
 class Costs(Strict):
-    per_contact: dict[SettingName, NonNegative] = Field(
+    per_contact: dict[SettingName, Money] = Field(
         default_factory=lambda: {
             "gp": 42.0, "nurse": 15.0, "pharmacist": 20.0, "splw": 25.0, "paramedic": 60.0, "fcp": 30.0,
             "mhp": 40.0, "pa": 30.0, "care_coordinator": 15.0, "mdt": 80.0, "community_nurse": 45.0,

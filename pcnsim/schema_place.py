@@ -11,12 +11,13 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 
 from .schema_types import (
+    FTE,
     AgeBanded,
     AgeSexTable,
     ByLevel,
     ByQuintile,
     ComplexSegmentName,
-    NonNegative,
+    Money,
     Probability,
     RoleName,
     SegmentName,
@@ -52,7 +53,7 @@ class Practice(Strict):
         max_length=5,
         description="Share of the list in each deprivation quintile, 1 = most deprived first; sums to 1.",
     )
-    fte: dict[RoleName, NonNegative] = Field(
+    fte: dict[RoleName, FTE] = Field(
         default_factory=dict,
         description="FTE by role employed by this practice; overrides workforce.practice_fte_per_1000.",
     )
@@ -77,7 +78,7 @@ class Practice(Strict):
 class PCN(Strict):
     name: str = Field(description="PCN name, used in results.")
     practices: list[Practice] = Field(min_length=1, description="Member practices.")
-    arrs_fte: dict[RoleName, NonNegative] | None = Field(
+    arrs_fte: dict[RoleName, FTE] | None = Field(
         None, description="ARRS / PCN-funded FTE by role for this PCN; default: workforce.pcn_fte."
     )
 
@@ -110,7 +111,7 @@ def default_pcns() -> list[PCN]:
 
 class Role(Strict):
     contacts_per_fte_day: float = Field(gt=0, le=100, description="Contacts one FTE delivers per working day.")
-    cost_per_fte_year: float = Field(ge=0, description="Employment cost per FTE per year, GBP (start).")
+    cost_per_fte_year: Money = Field(description="Employment cost per FTE per year, GBP (start).")
 
 
 def _default_roles() -> dict[RoleName, Role]:
@@ -127,12 +128,12 @@ def _default_roles() -> dict[RoleName, Role]:
 
 class Workforce(Strict):
     roles: dict[RoleName, Role] = Field(default_factory=_default_roles, description="Role properties.")
-    practice_fte_per_1000: dict[RoleName, NonNegative] = Field(
+    practice_fte_per_1000: dict[RoleName, Annotated[float, Field(ge=0.0, le=1000.0)]] = Field(
         default_factory=lambda: {"gp": 0.45, "nurse": 0.28, "pa": 0.02},
         description="FTE per 1,000 registered patients employed by each practice (NHS Digital Sep 2022: "
         "0.45 qualified GP FTE per 1,000).",
     )
-    pcn_fte: dict[RoleName, NonNegative] = Field(
+    pcn_fte: dict[RoleName, FTE] = Field(
         default_factory=lambda: {
             "pharmacist": 6.0, "splw": 3.0, "paramedic": 1.5, "fcp": 3.0, "mhp": 3.5,
             "pa": 1.5, "care_coordinator": 1.5, "community_nurse": 4.0,

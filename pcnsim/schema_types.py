@@ -24,6 +24,12 @@ ServiceName = Literal[MATCH_COLUMNS]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Age = Annotated[int, Field(ge=0, le=120)]
+Money = Annotated[float, Field(ge=0.0, le=1e7)]
+"""GBP; at most ten million, so sums over a run's touchpoints or staff stay finite."""
+FTE = Annotated[float, Field(ge=0.0, le=1e5)]
+"""Whole-time equivalents of a role at one place."""
+Rate = Annotated[float, Field(ge=0.0, le=1e4)]
+"""Episodes per person-year."""
 ByQuintile = Annotated[list[NonNegative], Field(min_length=5, max_length=5)]
 """One value per deprivation quintile, most deprived first."""
 ByLevel = Annotated[list[Probability], Field(min_length=4, max_length=4)]
