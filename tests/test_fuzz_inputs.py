@@ -21,16 +21,18 @@ import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
+from typing import Annotated, get_args, get_origin
 
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
 from pcnsim import calibrate, optimise, sweep
 from pcnsim.paths import _lists
-from pcnsim.scenario import ScenarioError, deep_merge, from_dict, load, scenario_defaults
-from pcnsim.yamlio import MAX_YAML_BYTES
+from pcnsim.scenario import Scenario, ScenarioError, deep_merge, from_dict, load, scenario_defaults
+from pcnsim.yamlio import MAX_YAML_BYTES, _structural
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = int(os.environ.get("PCNSIM_FUZZ_EXAMPLES", "0"))
@@ -283,6 +285,61 @@ def test_age_sex_tables_need_someone_to_draw(table, words):
     with pytest.raises(ScenarioError, match=words) as err:
         from_dict(data, "t.yaml")
     assert str(err.value).startswith("t.yaml: pcns[0].practices[1].age_sex_table")
+
+
+# ---- scenarios within the schema's bounds: these load and run ------------------------------------------
+
+
+def bounds(path: tuple) -> tuple[float | None, float | None]:
+    """The (lower, upper) bounds the schema gives the number at `path` (None where it gives none)."""
+    current, found = Scenario, []
+    for key in path:
+        current = _structural(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            info = current.model_fields[key]
+            found, current = list(info.metadata), info.annotation
+        elif get_origin(current) is dict:
+            found, current = [], get_args(current)[1]
+        elif get_origin(current) in (list, tuple):
+            args = get_args(current)
+            found, current = [], args[key] if get_origin(current) is tuple and len(args) > key else args[0]
+    while get_origin(current) is Annotated:
+        current, *extra = get_args(current)
+        for item in extra:
+            found += getattr(item, "metadata", [item])
+    lo = max([m.ge for m in found if hasattr(m, "ge")] + [m.gt for m in found if hasattr(m, "gt")], default=None)
+    hi = min([m.le for m in found if hasattr(m, "le")] + [m.lt for m in found if hasattr(m, "lt")], default=None)
+    return lo, hi
+
+
+RUNNABLE_PATHS = [p for p in NUMERIC_PATHS if p[0] not in ("simulation",) and p[-1] != "list_size"]
+
+
+@st.composite
+def in_bounds_case(draw) -> dict:
+    """The template with 1-4 numbers drawn within the schema's bounds (a few times today's value where it
+    gives no upper bound)."""
+    data = copy.deepcopy(RESOLVED)
+    for _ in range(draw(st.integers(1, 4))):
+        path = draw(st.sampled_from(RUNNABLE_PATHS))
+        old = get(RESOLVED, path)
+        lo, hi = bounds(path)
+        lo = 0.0 if lo is None else float(lo)
+        hi = max(3.0 * abs(old), lo + 1.0) if hi is None else float(hi)
+        value = draw(st.one_of(st.just(lo), st.just(hi), st.floats(lo, hi)))
+        put(data, path, round(value) if type(old) is int else value)
+    return data
+
+
+@given(data=in_bounds_case())
+@examples(40)
+def test_scenarios_within_the_schema_bounds_run_sanely(data):
+    """Any scenario that validates must run: numbers at and between their bounds give a summary with no
+    infinite or negative value (or fail validation in one line, e.g. shares no longer summing to 1)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        top = write_yaml(Path(tmp), {"top.yaml": data})
+        COUNTS["in_bounds"] += 1
+        check_scenario_file(top, Path(tmp), run_it=True)
 
 
 # ---- files: encodings, nesting, anchors, repeated keys, extends ---------------------------------------
