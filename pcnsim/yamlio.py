@@ -336,15 +336,21 @@ def check_output(experiment: Path, output: str, kind: str) -> Path:
         raise ScenarioError(experiment, "output", f"must name a {kind}, got ''")
     try:
         target = (Path(experiment).parent / output).resolve()
+        if kind == "directory" and target.exists() and not target.is_dir():
+            raise ScenarioError(experiment, "output", f"{shown(str(target))} exists and is not a directory; name "
+                                "a directory")
+        if kind == "file" and target.is_dir():
+            raise ScenarioError(experiment, "output", f"{shown(str(target))} is a directory; name the scenario "
+                                "file to write")
+        for parent in target.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise ScenarioError(experiment, "output", f"{shown(str(parent))} is a file, so "
+                                        f"{shown(output)} cannot be made below it")
+                break
     except (OSError, RuntimeError, ValueError) as exc:
-        raise ScenarioError(experiment, "output", f"{shown(output)} cannot be resolved ({exc})") from None
-    if kind == "directory" and target.exists() and not target.is_dir():
-        raise ScenarioError(experiment, "output", f"{target} exists and is not a directory; name a directory")
-    if kind == "file" and target.is_dir():
-        raise ScenarioError(experiment, "output", f"{target} is a directory; name the scenario file to write")
-    for parent in target.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise ScenarioError(experiment, "output", f"{parent} is a file, so {target} cannot be made")
-            break
+        if isinstance(exc, ScenarioError):
+            raise
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ScenarioError(experiment, "output", f"{shown(output)} cannot be used ({reason})") from None
     return target

@@ -477,7 +477,8 @@ def experiment_templates() -> dict[str, dict]:
     return {
         "sweep": {"name": "e", "base": "scenario.yaml", "set": {"levers.complex_care.caseload": 5},
                   "parameters": [{"path": "booking.same_day_share", "values": [0.4, 0.5]},
-                                 {"path": "ae.unserved_daily", "kind": "scale", "low": 0.5, "high": 1.5}],
+                                 {"path": "ae.unserved_daily", "kind": "scale", "values": [0.8, 1.2], "low": 0.5,
+                                  "high": 1.5}],
                   "design": {"kind": "grid"}, "replicates": 1, "years": 1, "seed": 1,
                   "metrics": ["ae_per_1000"], "output": "out"},
         "calibrate": {"name": "c", "base": "scenario.yaml", "output": "fitted.yaml", "seed": 1, "years": 2,
@@ -505,8 +506,13 @@ def experiment_case(draw) -> tuple[str, dict]:
     for _ in range(draw(st.integers(0, 3))):
         what = draw(st.sampled_from(["value", "path", "base", "output", "delete", "unknown"]))
         if what == "value":
-            put(data, draw(st.sampled_from(paths)), draw(values))
-        elif what == "path" and data.get("parameters"):
+            path, value = draw(st.sampled_from(paths)), draw(values)
+            try:
+                put(data, path, value)
+            except (KeyError, IndexError, TypeError):
+                continue  # an earlier change removed it
+        elif what == "path" and isinstance(data.get("parameters"), list) and data["parameters"] \
+                and isinstance(data["parameters"][0], dict):
             data["parameters"][0]["path"] = draw(st.sampled_from(
                 ["*", "*.x", "", ".", "ae", "ae.*", "pcns", "pcns[0]", "pcns[9].name", "ae.background_per_1000.*",
                  "booking.same_day_share[0]", "x" * 500, "ae..wait_slope", "levers.*.enabled", "a.b.c.d.e.f"]))
