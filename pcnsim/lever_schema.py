@@ -26,7 +26,7 @@ class LeverTiming(Strict):
 
 class PooledRoles(LeverTiming):
     roles: list[RoleName] = Field(default_factory=lambda: list(ARRS_ROLES),
-                             description="PCN-funded roles moved from the practices to the network pool.")
+                                  description="PCN-funded roles moved from the practices to the network pool.")
     share: Probability = Field(1.0, description="Share of those roles' practice-level FTE moved to the pool.")
 
 
@@ -77,8 +77,8 @@ class ComplexCareTeam(LeverTiming):
                                 "patients are enrolled monthly, most complex first, while the caseload has room.")
     enrolment_days: int = Field(364, ge=28, le=3640, description="Days a patient stays on the caseload.")
     needs: list[NeedName] = Field(default_factory=lambda: ["complex", "mental_health", "social"],
-                             description="Need types the team takes over for enrolled patients (their requests "
-                             "are triaged to the team while it has slots).")
+                                  description="Need types the team takes over for enrolled patients (their requests "
+                                  "are triaged to the team while it has slots).")
     ae_multiplier: Probability = Field(0.75, description="Multiplier on enrolled patients' A&E propensity "
                                        "(background, direct and after a failed request).")
     deescalation_multiplier: float = Field(1.5, ge=1.0, le=10.0, description="Multiplier on enrolled patients' "
@@ -101,7 +101,7 @@ class SharedExpertise(LeverTiming):
 class NetworkOfNetworks(LeverTiming):
     pcns: list[str] | None = Field(None, description="PCNs that pool services (default: every PCN; at least 2).")
     roles: list[RoleName] = Field(default_factory=lambda: list(ARRS_ROLES),
-                             description="Network-pool roles shared across the member PCNs.")
+                                  description="Network-pool roles shared across the member PCNs.")
     trust: Probability = Field(0.5, description="Share of each member's pooled capacity in those roles really "
                                "made available to the others (0 = separate PCNs, 1 = one shared pool).")
 
