@@ -18,8 +18,8 @@ from .schema_types import (
     Age,
     AgeBanded,
     Money,
+    Multiplier,
     NeedName,
-    NonNegative,
     Probability,
     Rate,
     RoleName,
@@ -27,6 +27,7 @@ from .schema_types import (
     ServiceName,
     SettingName,
     Strict,
+    Weight,
     check_age_banded,
 )
 from .vocab import COMPLEX_SEGMENTS, NEEDS
@@ -43,7 +44,7 @@ class Need(Strict):
     revisit_interval_days: float = Field(ge=1, le=365, description="Mean days to the next ask after an "
                                          "unresolved contact (drawn uniformly in [0.5, 1.5] x mean).")
     seek_multiplier: float = Field(1.0, ge=0, le=5, description="Multiplier on access propensity for this need.")
-    routing: dict[RoleName, NonNegative] = Field(description="Triage weights over roles for this need.")
+    routing: dict[RoleName, Weight] = Field(description="Triage weights over roles for this need.")
     outpatient_referral: Probability = Field(0.0, description="Chance an unresolved contact refers to outpatients.")
     refer_to: RoleName | None = Field(None, description="Role an unresolved contact may refer this need on to "
                                  "(e.g. social -> splw); the next ask goes straight to that role.")
@@ -131,15 +132,15 @@ class Onset(Strict):
         },
         description="Multiplier on onset by age for a need; needs not named have 1 at every age (start).",
     )
-    female_multiplier: dict[NeedName, NonNegative] = Field(
+    female_multiplier: dict[NeedName, Multiplier] = Field(
         default_factory=lambda: {"mental_health": 1.3, "msk": 1.1},
         description="Multiplier on onset for women by need (start).",
     )
-    complexity_multiplier: list[NonNegative] = Field(
+    complexity_multiplier: list[Multiplier] = Field(
         default_factory=lambda: [1.0, 1.5, 2.5, 4.0], min_length=4, max_length=4,
         description="Multiplier on every onset rate by complexity level 0-3 (start).",
     )
-    deprivation_multiplier: list[NonNegative] = Field(
+    deprivation_multiplier: list[Multiplier] = Field(
         default_factory=lambda: [1.25, 1.12, 1.0, 0.93, 0.86], min_length=5, max_length=5,
         description="Multiplier on every onset rate by deprivation quintile, most deprived first (start).",
     )
@@ -147,7 +148,7 @@ class Onset(Strict):
     @field_validator("age_multiplier")
     @classmethod
     def _age(cls, v: dict) -> dict:
-        return {k: check_age_banded(b, 0.0) for k, b in v.items()}
+        return {k: check_age_banded(b, 0.0, 1000.0, k) for k, b in v.items()}
 
 
 class Access(Strict):
@@ -159,7 +160,7 @@ class Access(Strict):
         description="Probability of asking primary care for a need, {lower age: [male, female]}; lowest "
         "for ages ~7-28 and young men (HSE 2019) (start).",
     )
-    deprivation_multiplier: list[NonNegative] = Field(
+    deprivation_multiplier: list[Multiplier] = Field(
         default_factory=lambda: [0.95, 0.97, 1.0, 1.0, 1.0], min_length=5, max_length=5,
         description="Multiplier on access propensity by deprivation quintile, most deprived first (start).",
     )
@@ -191,7 +192,7 @@ class AE(Strict):
         default_factory=lambda: {0: 260.0, 5: 150.0, 15: 330.0, 35: 190.0, 65: 230.0, 80: 430.0},
         description="A&E attendances per 1,000 per year not related to a primary-care need (injury etc.), by age.",
     )
-    deprivation_multiplier: list[NonNegative] = Field(
+    deprivation_multiplier: list[Multiplier] = Field(
         default_factory=lambda: [1.5, 1.25, 1.0, 0.85, 0.75], min_length=5, max_length=5,
         description="Multiplier on every A&E propensity by deprivation quintile, most deprived first.",
     )
@@ -262,7 +263,7 @@ class Demography(Strict):
     gompertz_b: float = Field(0.094, ge=0, le=0.3, description="Gompertz slope per year of age.")
     infant_mortality: Probability = Field(0.004, description="Death probability in the first year of life.")
     frail_mortality_multiplier: float = Field(2.5, ge=0, le=20, description="Multiplier for the frail segment.")
-    complexity_mortality_multiplier: list[NonNegative] = Field(
+    complexity_mortality_multiplier: list[Multiplier] = Field(
         default_factory=lambda: [1.0, 1.0, 1.2, 1.6], min_length=4, max_length=4,
         description="Multiplier on death probability by complexity level.",
     )

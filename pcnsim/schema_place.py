@@ -221,7 +221,7 @@ class Population(Strict):
     @field_validator("segment_prevalence")
     @classmethod
     def _prevalence(cls, v: dict) -> dict:
-        return {k: check_age_banded(b, 0.0, 1.0) for k, b in v.items()}
+        return {k: check_age_banded(b, 0.0, 1.0, k) for k, b in v.items()}
 
     @field_validator("initial_complexity")
     @classmethod

@@ -30,13 +30,19 @@ FTE = Annotated[float, Field(ge=0.0, le=1e5)]
 """Whole-time equivalents of a role at one place."""
 Rate = Annotated[float, Field(ge=0.0, le=1e4)]
 """Episodes per person-year."""
-ByQuintile = Annotated[list[NonNegative], Field(min_length=5, max_length=5)]
+Multiplier = Annotated[float, Field(ge=0.0, le=1000.0)]
+"""A factor on a rate or probability; bounded so products of several stay finite."""
+Weight = Annotated[float, Field(ge=0.0, le=1e6)]
+"""A relative weight (shares are weight / sum of weights)."""
+Count = Annotated[float, Field(ge=0.0, le=1e12)]
+"""People in a band of a list profile (any scale)."""
+ByQuintile = Annotated[list[Multiplier], Field(min_length=5, max_length=5)]
 """One value per deprivation quintile, most deprived first."""
 ByLevel = Annotated[list[Probability], Field(min_length=4, max_length=4)]
 """One probability per complexity level 0-3."""
 AgeBanded = dict[Age, float]
 """Piecewise-constant function of age: {lower age bound: value}; the first key must be 0."""
-AgeSexTable = dict[Age, tuple[NonNegative, NonNegative]]
+AgeSexTable = dict[Age, tuple[Count, Count]]
 """A list profile {lower age of band: [males, females]} (any scale, with some patients)."""
 
 
@@ -46,18 +52,20 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
-def check_age_banded(value: AgeBanded, lo: float = 0.0, hi: float | None = None) -> AgeBanded:
-    """Bands sorted by age, the first at 0, every value within [lo, hi]; else a ValueError saying which."""
+def check_age_banded(value: AgeBanded, lo: float = 0.0, hi: float | None = None, name: str = "") -> AgeBanded:
+    """Bands sorted by age, the first at 0, every value within [lo, hi]; else a ValueError saying which (and
+    `name`, the key of the table in its mapping, if given)."""
+    where = f"{name}: " if name else ""
     if not value:
-        raise ValueError("needs at least one band, e.g. {0: 1.0}")
+        raise ValueError(f"{where}needs at least one band, e.g. {{0: 1.0}}")
     keys = sorted(value)
     if keys[0] != 0:
-        raise ValueError("the first age band must start at 0")
+        raise ValueError(f"{where}the first age band must start at 0")
     for k in keys:
         v = value[k]
         if v < lo or (hi is not None and v > hi):
             rng = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
-            raise ValueError(f"value {v} for ages {k}+ is outside the allowed range {rng}")
+            raise ValueError(f"{where}value {v} for ages {k}+ is outside the allowed range {rng}")
     return {k: float(value[k]) for k in keys}
 
 
