@@ -464,9 +464,8 @@ def test_extends_chains_load_or_fail_in_one_line(case):
             assert_one_line_error(err, Path(tmp))
             return
         COUNTS["loaded"] += 1
-        assert end in ("template", "dev_null", "symlink out", "dotdot inside", "escape", "absolute escape") \
-            or end == "missing", end
-        assert end not in ("dev_zero", "fifo", "directory", "huge", "cycle", "self"), end
+        # only a chain ending in a real scenario loads: the template, or a link to a file inside the project
+        assert end in ("template", "symlink out"), f"a chain ending in {end!r} loaded"
         assert sc.name
 
 
