@@ -31,6 +31,7 @@ from .paths import apply, leaves, parse_path, require, resolved_data
 from .run import run
 from .scenario import (
     Strict,
+    allowed_roots,
     check_output,
     deep_merge,
     from_dict,
@@ -179,8 +180,13 @@ def calibrate(path: str | Path, progress: Callable[[int, float], None] | None = 
 
 
 def write_scenario(out_path: Path, base_path: Path, exp: Calibration, fitted: dict, params, x, cost, n) -> None:
-    """The fitted scenario: `extends:` the base and sets just the fitted values, with a header of the fit."""
-    body = {"extends": os.path.relpath(base_path.resolve(), out_path.parent.resolve()), "name": exp.output_name}
+    """The fitted scenario: `extends:` the base and sets just the fitted values, with a header of the fit.
+
+    The base is named relative to the written file when that path stays within the file's folder or its
+    parent (as `extends:` allows, `pcnsim.yamlio.check_parent`), else by its absolute path."""
+    base, folder = base_path.resolve(), out_path.parent.resolve()
+    near = any(base.is_relative_to(root) for root in allowed_roots(out_path))
+    body = {"extends": os.path.relpath(base, folder) if near else str(base), "name": exp.output_name}
     body.update(override_for(fitted, params))
     header = [
         f"# Calibrated by `pcnsim calibrate` on {date.today().isoformat()} (see experiments/ for the experiment).",

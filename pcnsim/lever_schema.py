@@ -1,4 +1,4 @@
-"""The lever schema (MODEL.md section 6): what the network does together, each lever off by default.
+"""The lever schema (docs/levers.md): what the network does together, each lever off by default.
 
 Every lever has `enabled`, `start_day` (from the first reported day) and `ramp_days`; delivery capacity
 (`Delivery`: project-management FTE) shortens the ramp and raises the share of the effect realised.

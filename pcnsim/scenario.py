@@ -41,6 +41,7 @@ from .schema_types import AgeBanded, NonNegative, Probability, Strict
 from .yamlio import (
     MAX_DEPTH,
     ScenarioError,
+    allowed_roots,
     check_output,
     check_parent,
     first_error,
@@ -82,6 +83,7 @@ __all__ = [
     "SocialPrescribing",
     "Strict",
     "Workforce",
+    "allowed_roots",
     "base_path",
     "check_output",
     "deep_merge",

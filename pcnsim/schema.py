@@ -4,7 +4,7 @@ calendar, PCNs, practices, workforce, population) and the levers (`pcnsim.lever_
 spans blocks.
 
 Every field carries a default, a unit and allowed range in its description, and its bounds, so the
-schema is the single place where a parameter is defined. Numbers marked *start* in MODEL.md are
+schema is the single place where a parameter is defined. Numbers marked *start* (docs/parameters.md) are
 starting values to be calibrated, not evidence. Loading files is `pcnsim.scenario`'s job.
 """
 
@@ -91,7 +91,7 @@ def _default_needs() -> dict[NeedName, Need]:
 
 
 def _default_match() -> dict[NeedName, dict[ServiceName, float]]:
-    # MODEL.md section 10 (start). Missing entries: the service does not take that need.
+    # Start values (docs/model.md, Need episodes). Missing entries: the service does not take that need.
     return {
         "acute_minor": {"gp": .80, "nurse": .70, "pharmacist": .70, "pa": .75, "paramedic": .70, "ae": .85},
         "ltc": {"gp": .50, "nurse": .60, "pharmacist": .60, "pa": .45, "mdt": .60, "community_nurse": .50,

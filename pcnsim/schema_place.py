@@ -84,7 +84,7 @@ class PCN(Strict):
 
 
 def default_pcns() -> list[PCN]:
-    # One PCN of ~42,000 patients in 5 practices (MODEL.md section 2) with a mix of deprivation.
+    # One PCN of ~42,000 patients in 5 practices (docs/model.md, The world) with a mix of deprivation.
     return [
         PCN(
             name="Riverside PCN",
@@ -115,7 +115,7 @@ class Role(Strict):
 
 
 def _default_roles() -> dict[RoleName, Role]:
-    # Contacts per FTE-day: MODEL.md section 5 (start). Costs: NHS pay bands with on-costs (start,
+    # Contacts per FTE-day: docs/model.md, The world (start). Costs: NHS pay bands with on-costs (start,
     # to be sourced precisely in the workforce issue).
     spec = {
         "gp": (28, 140_000), "nurse": (30, 52_000), "pharmacist": (16, 62_000), "splw": (6, 36_000),
