@@ -31,10 +31,15 @@ from .paths import apply, leaves, parse_path, require, resolved_data
 from .run import run
 from .scenario import (
     Strict,
+    allowed_roots,
+    check_output,
     deep_merge,
     from_dict,
     load_raw,
     validate_file,
+)
+from .scenario import (
+    base_path as checked_base,
 )
 
 
@@ -68,7 +73,8 @@ class Calibration(Strict):
     base: str = Field(description="Scenario to calibrate, relative to this file.")
     output: str = Field(description="Scenario file to write (extends the base), relative to this file.")
     output_name: str = Field("baseline", description="`name:` of the written scenario.")
-    seed: int = Field(1, ge=0, description="Root seed: the same replicate seeds are used at every evaluation.")
+    seed: int = Field(1, ge=0, le=2**63 - 1, description="Root seed: the same replicate seeds are used at every "
+                      "evaluation.")
     replicates: int = Field(1, ge=1, le=100, description="Replicates per evaluation.")
     years: int = Field(2, ge=2, le=10, description="Reported years per run (persistence needs at least 2).")
     parameters: list[Parameter] = Field(min_length=1, description="The free parameters.")
@@ -101,9 +107,10 @@ def override_for(data: dict, params: list[Parameter]) -> dict:
 def load_experiment(path: str | Path) -> tuple[Calibration, Path]:
     path = Path(path)
     exp = validate_file(Calibration, path)
-    base = resolved_data(path.parent / exp.base)
+    base = resolved_data(checked_base(path, exp.base))
+    check_output(path, exp.output, "file")
     require(base, exp.parameters, path)
-    from_dict(apply(base, exp.parameters, start_values(exp, base)), path)  # the paths name real fields
+    from_dict(apply(base, exp.parameters, start_values(exp, base), path), path)  # the paths name real fields
     return exp, path.parent
 
 
@@ -173,8 +180,13 @@ def calibrate(path: str | Path, progress: Callable[[int, float], None] | None = 
 
 
 def write_scenario(out_path: Path, base_path: Path, exp: Calibration, fitted: dict, params, x, cost, n) -> None:
-    """The fitted scenario: `extends:` the base and sets just the fitted values, with a header of the fit."""
-    body = {"extends": os.path.relpath(base_path.resolve(), out_path.parent.resolve()), "name": exp.output_name}
+    """The fitted scenario: `extends:` the base and sets just the fitted values, with a header of the fit.
+
+    The base is named relative to the written file when that path stays within the file's folder or its
+    parent (as `extends:` allows, `pcnsim.yamlio.check_parent`), else by its absolute path."""
+    base, folder = base_path.resolve(), out_path.parent.resolve()
+    near = any(base.is_relative_to(root) for root in allowed_roots(out_path))
+    body = {"extends": os.path.relpath(base, folder) if near else str(base), "name": exp.output_name}
     body.update(override_for(fitted, params))
     header = [
         f"# Calibrated by `pcnsim calibrate` on {date.today().isoformat()} (see experiments/ for the experiment).",

@@ -7,6 +7,7 @@ scenario, an unwritable --out) print one line `error: FILE: field: message` to s
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -26,14 +27,54 @@ from . import atomic
 from .metrics import format_number
 from .scenario import ScenarioError
 
-app = typer.Typer(
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _click_classes(name: str) -> tuple[type, ...]:
+    """A click exception class from wherever this typer takes click (its own copy since typer 0.22)."""
+    found = []
+    for module in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            found.append(getattr(importlib.import_module(module), name))
+        except (ImportError, AttributeError):
+            continue
+    return tuple(found)
+
+
+class _OneLineErrors(typer.Typer):
+    """Typer with command-line mistakes (`--reps 0`, an unknown option, a missing argument) printed as one
+    line `error: COMMAND: message (see COMMAND --help)` and exit code 2, like a scenario mistake, instead
+    of a boxed panel."""
+
+    def __call__(self, *args, **kwargs):
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().__call__(*args, **kwargs)
+        except _click_classes("ClickException") as exc:
+            ctx = getattr(exc, "ctx", None)
+            if type(exc).__name__ == "NoArgsIsHelpError":  # `pcnsim` alone: the help, as before
+                text = exc.format_message()  # rich help is printed as it is made; plain help is returned
+                if text.strip():
+                    typer.echo(text)
+                sys.exit(exc.exit_code)
+            where = ctx.command_path if ctx is not None else self.info.name or "pcnsim"
+            message = " ".join(exc.format_message().split())
+            err_console.print(f"error: {where}: {message} (see {where} --help)", markup=False, highlight=False,
+                              soft_wrap=True)
+            sys.exit(2)
+        except _click_classes("Abort"):
+            err_console.print("Aborted!", markup=False, highlight=False)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+app = _OneLineErrors(
     name="pcnsim",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
 
 
 class UserError(Exception):

@@ -96,7 +96,7 @@ class PCNModel(mesa.Model):
         self.state = population.synthesise(self.params, lay)
         self.n_days = int(self.params.working.shape[0])
         n = int(lay.list_sizes.sum())
-        exit_capacity = int(n * 0.5) + 1000  # deaths + leavers in a year are ~10% of a list
+        exit_capacity = params.exit_capacity(self.params, lay.list_sizes)  # a year's deaths and leavers
         ledger_capacity = n * 40 + 10_000 if ledger else 0  # touchpoints per person-year are ~8
         self.burn_in_years = scenario.simulation.burn_in_years
         # the per-patient yearly table: room for every reported year at the most leavers a year can hold (the

@@ -28,26 +28,19 @@ from pydantic import Field, field_validator, model_validator
 from . import atomic, workforce
 from .compare import paired_interval, per_replicate, replicate_metric_names
 from .paths import resolved_data
-from .scenario import ScenarioError, Strict, from_dict, validate_file
-from .vocab import ROLES
+from .scenario import ScenarioError, Strict, base_path, check_output, from_dict, validate_file
+from .schema_types import RoleName
 
 WEIGHT_LEVELS = 10
 STAFF_COST = "placed_staff_cost_per_person"  # objective term: GBP per registered person a year, placed roles
 
 
 class RoleDecision(Strict):
-    role: str = Field(description="Role to place (e.g. splw, pharmacist, mhp).")
+    role: RoleName = Field(description="Role to place (e.g. splw, pharmacist, mhp).")
     total_fte: float | None = Field(None, ge=0, le=10_000, description="Fixed total FTE (default: the base "
                                     "scenario's current total, unless min/max give a range).")
     min_fte: float | None = Field(None, ge=0, le=10_000, description="Smallest total FTE to consider.")
     max_fte: float | None = Field(None, ge=0, le=10_000, description="Largest total FTE to consider.")
-
-    @field_validator("role")
-    @classmethod
-    def _role(cls, v: str) -> str:
-        if v not in ROLES:
-            raise ValueError(f"unknown role {v!r}; allowed: {', '.join(ROLES)}")
-        return v
 
     @model_validator(mode="after")
     def _range(self) -> RoleDecision:
@@ -76,7 +69,7 @@ class WorkforceExperiment(Strict):
     validation_replicates: int = Field(10, ge=2, le=1000, description="Fresh replicates comparing the best "
                                        "allocation with each policy.")
     years: int = Field(1, ge=1, le=20, description="Reported years per run.")
-    seed: int = Field(1, ge=0, description="Root seed (validation uses seed + 1).")
+    seed: int = Field(1, ge=0, le=2**63 - 2, description="Root seed (validation uses seed + 1).")
     trials: int = Field(60, ge=1, le=100_000, description="Allocations the optimiser evaluates (after the policies).")
     output: str = Field(description="Output directory, relative to this file.")
 
@@ -124,8 +117,9 @@ def load(path: str | Path) -> Problem:
     """Validate an optimisation experiment; budget and constraint problems are one-line ScenarioErrors."""
     path = Path(path)
     exp = validate_file(WorkforceExperiment, path)
-    base_data = resolved_data(path.parent / exp.base)
-    base = from_dict(base_data, path.parent / exp.base)
+    base_file = base_path(path, exp.base)
+    base_data = resolved_data(base_file)
+    base = from_dict(base_data, base_file)
     roles = [d.role for d in exp.roles]
     now = workforce.current(base, roles).totals()
     costs = {r: base.workforce.roles[r].cost_per_fte_year for r in roles}
@@ -149,7 +143,7 @@ def load(path: str | Path) -> Problem:
     while exp.budget is not None and sum(costs[r] * t for r, t in policy_totals.items()) > exp.budget + 1e-6:
         cut = max((r for r in ranges if policy_totals[r] > ranges[r][0]), key=lambda r: costs[r])
         policy_totals[cut] -= exp.step  # today's mix does not fit the budget: trim the dearest ranged role
-    return Problem(exp=exp, source=path, output=(path.parent / exp.output).resolve(), base=base, roles=roles,
+    return Problem(exp=exp, source=path, output=check_output(path, exp.output, "directory"), base=base, roles=roles,
                    totals=totals, ranges=ranges, costs=costs, policy_totals=policy_totals)
 
 

@@ -325,3 +325,31 @@ def build(sc: Scenario, seed: int, ids: PersonIds | None = None) -> tuple[Params
     )
     return params, lay
 
+
+
+def exit_capacity(params: Params, list_sizes: np.ndarray) -> int:
+    """Room for one year's deaths and leavers (the engine's leavers' records, emptied every year end).
+
+    Each patient slot can empty at most once a demography month, so a year has at most 13 exits a slot.
+    Short of that, the expected number is bounded from the scenario: a slot's occupant was drawn from its
+    practice's age profile (or born), has been there t years with probability at most s^t (s = the share
+    not leaving in a year) and at most the run's length, and dies with at most the death probability of
+    the frailest, most complex person of their age, or leaves. The room is that mean plus 8 standard
+    deviations and 1,000, and never less than the half of the list it always was."""
+    n = int(np.sum(list_sizes))
+    max_age = int(params.max_age)
+    years = max(int(params.working.shape[0]) // DAYS_PER_YEAR, 1)
+    stay = (1.0 - float(params.leave_monthly)) ** MONTHS_PER_YEAR
+    held = stay ** np.arange(years)  # P(there at least t years), t = 0 .. years - 1
+    share = np.append(held[:-1] - held[1:], held[-1])  # P(there t to t + 1 years); the last: t or more
+    worst = params.death_monthly.reshape(max_age + 1, -1).max(axis=1)
+    ages = np.arange(max_age + 1)
+    monthly = sum(w * np.minimum(worst[np.minimum(ages + t + 1, max_age)] + params.leave_monthly, 1.0)
+                  for t, w in enumerate(share))  # by age at entry
+    age_pmf = np.diff(params.entrant_cdf, axis=1, prepend=0.0).reshape(len(list_sizes), 2, max_age + 1).sum(axis=1)
+    per_slot = age_pmf @ monthly  # by practice: an occupant drawn from its profile
+    nb = float(params.newborn_share)
+    per_slot = np.maximum(per_slot, (1.0 - nb) * per_slot + nb * monthly[0])  # or a newborn
+    mean = MONTHS_PER_YEAR * float(np.dot(np.asarray(list_sizes, float), per_slot))
+    bound = mean + 8.0 * np.sqrt(mean) + 1000.0
+    return int(min(MONTHS_PER_YEAR * n + 1, max(bound, n * 0.5 + 1000)))

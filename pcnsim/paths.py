@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .scenario import ScenarioError, deep_merge, load_raw, scenario_defaults
+from .yamlio import shown
 
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
@@ -81,12 +82,20 @@ def _scaled(value, factor: float):
     return float(value) * factor
 
 
-def apply(base: dict, params: list, x: np.ndarray) -> dict:
-    """The base data with each parameter's leaves set to (value) or multiplied by (scale) its x."""
+def apply(base: dict, params: list, x: np.ndarray, source: Path | None = None, where: str = "parameters") -> dict:
+    """The base data with each parameter's leaves set to (value) or multiplied by (scale) its x.
+
+    A path that no longer reaches a value once the parameters before it are applied (one path inside
+    another's), or a scale over something that is not a number, is a ScenarioError naming `source`."""
     data = copy.deepcopy(base)
-    for p, value in zip(params, x, strict=True):
-        for container, key in leaves(data, parse_path(p.path), create=p.kind == "value"):
-            container[key] = float(value) if p.kind == "value" else _scaled(container[key], float(value))
+    for i, (p, value) in enumerate(zip(params, x, strict=True)):
+        try:
+            for container, key in leaves(data, parse_path(p.path), create=p.kind == "value"):
+                container[key] = float(value) if p.kind == "value" else _scaled(container[key], float(value))
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise ScenarioError(source, f"{where}[{i}].path", f"{shown(p.path)} cannot be applied after the "
+                                f"parameters before it ({type(exc).__name__}: {shown(str(exc))}); paths must "
+                                "not overlap, and a scale must reach numbers") from None
     return data
 
 
@@ -100,7 +109,12 @@ def require(data: dict, params: list, source: Path, where: str = "parameters") -
     """Raise a ScenarioError naming `where[i].path` when a parameter's path does not reach the scenario."""
     for i, p in enumerate(params):
         try:
+            if parse_path(p.path)[0] == "*":
+                raise ScenarioError(source, f"{where}[{i}].path", f"{shown(p.path)} must start with a scenario "
+                                    "block name (e.g. ae.wait_slope), not '*'")
             leaves(data, parse_path(p.path), create=p.kind == "value")
+        except ScenarioError:
+            raise
         except (KeyError, ValueError) as exc:
-            raise ScenarioError(source, f"{where}[{i}].path", f"{p.path!r} does not reach a scenario value "
-                                f"(missing {exc.args[0]!r})") from None
+            raise ScenarioError(source, f"{where}[{i}].path", f"{shown(p.path)} does not reach a scenario value "
+                                f"(missing {shown(exc.args[0])})") from None

@@ -42,7 +42,7 @@ from scipy.stats import qmc
 from . import atomic
 from .compare import per_replicate, replicate_metric_names
 from .paths import apply, leaves, parse_path, require, resolved_data, set_value
-from .scenario import ScenarioError, Strict, from_dict, validate_file
+from .scenario import ScenarioError, Strict, base_path, check_output, from_dict, validate_file
 
 DESIGNS = ("grid", "list", "latin_hypercube", "sobol_sequence", "sobol_indices", "morris")
 RESULTS_FILE = "results.parquet"
@@ -100,7 +100,7 @@ class Design(Strict):
                          "sample size (sobol_indices, a power of 2) or trajectories (morris).")
     points: list[dict[str, float]] | None = Field(None, description="list design: one mapping per point, "
                                                   "{parameter name or path: value}.")
-    seed: int = Field(0, ge=0, description="Seed of the sampler (designs are reproducible).")
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed of the sampler (designs are reproducible).")
 
 
 class Experiment(Strict):
@@ -113,7 +113,7 @@ class Experiment(Strict):
     design: Design = Field(default_factory=Design)
     replicates: int = Field(3, ge=1, le=10_000, description="Replicates per design point (paired across points).")
     years: int = Field(1, ge=1, le=50, description="Reported years per run.")
-    seed: int = Field(1, ge=0, description="Root seed; replicate seeds are spawned from it.")
+    seed: int = Field(1, ge=0, le=2**63 - 1, description="Root seed; replicate seeds are spawned from it.")
     metrics: list[str] = Field(default_factory=lambda: ["ae_per_1000", "revisit_rate", "gp_per_1000",
                                                         "primary_care_contacts_per_person", "cost_per_person"],
                                min_length=1, description="Metrics kept per run (names as in summary.parquet).")
@@ -225,7 +225,7 @@ def load(path: str | Path) -> Plan:
     """Validate an experiment file and every design point's scenario; ScenarioError names the problem."""
     path = Path(path)
     exp = validate_file(Experiment, path)
-    base = resolved_data(path.parent / exp.base)
+    base = resolved_data(base_path(path, exp.base))
     for dotted, value in exp.set.items():
         try:
             set_value(base, dotted, value)
@@ -238,7 +238,7 @@ def load(path: str | Path) -> Plan:
                 for p in exp.parameters]  # whole numbers stay integers (caseloads, days); ranges stay real
     runs = []
     for i, x in enumerate(values):
-        data = apply(base, exp.parameters, x)
+        data = apply(base, exp.parameters, x, path)
         for j, p in enumerate(exp.parameters):
             if integers[j] and p.kind == "value":
                 for container, key in leaves(data, parse_path(p.path)):
@@ -255,7 +255,7 @@ def load(path: str | Path) -> Plan:
             runs.append(RunSpec(run_id=f"p{i:05d}-r{r:03d}", point=i, replicate=r, replicates=exp.replicates,
                                 seed=exp.seed, years=exp.years, scenario=data, metrics=tuple(exp.metrics), key=key))
     design = pd.DataFrame(values, columns=[p.label for p in exp.parameters]).rename_axis("point").reset_index()
-    return Plan(experiment=exp, source=path, output=(path.parent / exp.output).resolve(), design=design,
+    return Plan(experiment=exp, source=path, output=check_output(path, exp.output, "directory"), design=design,
                 unit=unit, runs=runs)
 
 
