@@ -25,7 +25,7 @@ import pandas as pd
 import yaml
 from pydantic import Field, field_validator, model_validator
 
-from . import atomic, workforce
+from . import atomic, outdir, workforce
 from .compare import paired_interval, per_replicate, replicate_metric_names
 from .paths import resolved_data
 from .scenario import ScenarioError, Strict, from_dict, validate_file
@@ -200,11 +200,22 @@ class Outcome:
     best: str
 
 
+OUTPUT_NAMES = ("trials.csv", "validation.csv", "best.yaml", "tradeoff.png")
+
+
 def optimise(path: str | Path, progress: Callable[[int, int], None] | None = None) -> Outcome:
-    """Evaluate the policies, search with Optuna, validate the best on fresh seeds; write the outputs."""
+    """Evaluate the policies, search with Optuna, validate the best on fresh seeds; write the outputs.
+
+    The output folder is claimed first (`pcnsim.outdir`): absent, empty or an earlier optimiser run's, and
+    one writer at a time; a file pcnsim did not write there is refused before anything runs."""
+    problem = load(path)
+    with outdir.Claim(problem.output, what="output", resumable="optimise"):
+        return _search(problem, progress)
+
+
+def _search(problem: Problem, progress: Callable[[int, int], None] | None) -> Outcome:
     import optuna
 
-    problem = load(path)
     exp = problem.exp
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     rows, allocations = [], {}
@@ -300,9 +311,10 @@ def write_outputs(outcome: Outcome) -> list[Path]:
 
     out = outcome.problem.output
     out.mkdir(parents=True, exist_ok=True)
+    outdir.mark(out, "optimise", OUTPUT_NAMES)
     atomic.write_text(out / "trials.csv", outcome.trials.to_csv(index=False))
     atomic.write_text(out / "validation.csv", outcome.validation.to_csv(index=False))
     atomic.write_text(out / "best.yaml", scenario_file(outcome))
     plots.save(plots.tradeoff(outcome.trials, outcome.best), out / "tradeoff.png")
-    return [out / n for n in ("trials.csv", "validation.csv", "best.yaml", "tradeoff.png")]
+    return [out / n for n in OUTPUT_NAMES]
 
