@@ -58,10 +58,11 @@ def user_errors() -> Iterator[None]:
 def _claimed(held: ExitStack, target: Path, overwrite: bool = False, **kwargs) -> outdir.Claim:
     """Claim an output before any work, held until `held` closes (`pcnsim.outdir`): checked, locked,
     leftovers of killed runs tidied (saying so on stderr)."""
-    claim = held.enter_context(outdir.Claim(target, overwrite, **kwargs))
-    for note in claim.notes:
-        err_console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
-    return claim
+    return held.enter_context(outdir.Claim(target, overwrite, notify=_note, **kwargs))
+
+
+def _note(message: str) -> None:
+    err_console.print(f"note: {message}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command("validate")
@@ -259,8 +260,7 @@ def sweep_command(
     stops.terminate_as_interrupt()
     with user_errors(), ExitStack() as held:
         plan = sweep.load(experiment)
-        for note in held.enter_context(sweep.claim(plan)).notes:
-            err_console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+        held.enter_context(sweep.claim(plan, notify=_note))
         try:
             pool = sweep.executor_for(workers, scheduler)
         except ConnectionError as exc:
@@ -277,8 +277,7 @@ def sweep_command(
                     n_done = done
                     bar.update(task, completed=done)
 
-                records = sweep.execute(plan, pool, progress, notify=lambda message: err_console.print(
-                    f"note: {message}", markup=False, highlight=False, soft_wrap=True))
+                records = sweep.execute(plan, pool, progress, notify=_note)
         except KeyboardInterrupt:
             pool.stop()
             err_console.print(f"interrupted: {n_done} of {len(plan.runs)} runs are saved in {plan.output / 'runs'}; "
@@ -301,14 +300,16 @@ def optimise_command(
     each policy on fresh seeds. Writes best.yaml, trials.csv, validation.csv and tradeoff.png."""
     from . import optimise
 
-    with user_errors():
+    stops.terminate_as_interrupt()
+    with user_errors(), ExitStack() as held:
         problem = optimise.load(experiment)  # fail fast on a bad file
+        held.enter_context(optimise.claim(problem, notify=_note))
         with _progress("runs", transient=False) as bar:
             task = bar.add_task(f"{problem.exp.name}: policies + {problem.exp.trials} trials x "
                                 f"{problem.exp.replicates} replicates", total=len(optimise.workforce.POLICIES)
                                 + problem.exp.trials)
             outcome = optimise.optimise(experiment, progress=lambda done, total: bar.update(task, completed=done,
-                                                                                            total=total))
+                                                                                            total=total), claimed=True)
     top = Table(title=f"{problem.exp.name}: best allocations (objective, mean and 95% interval over "
                       f"{problem.exp.replicates} replicates)", title_justify="left")
     for col in ("allocation", "objective", "95% interval", "staff cost"):

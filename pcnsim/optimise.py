@@ -203,13 +203,21 @@ class Outcome:
 OUTPUT_NAMES = ("trials.csv", "validation.csv", "best.yaml", "tradeoff.png")
 
 
-def optimise(path: str | Path, progress: Callable[[int, int], None] | None = None) -> Outcome:
+def claim(problem: Problem, notify: Callable[[str], None] | None = None) -> outdir.Claim:
+    """The output folder, claimed (`pcnsim.outdir`): absent, empty or an earlier optimiser run's, and one
+    writer at a time. Use as a context manager."""
+    return outdir.Claim(problem.output, what="output", resumable=OUTPUT_NAMES, notify=notify)
+
+
+def optimise(path: str | Path, progress: Callable[[int, int], None] | None = None, claimed: bool = False) -> Outcome:
     """Evaluate the policies, search with Optuna, validate the best on fresh seeds; write the outputs.
 
-    The output folder is claimed first (`pcnsim.outdir`): absent, empty or an earlier optimiser run's, and
-    one writer at a time; a file pcnsim did not write there is refused before anything runs."""
+    The output folder is claimed before anything runs (a file pcnsim did not write there is refused);
+    claimed=True: the caller holds the claim already."""
     problem = load(path)
-    with outdir.Claim(problem.output, what="output", resumable="optimise"):
+    if claimed:
+        return _search(problem, progress)
+    with claim(problem):
         return _search(problem, progress)
 
 
@@ -311,7 +319,7 @@ def write_outputs(outcome: Outcome) -> list[Path]:
 
     out = outcome.problem.output
     out.mkdir(parents=True, exist_ok=True)
-    outdir.mark(out, "optimise", OUTPUT_NAMES)
+    outdir.mark(out, "optimise")
     atomic.write_text(out / "trials.csv", outcome.trials.to_csv(index=False))
     atomic.write_text(out / "validation.csv", outcome.validation.to_csv(index=False))
     atomic.write_text(out / "best.yaml", scenario_file(outcome))

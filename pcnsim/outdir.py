@@ -74,25 +74,30 @@ def _ours_by_manifest(folder: Path) -> str | None:
     return f"{missing[0]} is missing" if missing else None
 
 
-def _ours_by_marker(folder: Path) -> str | None:
-    """None if the folder carries pcnsim's output marker and holds only names its writer makes, else why not."""
-    try:
-        marker = json.loads((folder / OUTPUT_MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return "it was not written by pcnsim"
-    names = set(marker.get("names", [])) if isinstance(marker, dict) else set()
-    if not isinstance(marker, dict) or marker.get("generator") != GENERATOR:
-        return f"its {OUTPUT_MARKER} was not written by pcnsim"
+def _ours_by_marker(folder: Path, names: tuple[str, ...]) -> str | None:
+    """None if the folder carries pcnsim's output marker (or, written before markers, holds `names[0]`) and
+    holds only `names`, else why not."""
+    marker_path = folder / OUTPUT_MARKER
+    if marker_path.exists():
+        try:
+            marker = json.loads(marker_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            marker = None
+        if not isinstance(marker, dict) or marker.get("generator") != GENERATOR:
+            return f"its {OUTPUT_MARKER} was not written by pcnsim"
     for entry in sorted(folder.iterdir()):
         if entry.name != OUTPUT_MARKER and entry.name not in names and not _ours_hidden(folder, entry.name):
             return f"it holds {entry.name}, which pcnsim did not write"
+    if not marker_path.exists() and not (folder / names[0]).exists():
+        return "it was not written by pcnsim"
     return None
 
 
-def ours(folder: Path) -> str | None:
-    """None if pcnsim wrote this folder (so it may replace or add to it), else a short reason why not."""
-    if (folder / OUTPUT_MARKER).exists():
-        return _ours_by_marker(folder)
+def ours(folder: Path, names: tuple[str, ...] | None = None) -> str | None:
+    """None if pcnsim wrote this folder (so it may replace it, or with `names`, the names a folder filled run
+    by run may hold, add to it), else a short reason why not."""
+    if names is not None:
+        return _ours_by_marker(folder, names)
     return _ours_by_manifest(folder)
 
 
@@ -101,10 +106,10 @@ def _ours_hidden(folder: Path, name: str) -> bool:
     return name.startswith(".") and (name.endswith(".lock") or TEMP_INFIX in name or ASIDE_INFIX in name)
 
 
-def mark(folder: Path, kind: str, names: tuple[str, ...]) -> None:
-    """Mark a folder pcnsim fills run by run as its own, with the names it may hold."""
+def mark(folder: Path, kind: str) -> None:
+    """Mark a folder pcnsim fills run by run (a sweep's, the optimiser's) as its own."""
     if not (folder / OUTPUT_MARKER).exists():
-        text = json.dumps({"generator": GENERATOR, "format": FORMAT, "kind": kind, "names": sorted(names)})
+        text = json.dumps({"generator": GENERATOR, "format": FORMAT, "kind": kind})
         (folder / OUTPUT_MARKER).write_text(text, encoding="utf-8")
 
 
@@ -143,15 +148,16 @@ def check_file(target: Path, header: str, what: str) -> None:
                                f"start with {header.strip()!r}); choose another")
 
 
-def check_target(target: Path, overwrite: bool, what: str = "--out", resumable: str | None = None) -> None:
+def check_target(target: Path, overwrite: bool, what: str = "--out", resumable: tuple[str, ...] | None = None
+                 ) -> None:
     """Refuse a target that cannot be written, or that exists and may not be replaced (see the module's rules).
 
-    resumable: the kind of a folder filled run by run (its writer adds to it), which may exist if ours."""
+    resumable: the names a folder filled run by run holds (its writer adds to it); it may exist if ours."""
     check_location(target, what)
     if not target.exists() or not any(target.iterdir()):
         return
     if resumable is not None:
-        why = ours(target)
+        why = ours(target, resumable)
         if why is not None:
             raise ResultsError(f"{target}: {what} not used: {why}; choose another")
         return
@@ -255,13 +261,16 @@ def replace_dir(target: Path, fill: Callable[[Path], None], overwrite: bool = Fa
 class Claim:
     """An output location held by this process: locked, tidied and checked. Use as a context manager."""
 
-    def __init__(self, target: Path, overwrite: bool = False, what: str = "--out", resumable: str | None = None,
-                 header: str | None = None):
-        """resumable: the kind of folder filled run by run; header: the target is a file pcnsim may replace
-        only if it starts with this line."""
+    def __init__(self, target: Path, overwrite: bool = False, what: str = "--out",
+                 resumable: tuple[str, ...] | None = None, header: str | None = None,
+                 notify: Callable[[str], None] | None = None):
+        """resumable: the names a folder filled run by run holds (the first always there once written);
+        header: the target is a file that pcnsim may replace only if it starts with this line;
+        notify: told what was tidied (leftovers of killed runs), before the target is checked."""
         self.target = Path(target)
         self.overwrite, self.what, self.resumable, self.header = overwrite, what, resumable, header
         self.notes: list[str] = []
+        self.notify = notify
         self._fd: int | None = None
         self._made: list[Path] = []
 
@@ -283,7 +292,10 @@ class Claim:
                 check_file(self.target, self.header, self.what)
             else:
                 self.notes += tidy(self.target)
+                for note in self.notes if self.notify else []:
+                    self.notify(note)
                 check_target(self.target, self.overwrite, self.what, self.resumable)
+            _pause("claimed")
         except BaseException:
             self.__exit__(None, None, None)
             raise
@@ -329,3 +341,20 @@ class Claim:
             for p in self._made:  # parents this claim created, if nothing went into them
                 with contextlib.suppress(OSError):
                     p.rmdir()
+
+
+def recover(target: Path) -> list[str]:
+    """Before reading a folder that is missing: restore it if a replacement was killed between its renames
+    (`tidy`), unless another pcnsim holds it. Returns what was done."""
+    target = Path(target)
+    if target.exists() or not _siblings(target, ASIDE_INFIX):
+        return []
+    claim = Claim(target, overwrite=False, what="results directory")
+    try:
+        claim._lock()
+    except ResultsError:
+        return []  # being written now: its writer finishes the replacement
+    try:
+        return tidy(target)
+    finally:
+        claim.__exit__(None, None, None)

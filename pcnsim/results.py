@@ -208,6 +208,7 @@ class Results:
         table must have the columns pcnsim writes and fit the manifest's shape. A missing, truncated, altered
         or foreign file is a ResultsError naming it (`verify=False` reads files edited on purpose)."""
         d = Path(path)
+        outdir.recover(d)  # a replacement killed between its renames left the folder aside
         if not d.is_dir():
             raise ResultsError(f"{d}: not a pcnsim results directory (" + ("not a directory)" if d.exists() else
                                                                            "not found)"))

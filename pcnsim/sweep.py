@@ -385,10 +385,10 @@ RUN_NAMES = ("runs", "results.parquet", "results.csv", "summary.parquet", "summa
              "sensitivity.png", "sweep.png")  # what a sweep writes into its output folder
 
 
-def claim(plan: Plan) -> outdir.Claim:
+def claim(plan: Plan, notify: Callable[[str], None] | None = None) -> outdir.Claim:
     """The sweep's output folder, claimed (`pcnsim.outdir`): absent, empty or a sweep's, and one sweep at a
     time. Use as a context manager around `execute`."""
-    return outdir.Claim(plan.output, what="output", resumable="sweep")
+    return outdir.Claim(plan.output, what="output", resumable=RUN_NAMES, notify=notify)
 
 
 def _record(path: Path) -> dict | str:
@@ -441,7 +441,7 @@ def execute(plan: Plan, workers: Workers, progress: Callable[[int, int], None] |
     progress(done, total) is called after each run; notify(message) about damaged records set aside (default:
     a warning). Returns every record (old and new)."""
     plan.output.mkdir(parents=True, exist_ok=True)
-    outdir.mark(plan.output, "sweep", RUN_NAMES)
+    outdir.mark(plan.output, "sweep")
     (plan.output / "runs").mkdir(exist_ok=True)
     done = _done(plan, notify)
     todo = [r for r in plan.runs if r.run_id not in done]
