@@ -91,7 +91,8 @@ def check_files(folder: Path, manifest: dict) -> None:
         if not path.is_file():
             raise ResultsError(f"{path}: missing (listed in manifest.json)")
         if name in sizes and path.stat().st_size != sizes[name]:
-            raise ResultsError(f"{path}: truncated or altered ({path.stat().st_size} bytes, manifest.json says "
+            raise ResultsError(f"{path}: truncated, altered or replaced since pcnsim wrote it ({path.stat().st_size} "
+                               f"bytes, manifest.json says "
                                f"{sizes[name]}); {NO_VERIFY_HINT}")
         if sha256_file(path) != expected:
             raise ResultsError(f"{path}: altered or replaced since pcnsim wrote it (SHA-256 differs from "

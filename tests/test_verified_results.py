@@ -71,11 +71,11 @@ TAMPERING = {
     # name: (file, what is done to it, words of the one-line refusal)
     "changed byte": ("series.parquet", flip_a_byte, "altered or replaced"),
     "changed byte in the scenario": ("scenario.yaml", lambda p: p.write_text(p.read_text().replace(
-        "list_size: 400", "list_size: 401")), "truncated or altered"),
-    "truncated": ("patients_yearly.parquet", truncate, "truncated or altered"),
-    "emptied": ("summary.parquet", lambda p: p.write_bytes(b""), "truncated or altered"),
+        "list_size: 400", "list_size: 401")), "altered or replaced"),
+    "truncated": ("patients_yearly.parquet", truncate, "truncated, altered"),
+    "emptied": ("summary.parquet", lambda p: p.write_bytes(b""), "truncated, altered"),
     "missing": ("capacity.parquet", lambda p: p.unlink(), "missing"),
-    "swapped from another run": ("series.parquet", None, "altered or replaced"),
+    "swapped from another run": ("series.parquet", None, "replaced since pcnsim wrote it"),
     "edited manifest": ("manifest.json", edit_manifest, "altered since pcnsim wrote it"),
     "garbage manifest": ("manifest.json", lambda p: p.write_text("{not json"), "not readable JSON"),
     "foreign manifest": ("manifest.json", foreign_manifest, "not pcnsim"),
