@@ -87,7 +87,7 @@ def test_a_stopped_sweep_leaves_no_worker_running(tmp_path, sig):
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_a_stopped_run_writes_nothing_and_releases_its_output(tmp_path, sig):
     out = tmp_path / "r"
-    proc = start("run", tiny(tmp_path, list_size=30000, years=3), "--out", out)
+    proc = start("run", tiny(tmp_path, list_size=100_000, years=5), "--out", out)  # ~10 s of simulation
     assert wait_until(lambda: (tmp_path / ".r.lock").exists(), 120)
     time.sleep(1.5)  # simulating
     family = descendants(proc.pid)
