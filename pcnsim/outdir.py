@@ -226,7 +226,7 @@ def _pause(step: str) -> None:
         time.sleep(float(hook.split(":", 1)[1]))
 
 
-def replace_dir(target: Path, fill: Callable[[Path], None], overwrite: bool = False) -> Path:
+def replace_dir(target: Path, fill: Callable[[Path], None], overwrite: bool = False, what: str = "--out") -> Path:
     """Fill a temporary sibling with `fill(tmp)`, then swap it in for `target` (which must be absent, empty,
     or ours and overwrite=True). Call with the target claimed. On any error the temporary is deleted and the
     target is as it was."""
@@ -239,7 +239,7 @@ def replace_dir(target: Path, fill: Callable[[Path], None], overwrite: bool = Fa
         umask = os.umask(0)
         os.umask(umask)
         tmp.chmod(0o777 & ~umask)  # as a folder made by mkdir (mkdtemp makes it private)
-        check_target(target, overwrite)  # again: a user may have put something there meanwhile
+        check_target(target, overwrite, what)  # again: a user may have put something there meanwhile
         with _deferred_signals():
             if target.exists():
                 aside = Path(tempfile.mkdtemp(prefix=f".{target.name}{ASIDE_INFIX}", dir=target.parent))
@@ -329,7 +329,7 @@ class Claim:
 
     def write(self, fill: Callable[[Path], None]) -> Path:
         """Write the output folder atomically with `fill(tmp)` (see `replace_dir`)."""
-        return replace_dir(self.target, fill, self.overwrite)
+        return replace_dir(self.target, fill, self.overwrite, self.what)
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if self._fd is not None:
