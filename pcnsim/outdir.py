@@ -184,6 +184,19 @@ def _is_our_temp(path: Path) -> bool:
     return (path / TEMP_MARKER).is_file() or (read_manifest(path) or {}).get("generator") == GENERATOR
 
 
+def _remove(folder: Path) -> None:
+    """Delete a folder of pcnsim's, its marker and manifest last: one killed halfway is still recognised."""
+    last = (TEMP_MARKER, "manifest.json")
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name in last):
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                entry.unlink()
+    with contextlib.suppress(OSError):
+        folder.rmdir()
+
+
 def tidy(target: Path) -> list[str]:
     """After a killed run: put back a folder left aside by an interrupted replacement, delete pcnsim's
     temporary and aside folders of this target. Call with the target's lock held; returns what was done."""
@@ -193,7 +206,7 @@ def tidy(target: Path) -> list[str]:
         os.replace(asides.pop(), target)
         done.append(f"{target}: restored the previous folder, left aside by an interrupted replacement")
     for p in [*asides, *(p for p in _siblings(target, TEMP_INFIX) if _is_our_temp(p))]:
-        shutil.rmtree(p, ignore_errors=True)
+        _remove(p)
         done.append(f"{target}: deleted {p.name}, left by an interrupted run")
     for p in [*_siblings(target, ASIDE_INFIX), *_siblings(target, TEMP_INFIX)]:
         with contextlib.suppress(OSError):  # empty ones (killed before anything went in); rmdir keeps the rest
@@ -250,11 +263,11 @@ def replace_dir(target: Path, fill: Callable[[Path], None], overwrite: bool = Fa
         if aside is not None and not target.exists():
             os.replace(aside, target)
             aside = None
-        shutil.rmtree(tmp, ignore_errors=True)
+        _remove(tmp)
         raise
     finally:
         if aside is not None:
-            shutil.rmtree(aside, ignore_errors=True)
+            _remove(aside)
     return target
 
 

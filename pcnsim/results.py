@@ -226,14 +226,15 @@ class Results:
             raise ResultsError(f"{d / 'manifest.json'}: not a pcnsim results manifest (bad or missing {exc})"
                                ) from None
         scenario = _read_scenario(d / "scenario.yaml")
-        series = _verify.read_table(d / "series.parquet", manifest)
+        recorded = manifest if verify else None  # with verify, each table's columns as recorded too
+        series = _verify.read_table(d / "series.parquet", recorded)
         series = series[series["practice"] != "all"]
         shape = (reps, weeks, len(practices), len(WEEKLY_METRICS))
         if len(series) != int(np.prod(shape)):
             raise ResultsError(f"{d / 'series.parquet'}: {len(series)} rows where manifest.json implies "
                                f"{int(np.prod(shape))}; not this run's table")
         weekly = series["value"].to_numpy().reshape(shape)
-        cap = _verify.read_table(d / "capacity.parquet", manifest)
+        cap = _verify.read_table(d / "capacity.parquet", recorded)
         offered = np.zeros((reps, weeks, len(units), len(ROLES)), np.int64)
         used = np.zeros_like(offered)
         ui = cap["unit"].map({u: i for i, u in enumerate(units)}).to_numpy()
@@ -245,13 +246,13 @@ class Results:
         offered[cap["replicate"], cap["week"], ui, ri] = cap["offered"]
         used[cap["replicate"], cap["week"], ui, ri] = cap["used"]
         listed = manifest["files"]
-        patients = ([_verify.read_table(d / "patients_yearly.parquet", manifest)]
+        patients = ([_verify.read_table(d / "patients_yearly.parquet", recorded)]
                     if "patients_yearly.parquet" in listed else [])
-        ledger = _verify.read_table(d / "ledger.parquet", manifest) if "ledger.parquet" in listed else None
+        ledger = _verify.read_table(d / "ledger.parquet", recorded) if "ledger.parquet" in listed else None
         res = cls(scenario=scenario, root_seed=root_seed, seeds=manifest["replicate_seeds"],
                   practice_names=practices, unit_names=units, weekly=weekly, capacity_offered=offered,
                   capacity_used=used, patient_tables=patients, ledger=ledger, wall_seconds=wall, patient_days=days)
-        res.extra["summary"] = _verify.read_table(d / "summary.parquet", manifest)
+        res.extra["summary"] = _verify.read_table(d / "summary.parquet", recorded)
         return res
 
 

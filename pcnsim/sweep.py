@@ -412,6 +412,8 @@ def _done(plan: Plan, notify: Callable[[str], None] | None = None) -> dict[str, 
     folder = plan.output / "runs"
     keys = {r.run_id: r.key for r in plan.runs}
     done = {}
+    for f in folder.glob(f".*.json{atomic.TEMP_INFIX}*") if folder.exists() else []:
+        f.unlink(missing_ok=True)  # a record half-written by a killed sweep (atomic.write_bytes' temporary)
     for f in sorted(folder.glob("*.json")) if folder.exists() else []:
         record = _record(f)
         if isinstance(record, str):

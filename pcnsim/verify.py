@@ -104,6 +104,9 @@ TABLES = {
     "summary.parquet": {"replicate": "i", "year": "i", "metric": "s", "value": "f"},
     "series.parquet": {"replicate": "i", "week": "i", "practice": "s", "metric": "s", "value": "f"},
     "capacity.parquet": {"replicate": "i", "week": "i", "unit": "s", "role": "s", "offered": "i", "used": "i"},
+    "patients_yearly.parquet": {"replicate": "i", "year": "i", "patient_id": "i", "practice": "s", "age": "i",
+                                "sex": "s"},
+    "ledger.parquet": {"replicate": "i", "day": "i", "patient_id": "i"},
 }
 
 

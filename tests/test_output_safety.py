@@ -343,3 +343,16 @@ def test_simultaneous_writers_never_both_succeed_silently(tmp_path):
         loser = next(err for code, err in outcomes if code == 2)
         assert "another pcnsim command" in loser or "not empty" in loser, loser
         assert Results.load(target).root_seed in (1, 2) and leftovers(target) == []
+
+
+def test_a_second_sweep_on_the_same_output_is_refused_before_it_runs(tmp_path):
+    from .test_sweep import experiment
+
+    path = experiment(tmp_path, replicates=1)
+    first = start("sweep", path, "--workers", 1, env=hooked("claimed", 5))
+    wait_for(lambda: (tmp_path / ".exp-out.lock").exists())
+    second = pcnsim("sweep", path, "--workers", 1)
+    one_line_refusal(second, "another pcnsim command", f"pid {first.pid}")
+    _, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err
+    assert len(list((tmp_path / "exp-out" / "runs").glob("*.json"))) == 6

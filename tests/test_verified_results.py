@@ -199,6 +199,9 @@ def test_resume_in_python_warns_about_a_damaged_run(tmp_path):
     path = experiment(tmp_path, replicates=1)
     expected = sweep.sweep(path, workers=1)
     (tmp_path / "exp-out" / "runs" / "p00000-r000.json").write_text("")
+    half = tmp_path / "exp-out" / "runs" / ".p00001-r000.json.pcnsim-tmp-x1y2"  # left by a killed sweep
+    half.write_text('{"run_id": "p0')
     with pytest.warns(UserWarning, match="p00000-r000.json: not readable JSON"):
         again = sweep.sweep(path, workers=1)
     pd.testing.assert_frame_equal(again, expected, check_exact=True)
+    assert not half.exists()
