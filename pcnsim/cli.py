@@ -146,6 +146,8 @@ def compare_command(
     seed: Annotated[int | None, typer.Option(min=0, help="Root seed shared by every scenario.")] = None,
     reps: Annotated[int, typer.Option(min=2, max=10_000, help="Replicates (paired across scenarios).")] = 5,
     out: Annotated[Path | None, typer.Option(help="Output directory (default: results/compare-<date-time>).")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing comparison directory written by pcnsim.")
+                         ] = False,
 ) -> None:
     """Paired comparison with common random numbers: each metric's difference from the baseline, with a
     95% interval over replicates, and who it changes (age, deprivation, practice, complex needs)."""
@@ -158,7 +160,7 @@ def compare_command(
     with user_errors(), ExitStack() as held:
         scenarios = [load(p) for p in [base, *others]]  # fail fast on a bad file
         target = out or Path("results") / f"compare-{datetime.now():%Y%m%d-%H%M%S}"
-        claim = _claimed(held, target)
+        claim = _claimed(held, target, overwrite)
         n_days = sum((sc.simulation.burn_in_years + (years or sc.simulation.years)) * 364 for sc in scenarios)
         with _progress() as bar:
             task = bar.add_task(f"{len(scenarios)} scenarios x {reps} paired replicates", total=n_days * reps)

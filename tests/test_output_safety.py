@@ -356,3 +356,16 @@ def test_a_second_sweep_on_the_same_output_is_refused_before_it_runs(tmp_path):
     _, err = first.communicate(timeout=300)
     assert first.returncode == 0, err
     assert len(list((tmp_path / "exp-out" / "runs").glob("*.json"))) == 6
+
+
+def test_compare_replaces_only_its_own_folder(tmp_path):
+    scenario = tiny(tmp_path)
+    out = tmp_path / "cmp"
+    args = ("compare", scenario, scenario, "--reps", 2, "--out", out)
+    assert pcnsim(*args).returncode == 0
+    assert json.loads((out / "manifest.json").read_text())["kind"] == "compare"
+    one_line_refusal(pcnsim(*args), "not empty")
+    assert pcnsim(*args, "--overwrite").returncode == 0 and leftovers(out) == []
+    (out / "notes.txt").write_text("mine")
+    one_line_refusal(pcnsim(*args, "--overwrite"), "notes.txt")
+    assert (out / "notes.txt").read_text() == "mine"
