@@ -59,7 +59,14 @@ def stop_and_check(proc: subprocess.Popen, sig: int, family: list[psutil.Process
         left = alive(survivors)
         for p in left:  # do not leave them to the rest of the suite
             p.kill()
-    assert left == [], [(p.pid, p.cmdline()) for p in left]
+    assert left == [], [describe(p) for p in left]
+
+
+def describe(p: psutil.Process) -> str:
+    try:
+        return f"{p.pid}: {' '.join(p.cmdline())}"
+    except psutil.Error:  # it ended meanwhile
+        return f"{p.pid}: ended"
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
