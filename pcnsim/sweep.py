@@ -9,9 +9,11 @@ Each run (design point x replicate) is a small picklable `RunSpec` holding the r
 plain data and its replicate index; replicate seeds are spawned from the experiment's seed
 (`SeedSequence.spawn`), the same for every point (common random numbers). Runs go through any
 `concurrent.futures.Executor`: in-process, a local process pool, or a dask.distributed client's executor.
-The client writes each finished run to `runs/<run id>.json` atomically, so an interrupted or
-crashed sweep loses nothing finished and a rerun skips what is done; the combined table is written when
-every run is in.
+The client writes each finished run to `runs/<run id>.json` atomically, with a checksum of its content, so
+an interrupted or crashed sweep loses nothing finished and a rerun skips what is done (a damaged or edited
+record is set aside as `<id>.json.corrupt` and its run done again); the combined table is written when
+every run is in. The output folder is claimed first (`pcnsim.outdir`: one sweep at a time, never a folder
+pcnsim did not write), and pool workers end with the command, however it ends (`pcnsim.stops`).
 """
 
 from __future__ import annotations
