@@ -60,6 +60,8 @@ def _ours_by_manifest(folder: Path) -> str | None:
     manifest = read_manifest(folder)
     if manifest is None:
         return "no readable manifest.json"
+    if "generator" not in manifest and "replicate_seeds" in manifest:
+        return "it is from a pcnsim older than manifests that name their writer; delete it yourself to reuse it"
     if manifest.get("generator") != GENERATOR or not isinstance(manifest.get("files"), dict):
         return "its manifest.json was not written by pcnsim"
     listed = set(manifest["files"]) | {"manifest.json"}
