@@ -70,7 +70,8 @@ def _ours_by_manifest(folder: Path) -> str | None:
         if entry.name in listed:
             if not entry.is_file() or (entry.name in sizes and entry.stat().st_size != sizes[entry.name]):
                 return f"{entry.name} differs from its manifest"
-        elif not (entry.name == "report" and entry.is_dir() and ours(entry) is None):  # `pcnsim report` default
+        elif not ((entry.name == "report" and entry.is_dir() and ours(entry) is None)  # `pcnsim report` default
+                  or _ours_hidden(folder, entry.name)):  # the report's lock, or leftovers of a killed report
             return f"it holds {entry.name}, which pcnsim did not write"
     missing = sorted(listed - {p.name for p in folder.iterdir()})
     return f"{missing[0]} is missing" if missing else None

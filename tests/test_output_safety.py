@@ -369,3 +369,12 @@ def test_compare_replaces_only_its_own_folder(tmp_path):
     (out / "notes.txt").write_text("mine")
     one_line_refusal(pcnsim(*args, "--overwrite"), "notes.txt")
     assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_overwrite_replaces_results_with_their_report_and_a_killed_reports_lock(results, tmp_path):
+    target = copy(results, tmp_path / "r")
+    assert pcnsim("report", target).returncode == 0
+    (target / ".report.lock").write_text("12345")  # left by a report killed while writing
+    proc = pcnsim("run", tiny(tmp_path), "--seed", 3, "--out", target, "--overwrite")
+    assert proc.returncode == 0, proc.stderr
+    assert seed_of(target) == 3 and not (target / "report").exists() and leftovers(target) == []
