@@ -1,12 +1,14 @@
-"""Atomic file writes: a temporary sibling renamed into place, so a file is either complete or absent."""
+"""Atomic file writes: a temporary sibling renamed into place, so a file is either complete or absent.
+
+Folders are written by `pcnsim.outdir` (checked, locked, swapped in without deleting anything foreign)."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
+
+TEMP_INFIX = ".pcnsim-tmp-"  # `.NAME.pcnsim-tmp-XXXX`: how pcnsim's temporaries are named
 
 
 def write_text(path: str | Path, text: str) -> None:
@@ -16,7 +18,7 @@ def write_text(path: str | Path, text: str) -> None:
 def write_bytes(path: str | Path, data: bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}{TEMP_INFIX}", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -24,19 +26,3 @@ def write_bytes(path: str | Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def write_dir(target: str | Path, fill: Callable[[Path], None]) -> Path:
-    """Fill a temporary sibling directory with `fill(tmp)`, then replace `target` with it."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        fill(tmp)
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return target

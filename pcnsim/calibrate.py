@@ -26,7 +26,7 @@ import yaml
 from pydantic import Field, model_validator
 from scipy import optimize
 
-from . import atomic, targets
+from . import atomic, outdir, targets
 from .paths import apply, leaves, parse_path, require, resolved_data
 from .run import run
 from .scenario import (
@@ -140,9 +140,20 @@ def residuals(patients, checks) -> np.ndarray:
     return np.sign(z) * np.maximum(np.abs(z) - 0.5, 0.0)
 
 
+HEADER = "# Calibrated by `pcnsim calibrate`"  # the first line of every scenario file calibrate writes
+
+
 def calibrate(path: str | Path, progress: Callable[[int, float], None] | None = None) -> dict:
-    """Run the calibration experiment; write the fitted scenario; return a report dictionary."""
+    """Run the calibration experiment; write the fitted scenario; return a report dictionary.
+
+    The output file is claimed before the fit (`pcnsim.outdir`): it must be absent or a scenario calibrate
+    wrote (first line `HEADER`), in a writable folder, with no other writer."""
     exp, folder = load_experiment(path)
+    with outdir.Claim(folder / exp.output, what="output", header=HEADER):
+        return _fit(exp, folder, progress)
+
+
+def _fit(exp: Calibration, folder: Path, progress: Callable[[int, float], None] | None) -> dict:
     base_path = folder / exp.base
     base = resolved_data(base_path)
     params = exp.parameters
@@ -189,7 +200,7 @@ def write_scenario(out_path: Path, base_path: Path, exp: Calibration, fitted: di
     body = {"extends": os.path.relpath(base, folder) if near else str(base), "name": exp.output_name}
     body.update(override_for(fitted, params))
     header = [
-        f"# Calibrated by `pcnsim calibrate` on {date.today().isoformat()} (see experiments/ for the experiment).",
+        f"{HEADER} on {date.today().isoformat()} (see experiments/ for the experiment).",
         f"# Seed {exp.seed}, {exp.replicates} replicate(s) x {exp.years} years per evaluation, {n} evaluations,",
         f"# least-squares cost {cost:.4f} (0.5 x sum of squared residuals; 0 = every check mid-range).",
         "# Fitted parameters (x per path; scale = multiplier on the base value):",

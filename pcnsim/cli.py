@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -23,8 +23,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from . import atomic
+from . import atomic, outdir, stops
 from .metrics import format_number
+from .outdir import ResultsError
 from .scenario import ScenarioError
 
 console = Console()
@@ -105,9 +106,22 @@ def user_errors() -> Iterator[None]:
     """Turn user mistakes into one line on stderr and exit code 2, with no traceback."""
     try:
         yield
-    except (ScenarioError, UserError) as exc:
+    except (ScenarioError, ResultsError, UserError) as exc:
         err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(code=2) from None
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: clean-up has run on the way here; nothing half-written
+        err_console.print("interrupted", markup=False, highlight=False)
+        raise typer.Exit(code=130) from None
+
+
+def _claimed(held: ExitStack, target: Path, overwrite: bool = False, **kwargs) -> outdir.Claim:
+    """Claim an output before any work, held until `held` closes (`pcnsim.outdir`): checked, locked,
+    leftovers of killed runs tidied (saying so on stderr)."""
+    return held.enter_context(outdir.Claim(target, overwrite, notify=_note, **kwargs))
+
+
+def _note(message: str) -> None:
+    err_console.print(f"note: {message}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command("validate")
@@ -161,26 +175,23 @@ def run_command(
 ) -> None:
     """Simulate a scenario and write its results; prints a summary with 95% intervals over replicates."""
     from . import memory
-    from .results import ResultsError
     from .run import resolve_scenario, run
 
-    with user_errors():
+    stops.terminate_as_interrupt()
+    with user_errors(), ExitStack() as held:
         sc = resolve_scenario(scenario, years)
         memory.check(sc, reps, ledger, patients, source=scenario, at_once=threads or os.cpu_count() or 1)
         root = sc.simulation.seed if seed is None else seed
         target = out or Path("results") / f"{sc.name}-{datetime.now():%Y%m%d-%H%M%S}"
-        _check_out_dir(target, overwrite)
+        claim = _claimed(held, target, overwrite)
         total_days = reps * (sc.simulation.burn_in_years + sc.simulation.years) * 364
         _compile_engine_once()
         with _progress() as bar:
             task = bar.add_task(f"{sc.name}: {sc.n_patients:,} patients x {reps} replicate(s)", total=total_days)
             res = run(sc, seed=root, reps=reps, ledger=ledger, patients=patients, threads=threads,
                       progress=lambda days: bar.advance(task, days))
-        try:
-            with err_console.status(f"Writing the results to {target} ..."):  # ~10 s for 100 replicates x 5 years
-                res.save(target, overwrite=overwrite)
-        except ResultsError as exc:
-            raise UserError(str(exc)) from None
+        with err_console.status(f"Writing the results to {target} ..."):  # ~10 s for 100 replicates x 5 years
+            res.save(target, claim=claim)
     console.print(_headline_table(res, f"{sc.name}: {sc.simulation.years} year(s), {reps} replicate(s), seed {root}"))
     rate = res.patient_days / res.wall_seconds if res.wall_seconds else float("nan")
     typer.echo(f"{res.patient_days:,} patient-days in {res.wall_seconds:.1f} s ({rate / 1e6:.0f}M/s). "
@@ -195,25 +206,34 @@ def compare_command(
     seed: Annotated[int | None, typer.Option(min=0, help="Root seed shared by every scenario.")] = None,
     reps: Annotated[int, typer.Option(min=2, max=10_000, help="Replicates (paired across scenarios).")] = 5,
     out: Annotated[Path | None, typer.Option(help="Output directory (default: results/compare-<date-time>).")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing comparison directory written by pcnsim.")
+                         ] = False,
 ) -> None:
     """Paired comparison with common random numbers: each metric's difference from the baseline, with a
     95% interval over replicates, and who it changes (age, deprivation, practice, complex needs)."""
     from . import plots
     from .compare import KEY_METRICS, compare
     from .scenario import load
+    from .verify import write_manifest
 
-    with user_errors():
+    stops.terminate_as_interrupt()
+    with user_errors(), ExitStack() as held:
         scenarios = [load(p) for p in [base, *others]]  # fail fast on a bad file
         target = out or Path("results") / f"compare-{datetime.now():%Y%m%d-%H%M%S}"
-        _check_out_dir(target, overwrite=False)
+        claim = _claimed(held, target, overwrite)
         n_days = sum((sc.simulation.burn_in_years + (years or sc.simulation.years)) * 364 for sc in scenarios)
         _compile_engine_once()
         with _progress() as bar:
             task = bar.add_task(f"{len(scenarios)} scenarios x {reps} paired replicates", total=n_days * reps)
             result = compare(scenarios[0], scenarios[1:], seed=seed, years=years, reps=reps,
                              progress=lambda days: bar.advance(task, days))
-    result.save(target)
-    plots.save(plots.comparison(result.table, KEY_METRICS), target / "comparison.png")
+
+        def fill(d: Path) -> None:
+            result.save(d)
+            plots.save(plots.comparison(result.table, KEY_METRICS), d / "comparison.png")
+            write_manifest(d, "compare")
+
+        claim.write(fill)
     for name in list(result.results)[1:]:
         table = Table(title=f"{name} vs {result.base} ({reps} paired replicates)", title_justify="left")
         for col, justify in (("metric", "left"), ("baseline", "right"), ("difference", "right"),
@@ -300,8 +320,10 @@ def sweep_command(
     same command to resume: finished runs are kept and skipped."""
     from . import sweep
 
-    with user_errors():
+    stops.terminate_as_interrupt()
+    with user_errors(), ExitStack() as held:
         plan = sweep.load(experiment)
+        held.enter_context(sweep.claim(plan, notify=_note))
         try:
             pool = sweep.executor_for(workers, scheduler)
         except ConnectionError as exc:
@@ -318,9 +340,9 @@ def sweep_command(
                     n_done = done
                     bar.update(task, completed=done)
 
-                records = sweep.execute(plan, pool, progress)
+                records = sweep.execute(plan, pool, progress, notify=_note)
         except KeyboardInterrupt:
-            pool.close()
+            pool.stop()
             err_console.print(f"interrupted: {n_done} of {len(plan.runs)} runs are saved in {plan.output / 'runs'}; "
                               "rerun the same command to finish the sweep", markup=False, highlight=False,
                               soft_wrap=True)  # one line: a path broken across lines cannot be copied
@@ -341,14 +363,16 @@ def optimise_command(
     each policy on fresh seeds. Writes best.yaml, trials.csv, validation.csv and tradeoff.png."""
     from . import optimise
 
-    with user_errors():
+    stops.terminate_as_interrupt()
+    with user_errors(), ExitStack() as held:
         problem = optimise.load(experiment)  # fail fast on a bad file
+        held.enter_context(optimise.claim(problem, notify=_note))
         with _progress("runs", transient=False) as bar:
             task = bar.add_task(f"{problem.exp.name}: policies + {problem.exp.trials} trials x "
                                 f"{problem.exp.replicates} replicates", total=len(optimise.workforce.POLICIES)
                                 + problem.exp.trials)
             outcome = optimise.optimise(experiment, progress=lambda done, total: bar.update(task, completed=done,
-                                                                                            total=total))
+                                                                                            total=total), claimed=True)
     top = Table(title=f"{problem.exp.name}: best allocations (objective, mean and 95% interval over "
                       f"{problem.exp.replicates} replicates)", title_justify="left")
     for col in ("allocation", "objective", "95% interval", "staff cost"):
@@ -377,13 +401,11 @@ def dashboard_command(
 ) -> None:
     """Serve the interactive what-if dashboard (Solara) on http://HOST:PORT; scenarios come from ./scenarios.
     Front-end assets are served locally, so it works without internet access."""
-    import subprocess
-
     typer.echo(f"pcnsim dashboard on http://{host}:{port} (Ctrl+C to stop)")
     cmd = [sys.executable, "-m", "solara", "run", "pcnsim.dashboard", "--host", host, "--port", str(port),
            "--production", "--no-open", "--log-level", "warning"]
-    try:
-        raise typer.Exit(code=subprocess.call(cmd))
+    try:  # Ctrl-C, SIGTERM or the death of this process stop the server too (`pcnsim.stops`)
+        raise typer.Exit(code=stops.run_child(cmd))
     except KeyboardInterrupt:
         raise typer.Exit(code=130) from None
 
@@ -481,16 +503,15 @@ def calibrate_command(
 def report_command(
     results: Annotated[Path, typer.Argument(help="Results directory written by pcnsim run.", show_default=False)],
     out: Annotated[Path | None, typer.Option(help="Report directory (default: RESULTS/report).")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing report directory written by pcnsim.")] = False,
+    verify: Annotated[bool, typer.Option(help="Check the results against their manifest's checksums (--no-verify "
+                                         "reads files edited on purpose).")] = True,
 ) -> None:
     """Write an HTML report (summary, contacts by age and sex, who never comes, A&E, FA churn, fit to evidence)."""
     from . import report
-    from .results import ResultsError
 
     with user_errors():
-        try:
-            index = report.build(results, out)
-        except ResultsError as exc:
-            raise UserError(str(exc)) from None
+        index = report.build(results, out, verify=verify, overwrite=overwrite)
     typer.echo(f"wrote {index}")
 
 
@@ -513,15 +534,6 @@ def _fte_table(sc, lay) -> Table:
         if fte[:, r].sum() > 0:
             table.add_row(role, *[f"{x:.1f}" for x in fte[:, r]])
     return table
-
-
-def _check_out_dir(target: Path, overwrite: bool) -> None:
-    if target.exists():
-        if not target.is_dir():
-            raise UserError(f"{target}: --out exists and is not a directory")
-        if any(target.iterdir()) and not (overwrite and (target / "manifest.json").exists()):
-            raise UserError(f"{target}: --out directory is not empty (choose another, or --overwrite a previous "
-                            "pcnsim results directory)")
 
 
 def _compile_engine_once() -> None:

@@ -25,7 +25,7 @@ import pandas as pd
 import yaml
 from pydantic import Field, field_validator, model_validator
 
-from . import atomic, workforce
+from . import atomic, outdir, workforce
 from .compare import paired_interval, per_replicate, replicate_metric_names
 from .paths import resolved_data
 from .scenario import ScenarioError, Strict, base_path, check_output, from_dict, validate_file
@@ -194,11 +194,30 @@ class Outcome:
     best: str
 
 
-def optimise(path: str | Path, progress: Callable[[int, int], None] | None = None) -> Outcome:
-    """Evaluate the policies, search with Optuna, validate the best on fresh seeds; write the outputs."""
+OUTPUT_NAMES = ("trials.csv", "validation.csv", "best.yaml", "tradeoff.png")
+
+
+def claim(problem: Problem, notify: Callable[[str], None] | None = None) -> outdir.Claim:
+    """The output folder, claimed (`pcnsim.outdir`): absent, empty or an earlier optimiser run's, and one
+    writer at a time. Use as a context manager."""
+    return outdir.Claim(problem.output, what="output", resumable=OUTPUT_NAMES, notify=notify)
+
+
+def optimise(path: str | Path, progress: Callable[[int, int], None] | None = None, claimed: bool = False) -> Outcome:
+    """Evaluate the policies, search with Optuna, validate the best on fresh seeds; write the outputs.
+
+    The output folder is claimed before anything runs (a file pcnsim did not write there is refused);
+    claimed=True: the caller holds the claim already."""
+    problem = load(path)
+    if claimed:
+        return _search(problem, progress)
+    with claim(problem):
+        return _search(problem, progress)
+
+
+def _search(problem: Problem, progress: Callable[[int, int], None] | None) -> Outcome:
     import optuna
 
-    problem = load(path)
     exp = problem.exp
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     rows, allocations = [], {}
@@ -294,9 +313,10 @@ def write_outputs(outcome: Outcome) -> list[Path]:
 
     out = outcome.problem.output
     out.mkdir(parents=True, exist_ok=True)
+    outdir.mark(out, "optimise")
     atomic.write_text(out / "trials.csv", outcome.trials.to_csv(index=False))
     atomic.write_text(out / "validation.csv", outcome.validation.to_csv(index=False))
     atomic.write_text(out / "best.yaml", scenario_file(outcome))
     plots.save(plots.tradeoff(outcome.trials, outcome.best), out / "tradeoff.png")
-    return [out / n for n in ("trials.csv", "validation.csv", "best.yaml", "tradeoff.png")]
+    return [out / n for n in OUTPUT_NAMES]
 

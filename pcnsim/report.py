@@ -2,7 +2,9 @@
 
 Sections: headline summary with 95% intervals, contacts by age and sex, who never comes, A&E by age
 and deprivation, the frequent-attender churn table and flow figure, and the fit to the evidence of
-docs/model.md. Written to RESULTS_DIR/report/ via a temporary sibling, so it is complete or absent.
+docs/model.md. Written to RESULTS_DIR/report/ via a temporary sibling, so it is complete or absent,
+with a manifest.json of its own; an existing folder is replaced only with overwrite and only if pcnsim
+wrote it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import atomic, churn, plots, targets
+from . import churn, outdir, plots, targets, verify
 from .metrics import HEADLINE, format_number
 from .results import Results, ResultsError
 
@@ -68,14 +70,23 @@ def fit_section(patients: pd.DataFrame) -> tuple[str, int, int]:
     return _table(fit[cols], raw_columns=("range", "model (95% interval)", "fit")), int(fit["in_range"].sum()), len(fit)
 
 
-def build(results_dir: str | Path, out: str | Path | None = None) -> Path:
-    """Write the report for a saved results directory; returns the path of index.html."""
+def build(results_dir: str | Path, out: str | Path | None = None, verify: bool = True,
+          overwrite: bool = False) -> Path:
+    """Write the report for a saved results directory; returns the path of index.html.
+
+    The report folder (default RESULTS/report) must be absent or empty, or with overwrite a report pcnsim
+    wrote; it is claimed before anything is read, and swapped in whole (`pcnsim.outdir`). verify=False
+    reads results whose files no longer match their manifest (edited on purpose)."""
     results_dir = Path(results_dir)
-    res = Results.load(results_dir)
-    if res.patients is None:
-        raise ResultsError(f"{results_dir}: the run kept no per-patient table (--no-patients); the report needs it")
     target = Path(out) if out is not None else results_dir / "report"
-    return atomic.write_dir(target, lambda d: _write(res, d)) / "index.html"
+    if not (results_dir / "manifest.json").is_file():  # refused before any report folder is made
+        Results.load(results_dir, verify=verify)
+    with outdir.Claim(target, overwrite) as claim:
+        res = Results.load(results_dir, verify=verify)
+        if res.patients is None:
+            raise ResultsError(f"{results_dir}: the run kept no per-patient table (--no-patients); the report "
+                               "needs it")
+        return claim.write(lambda d: _write(res, d)) / "index.html"
 
 
 def _write(res: Results, d: Path) -> None:
@@ -114,3 +125,4 @@ who were not FAs in year t. Complex = complexity level 2-3. Persistence needs at
     page = f"<!doctype html><html><head><meta charset='utf-8'><title>pcnsim report: {html.escape(sc.name)}</title>" \
            f"<style>{CSS}</style></head><body>{body}</body></html>"
     (d / "index.html").write_text(page, encoding="utf-8")
+    verify.write_manifest(d, "report", results_root_seed=res.root_seed)

@@ -8,14 +8,13 @@ On disk (a stable contract, docs/outputs.md):
     patients_yearly.parquet  one row per replicate x patient x year
     capacity.parquet         replicate, week, unit, role, offered, used (slots)
     ledger.parquet           optional: one row per touchpoint
-A directory is written to a temporary sibling first and renamed into place, so it is either complete
-or absent.
+A directory is written to a temporary sibling first and swapped into place (`pcnsim.outdir`), so it is
+either complete or absent, and it replaces only a directory pcnsim wrote. manifest.json also records each
+file's size and table schema and its own checksum; `load` checks them all (`pcnsim.verify`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -27,17 +26,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from . import atomic, metrics
+from . import metrics, outdir
+from . import verify as _verify
+from .outdir import ResultsError
 from .pages import empty_on_small_pages
-from .scenario import Scenario, from_dict, to_yaml
+from .scenario import Scenario, ScenarioError, from_dict, to_yaml
 from .vocab import COUNTER_NAMES, ROLES, SETTINGS, WEEKLY_EVENT_NAMES
 
 WEEKLY_METRICS = (*SETTINGS, *COUNTER_NAMES, *WEEKLY_EVENT_NAMES)
 FILES = ("summary.parquet", "series.parquet", "patients_yearly.parquet", "capacity.parquet", "ledger.parquet")
-
-
-class ResultsError(ValueError):
-    """A results directory that cannot be written or read (a user-facing problem)."""
 
 
 @dataclass
@@ -182,15 +179,15 @@ class Results:
         return pd.DataFrame(rows)
 
     # ---- disk ------------------------------------------------------------------------------------------
-    def save(self, path: str | Path, overwrite: bool = False) -> Path:
-        """Write the results directory atomically (temporary sibling, then rename)."""
-        out = Path(path)
-        if out.exists():
-            if not out.is_dir():
-                raise ResultsError(f"{out}: exists and is not a directory")
-            if any(out.iterdir()) and not (overwrite and (out / "manifest.json").exists()):
-                raise ResultsError(f"{out}: directory is not empty; choose a new --out directory")
-        return atomic.write_dir(out, self._write)
+    def save(self, path: str | Path, overwrite: bool = False, claim: outdir.Claim | None = None) -> Path:
+        """Write the results directory atomically (a temporary sibling, then swapped in; `pcnsim.outdir`).
+
+        An existing non-empty directory is replaced only with overwrite=True and only if pcnsim wrote it.
+        claim: the output already claimed by the caller (the command line claims it before simulating)."""
+        if claim is not None:
+            return claim.write(self._write)
+        with outdir.Claim(Path(path), overwrite, what="results directory") as own:
+            return own.write(self._write)
 
     def _write(self, d: Path) -> None:
         # The per-patient table, the largest file by far (~3.3 GB of columns for 100 replicates x 5 years: ~10 s,
@@ -216,50 +213,80 @@ class Results:
             + to_yaml(scenario),
             encoding="utf-8",
         )
-        manifest = {
-            "files": {p.name: _sha256(p) for p in sorted(d.iterdir()) if p.is_file()},
-            "root_seed": self.root_seed,
-            "replicate_seeds": self.seeds,
-            "wall_seconds": self.wall_seconds,
-            "patient_days": self.patient_days,
-            "practices": self.practice_names,
-            "units": self.unit_names,
-            "weeks": int(self.weekly.shape[1]),
-        }
-        (d / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        _verify.write_manifest(d, "results", root_seed=self.root_seed, replicate_seeds=self.seeds,
+                               wall_seconds=self.wall_seconds, patient_days=self.patient_days,
+                               practices=self.practice_names, units=self.unit_names, weeks=int(self.weekly.shape[1]))
 
     @classmethod
-    def load(cls, path: str | Path) -> Results:
-        """Read a results directory written by `save`."""
+    def load(cls, path: str | Path, verify: bool = True) -> Results:
+        """Read a results directory written by `save`.
+
+        With verify (the default) every file must match manifest.json's SHA-256 and size; either way each
+        table must have the columns pcnsim writes and fit the manifest's shape. A missing, truncated, altered
+        or foreign file is a ResultsError naming it (`verify=False` reads files edited on purpose)."""
         d = Path(path)
+        outdir.recover(d)  # a replacement killed between its renames left the folder aside
+        if not d.is_dir():
+            raise ResultsError(f"{d}: not a pcnsim results directory (" + ("not a directory)" if d.exists() else
+                                                                           "not found)"))
+        manifest = _verify.read_manifest(d, verify)
+        for name in ("scenario.yaml", "summary.parquet", "series.parquet", "capacity.parquet"):
+            if name not in manifest["files"]:
+                raise ResultsError(f"{d / 'manifest.json'}: lists no {name}; not a pcnsim results manifest")
+        if verify:
+            _verify.check_files(d, manifest)
         try:
-            manifest = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
-            raw = yaml.safe_load((d / "scenario.yaml").read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise ResultsError(f"{d}: not a pcnsim results directory (missing {Path(exc.filename).name})") from None
-        scenario = from_dict(raw, d / "scenario.yaml")
-        series = pd.read_parquet(d / "series.parquet")
-        reps = len(manifest["replicate_seeds"])
-        weeks = manifest["weeks"]
-        practices = manifest["practices"]
+            reps = len(manifest["replicate_seeds"])
+            weeks, practices, units = int(manifest["weeks"]), list(manifest["practices"]), list(manifest["units"])
+            root_seed, wall, days = manifest["root_seed"], manifest["wall_seconds"], manifest["patient_days"]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ResultsError(f"{d / 'manifest.json'}: not a pcnsim results manifest (bad or missing {exc})"
+                               ) from None
+        scenario = _read_scenario(d / "scenario.yaml")
+        recorded = manifest if verify else None  # with verify, each table's columns as recorded too
+        series = _verify.read_table(d / "series.parquet", recorded)
         series = series[series["practice"] != "all"]
-        weekly = series["value"].to_numpy().reshape(reps, weeks, len(practices), len(WEEKLY_METRICS))
-        cap = pd.read_parquet(d / "capacity.parquet")
-        units = manifest["units"]
+        shape = (reps, weeks, len(practices), len(WEEKLY_METRICS))
+        if len(series) != int(np.prod(shape)):
+            raise ResultsError(f"{d / 'series.parquet'}: {len(series)} rows where manifest.json implies "
+                               f"{int(np.prod(shape))}; not this run's table")
+        weekly = series["value"].to_numpy().reshape(shape)
+        cap = _verify.read_table(d / "capacity.parquet", recorded)
         offered = np.zeros((reps, weeks, len(units), len(ROLES)), np.int64)
         used = np.zeros_like(offered)
         ui = cap["unit"].map({u: i for i, u in enumerate(units)}).to_numpy()
         ri = cap["role"].map({r: i for i, r in enumerate(ROLES)}).to_numpy()
+        if pd.isna(ui).any() or pd.isna(ri).any() or not (cap["replicate"].between(0, reps - 1).all()
+                                                          and cap["week"].between(0, weeks - 1).all()):
+            raise ResultsError(f"{d / 'capacity.parquet'}: units, roles or weeks that manifest.json does not "
+                               "list; not this run's table")
         offered[cap["replicate"], cap["week"], ui, ri] = cap["offered"]
         used[cap["replicate"], cap["week"], ui, ri] = cap["used"]
-        patients = [pd.read_parquet(d / "patients_yearly.parquet")] if (d / "patients_yearly.parquet").exists() else []
-        ledger = pd.read_parquet(d / "ledger.parquet") if (d / "ledger.parquet").exists() else None
-        res = cls(scenario=scenario, root_seed=manifest["root_seed"], seeds=manifest["replicate_seeds"],
+        listed = manifest["files"]
+        patients = ([_verify.read_table(d / "patients_yearly.parquet", recorded)]
+                    if "patients_yearly.parquet" in listed else [])
+        ledger = _verify.read_table(d / "ledger.parquet", recorded) if "ledger.parquet" in listed else None
+        res = cls(scenario=scenario, root_seed=root_seed, seeds=manifest["replicate_seeds"],
                   practice_names=practices, unit_names=units, weekly=weekly, capacity_offered=offered,
-                  capacity_used=used, patient_tables=patients, ledger=ledger, wall_seconds=manifest["wall_seconds"],
-                  patient_days=manifest["patient_days"])
-        res.extra["summary"] = pd.read_parquet(d / "summary.parquet")
+                  capacity_used=used, patient_tables=patients, ledger=ledger, wall_seconds=wall, patient_days=days)
+        res.extra["summary"] = _verify.read_table(d / "summary.parquet", recorded)
         return res
+
+
+def _read_scenario(path: Path) -> Scenario:
+    """The saved scenario; a damaged or invalid file is one ResultsError naming it."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ResultsError(f"{path}: missing") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ResultsError(f"{path}: damaged: not readable YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(raw, dict):
+        raise ResultsError(f"{path}: damaged: not a scenario")
+    try:
+        return from_dict(raw, path)
+    except ScenarioError as exc:
+        raise ResultsError(str(exc)) from None
 
 
 def _labels(names: list[str], codes: np.ndarray) -> pd.Categorical | np.ndarray:
@@ -318,14 +345,6 @@ def join_tables(tables: list[pd.DataFrame]) -> pd.DataFrame:
     tables.clear()
     return pd.DataFrame({name: pd.Categorical.from_codes(joined[name], dtype=dtypes[name], validate=False)
                          if categorical else joined[name] for name, categorical in kinds.items()}, copy=False)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _versions() -> dict[str, str]:

@@ -9,9 +9,11 @@ Each run (design point x replicate) is a small picklable `RunSpec` holding the r
 plain data and its replicate index; replicate seeds are spawned from the experiment's seed
 (`SeedSequence.spawn`), the same for every point (common random numbers). Runs go through any
 `concurrent.futures.Executor`: in-process, a local process pool, or a dask.distributed client's executor.
-The client writes each finished run to `runs/<run id>.json` atomically, so an interrupted or
-crashed sweep loses nothing finished and a rerun skips what is done; the combined table is written when
-every run is in.
+The client writes each finished run to `runs/<run id>.json` atomically, with a checksum of its content, so
+an interrupted or crashed sweep loses nothing finished and a rerun skips what is done (a damaged or edited
+record is set aside as `<id>.json.corrupt` and its run done again); the combined table is written when
+every run is in. The output folder is claimed first (`pcnsim.outdir`: one sweep at a time, never a folder
+pcnsim did not write), and pool workers end with the command, however it ends (`pcnsim.stops`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -39,7 +42,7 @@ from pydantic import Field, field_validator, model_validator
 from scipy import stats
 from scipy.stats import qmc
 
-from . import atomic
+from . import atomic, outdir, stops, verify
 from .compare import per_replicate, replicate_metric_names
 from .paths import apply, leaves, parse_path, require, resolved_data, set_value
 from .scenario import ScenarioError, Strict, base_path, check_output, from_dict, validate_file
@@ -305,6 +308,11 @@ class Workers:
     executor: Executor
     slots: int
     close: Callable[[], None]
+    abort: Callable[[], None] | None = None  # stop now, dropping runs in flight (default: close)
+
+    def stop(self) -> None:
+        """After an interrupt: end every worker this command started, without waiting for their runs."""
+        (self.abort or self.close)()
 
 
 def executor_for(workers: int | None = None, scheduler: str | None = None) -> Workers:
@@ -324,8 +332,10 @@ def executor_for(workers: int | None = None, scheduler: str | None = None) -> Wo
     if n == 1:
         return Workers(SerialExecutor(), 1, lambda: None)
     warm_up()  # fill numba's on-disk cache once, so the workers start warm
-    pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
-    return Workers(pool, 2 * n, lambda: pool.shutdown(wait=True, cancel_futures=True))
+    # workers end with this process even if it is SIGKILLed (`pcnsim.stops`)
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=stops.die_with_parent, initargs=(os.getpid(),))
+    return Workers(pool, 2 * n, lambda: pool.shutdown(wait=True, cancel_futures=True), lambda: stops.stop_pool(pool))
 
 
 def _scheduler_address(scheduler_file: Path, scheduler: subprocess.Popen, wait: float = 60) -> str:
@@ -373,13 +383,53 @@ def local_cluster(n_workers: int = 2, folder: Path | None = None) -> Iterator[tu
                     os.killpg(p.pid, signal.SIGKILL)
 
 
-def _done(plan: Plan) -> dict[str, dict]:
-    """Finished runs on disk (run id -> record); a record of a different experiment is an error."""
+RUN_NAMES = ("runs", "results.parquet", "results.csv", "summary.parquet", "summary.csv", "sensitivity.csv",
+             "sensitivity.png", "sweep.png")  # what a sweep writes into its output folder
+
+
+def claim(plan: Plan, notify: Callable[[str], None] | None = None) -> outdir.Claim:
+    """The sweep's output folder, claimed (`pcnsim.outdir`): absent, empty or a sweep's, and one sweep at a
+    time. Use as a context manager around `execute`."""
+    return outdir.Claim(plan.output, what="output", resumable=RUN_NAMES, notify=notify)
+
+
+def _record(path: Path) -> dict | str:
+    """A finished run's record, or why it cannot be used (unreadable, incomplete or edited)."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return f"not readable JSON ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+    if not isinstance(record, dict) or not {"run_id", "key", "point", "replicate", "seed", "metrics"} <= set(record):
+        return "not a complete run record"
+    if not verify.sealed(record, "sha256"):
+        return "altered since pcnsim wrote it (its checksum differs)"
+    if f"{record['run_id']}.json" != path.name:
+        return f"holds run {record['run_id']!r}, not the run its name says"
+    return record
+
+
+def _done(plan: Plan, notify: Callable[[str], None] | None = None) -> dict[str, dict]:
+    """Finished runs on disk (run id -> record); a record of a different experiment is an error. A damaged
+    or edited record is set aside as `<id>.json.corrupt` (never deleted), so that run is simulated again."""
     folder = plan.output / "runs"
     keys = {r.run_id: r.key for r in plan.runs}
     done = {}
-    for f in folder.glob("*.json") if folder.exists() else []:
-        record = json.loads(f.read_text())
+    for f in folder.glob(f".*.json{atomic.TEMP_INFIX}*") if folder.exists() else []:
+        f.unlink(missing_ok=True)  # a record half-written by a killed sweep (atomic.write_bytes' temporary)
+    for f in sorted(folder.glob("*.json")) if folder.exists() else []:
+        record = _record(f)
+        if isinstance(record, str):
+            aside = f.with_name(f.name + ".corrupt")
+            n = 1
+            while aside.exists():
+                aside, n = f.with_name(f"{f.name}.{n}.corrupt"), n + 1
+            os.replace(f, aside)
+            message = f"{f}: {record}; set aside as {aside.name}, its run will be simulated again"
+            if notify is None:
+                warnings.warn(message, stacklevel=2)
+            else:
+                notify(message)
+            continue
         if keys.get(record["run_id"]) != record["key"]:
             raise ScenarioError(plan.source, "output", f"{plan.output} holds runs of a different experiment "
                                 f"({f.name}); choose another output directory or remove it")
@@ -387,14 +437,17 @@ def _done(plan: Plan) -> dict[str, dict]:
     return done
 
 
-def execute(plan: Plan, workers: Workers, progress: Callable[[int, int], None] | None = None) -> dict[str, dict]:
+def execute(plan: Plan, workers: Workers, progress: Callable[[int, int], None] | None = None,
+            notify: Callable[[str], None] | None = None) -> dict[str, dict]:
     """Run every unfinished run of the plan on the workers (a few in flight at a time), writing each
-    result as it arrives.
+    result as it arrives (with a checksum of its content, checked on resume).
 
-    progress(done, total) is called after each run. Returns every record (old and new)."""
+    progress(done, total) is called after each run; notify(message) about damaged records set aside (default:
+    a warning). Returns every record (old and new)."""
     plan.output.mkdir(parents=True, exist_ok=True)
+    outdir.mark(plan.output, "sweep")
     (plan.output / "runs").mkdir(exist_ok=True)
-    done = _done(plan)
+    done = _done(plan, notify)
     todo = [r for r in plan.runs if r.run_id not in done]
     total = len(plan.runs)
     if progress:
@@ -412,7 +465,7 @@ def execute(plan: Plan, workers: Workers, progress: Callable[[int, int], None] |
     while pending:
         finished = next(as_completed(pending))
         pending.discard(finished)
-        record = finished.result()
+        record = verify.seal(finished.result(), "sha256")
         atomic.write_text(plan.output / "runs" / f"{record['run_id']}.json", json.dumps(record))
         done[record["run_id"]] = record
         if progress:
@@ -498,11 +551,14 @@ def sweep(experiment: str | Path, workers: int | None = None, scheduler: str | N
           progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Run (or resume) an experiment file and return one row per run; writes the outputs to its directory."""
     plan = load(experiment)
-    pool = executor_for(workers, scheduler)
-    try:
-        records = execute(plan, pool, progress)
-    finally:
+    with claim(plan):
+        pool = executor_for(workers, scheduler)
+        try:
+            records = execute(plan, pool, progress)
+        except BaseException:
+            pool.stop()
+            raise
         pool.close()
-    table = combine(plan, records)
-    write_outputs(plan, table)
+        table = combine(plan, records)
+        write_outputs(plan, table)
     return table
