@@ -109,9 +109,9 @@ class Comparison:
         difference), by_group.parquet (who it changes), per_replicate.parquet (every scenario's value of every
         metric in each replicate), fit.parquet (the base's fit to the calibration targets, when it kept its
         per-patient table), comparison.json (what was compared: names, descriptions, seeds, replicates,
-        years, list size) and scenarios/<name>.yaml (each scenario as it ran)."""
+        years, list size) and scenario_<name>.yaml (each scenario as it ran)."""
         out = Path(out)
-        (out / "scenarios").mkdir(parents=True, exist_ok=True)
+        out.mkdir(parents=True, exist_ok=True)
         self.table.to_csv(out / "comparison.csv", index=False)
         self.table.to_parquet(out / "comparison.parquet", index=False)
         self.groups.to_parquet(out / "by_group.parquet", index=False)
@@ -125,10 +125,10 @@ class Comparison:
         if base.patient_tables:
             targets.fit_table(base.patients).to_parquet(out / "fit.parquet", index=False)
         for name, res in self.results.items():
-            (out / "scenarios" / f"{_file_name(name)}.yaml").write_text(to_yaml(res.scenario), encoding="utf-8")
+            (out / f"scenario_{_file_name(name)}.yaml").write_text(to_yaml(res.scenario), encoding="utf-8")
         about = {
             "base": self.base,
-            "scenarios": {name: {"description": res.scenario.description, "file": f"scenarios/{_file_name(name)}.yaml"}
+            "scenarios": {name: {"description": res.scenario.description, "file": f"scenario_{_file_name(name)}.yaml"}
                           for name, res in self.results.items()},
             "root_seed": base.root_seed, "replicate_seeds": base.seeds, "replicates": base.replicates,
             "years": base.scenario.simulation.years, "burn_in_years": base.scenario.simulation.burn_in_years,
