@@ -92,6 +92,13 @@ TABLES: dict[str, list[Column]] = {
         Column("offered", "integer", "slots a week", "appointment slots offered"),
         Column("used", "integer", "slots a week", "slots booked (attended or not)"),
     ],
+    "staff.parquet": [
+        REPLICATE, YEAR,
+        Column("unit", "string", "", "a practice, a PCN's network pool, or a network of networks' shared pool"),
+        Column("role", "string", "", "the staff role"),
+        Column("fte", "number", "FTE-years", "staff in post over the year (FTE x the share of the year in post)"),
+        Column("cost", "number", "GBP a year", "their employment cost: FTE-years x the role's cost per FTE-year"),
+    ],
     "ledger.parquet": [
         REPLICATE,
         Column("day", "integer", "day", "day of the touchpoint, from the first reported day"),

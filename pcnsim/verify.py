@@ -16,6 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from . import dictionary
 from .outdir import FORMAT, GENERATOR, TEMP_MARKER, ResultsError
 
 NO_VERIFY_HINT = "pcnsim report --no-verify (or Results.load(..., verify=False)) reads it anyway"
@@ -99,15 +100,10 @@ def check_files(folder: Path, manifest: dict) -> None:
                                f"manifest.json); {NO_VERIFY_HINT}")
 
 
-# the tables pcnsim reads back, with the kind of each column: i integer, f number, s text or category
-TABLES = {
-    "summary.parquet": {"replicate": "i", "year": "i", "metric": "s", "value": "f"},
-    "series.parquet": {"replicate": "i", "week": "i", "practice": "s", "metric": "s", "value": "f"},
-    "capacity.parquet": {"replicate": "i", "week": "i", "unit": "s", "role": "s", "offered": "i", "used": "i"},
-    "patients_yearly.parquet": {"replicate": "i", "year": "i", "patient_id": "i", "practice": "s", "age": "i",
-                                "sex": "s"},
-    "ledger.parquet": {"replicate": "i", "day": "i", "patient_id": "i"},
-}
+# the tables pcnsim reads back, with the kind of each column (i integer, f number, s text or category,
+# b true/false), from the data dictionary
+KINDS = {"integer": "i", "number": "f", "string": "s", "boolean": "b"}
+TABLES = {file: {c.name: KINDS[c.kind] for c in columns} for file, columns in dictionary.TABLES.items()}
 
 
 def _kind(t: pa.DataType) -> str:
@@ -119,6 +115,8 @@ def _kind(t: pa.DataType) -> str:
         return "f"
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         return "s"
+    if pa.types.is_boolean(t):
+        return "b"
     return str(t)
 
 

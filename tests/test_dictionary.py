@@ -20,12 +20,21 @@ def saved(tmp_path_factory):
 
 
 def test_every_column_of_every_results_file_is_in_the_dictionary(saved):
+    """Every column of every file a run writes is described, in order; the file carries each column's
+    description and unit, and datapackage.json lists the files and their fields."""
+    import pyarrow.parquet as pq
+
     files = sorted(p.name for p in saved.glob("*.parquet"))
-    assert "ledger.parquet" in files and "patients_yearly.parquet" in files
+    assert {"ledger.parquet", "patients_yearly.parquet", "staff.parquet"} <= set(files)
+    package = json.loads((saved / "datapackage.json").read_text())
+    assert sorted(r["path"] for r in package["resources"]) == files
     for file in files:
         written = list(pd.read_parquet(saved / file).columns)
-        described = [c.name for c in dictionary.columns(file)]
-        assert written == described, file
+        described = dictionary.columns(file)
+        assert written == [c.name for c in described], file
+        schema = pq.read_schema(saved / file)
+        for c in described:
+            assert schema.field(c.name).metadata[b"description"].decode() == c.description, (file, c.name)
 
 
 def test_every_entry_says_what_it_is():

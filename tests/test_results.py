@@ -66,7 +66,9 @@ def test_failed_write_leaves_nothing(tmp_path, baseline_run, monkeypatch):
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", boom)
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", boom)  # every table is written through it
     with pytest.raises(OSError):
         baseline_run.save(tmp_path / "out")
     assert list(tmp_path.iterdir()) == []
