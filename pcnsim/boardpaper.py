@@ -22,8 +22,8 @@ import pandas as pd
 import yaml
 
 from . import plots, registry
-from .compare import GROUP_COLUMNS, KEY_METRICS
 from .metrics import AGE_BAND_LABELS
+from .registry import GROUP_COLUMNS, KEY_METRICS
 
 GROUP_TITLES = {"age_band": "age band", "deprivation": "deprivation quintile (1 = most deprived)",
                 "practice": "practice", "complex_needs": "complex needs (complexity 2-3)"}

@@ -174,7 +174,7 @@ def run_command(
                                                 "the numbers do not depend on it.")] = None,
 ) -> None:
     """Simulate a scenario and write its results; prints a summary with 95% intervals over replicates."""
-    from . import memory
+    from . import display, memory
     from .run import resolve_scenario, run
 
     stops.terminate_as_interrupt()
@@ -192,7 +192,8 @@ def run_command(
                       progress=lambda days: bar.advance(task, days))
         with err_console.status(f"Writing the results to {target} ..."):  # ~10 s for 100 replicates x 5 years
             res.save(target, claim=claim)
-    console.print(_headline_table(res, f"{sc.name}: {sc.simulation.years} year(s), {reps} replicate(s), seed {root}"))
+    console.print(display.headline_table(res.headline(), f"{sc.name}: {sc.simulation.years} year(s), {reps} "
+                                         f"replicate(s), seed {root}", res.replicates))
     rate = res.patient_days / res.wall_seconds if res.wall_seconds else float("nan")
     typer.echo(f"{res.patient_days:,} patient-days in {res.wall_seconds:.1f} s ({rate / 1e6:.0f}M/s). "
                f"Results: {target}")
@@ -209,9 +210,12 @@ def compare_command(
     overwrite: Annotated[bool, typer.Option(help="Replace an existing comparison directory written by pcnsim.")
                          ] = False,
 ) -> None:
-    """Paired comparison with common random numbers: each metric's difference from the baseline, with a
-    95% interval over replicates, and who it changes (age, deprivation, practice, complex needs)."""
-    from . import plots
+    """Paired comparison with common random numbers: each measure's change from the baseline, with the 95%
+    confidence interval of the mean change, and who it changes (age, deprivation, practice, complex needs).
+
+    Example: pcnsim compare scenarios/baseline.yaml scenarios/complex_care_team.yaml --reps 10 --years 3
+    """
+    from . import display, plots
     from .compare import KEY_METRICS, compare
     from .scenario import load
     from .verify import write_manifest
@@ -234,17 +238,13 @@ def compare_command(
             write_manifest(d, "compare")
 
         claim.write(fill)
+    patients = scenarios[0].n_patients
     for name in list(result.results)[1:]:
-        table = Table(title=f"{name} vs {result.base} ({reps} paired replicates)", title_justify="left")
-        for col, justify in (("metric", "left"), ("baseline", "right"), ("difference", "right"),
-                             ("95% interval", "right")):
-            table.add_column(col, justify=justify)
         rows = result.table[(result.table["scenario"] == name) & result.table["metric"].isin(KEY_METRICS)]
-        for row in rows.itertuples():
-            table.add_row(row.metric, format_number(row.base), f"{row.diff:+.4g}",
-                          f"{row.low_95:+.4g} to {row.high_95:+.4g}")
-        console.print(table)
-    typer.echo(f"Results: {target} (comparison.csv, by_group.parquet, comparison.png)")
+        console.print(display.comparison_table(rows, f"{name} against {result.base} ({reps} paired replicates, "
+                                               f"{patients:,} patients)", patients))
+    typer.echo(f"Results: {target} (comparison.csv, by_group.parquet, comparison.png); "
+               f"for a board paper: pcnsim report {target}")
 
 
 @app.command("deep-dive")
@@ -501,13 +501,19 @@ def calibrate_command(
 
 @app.command("report")
 def report_command(
-    results: Annotated[Path, typer.Argument(help="Results directory written by pcnsim run.", show_default=False)],
+    results: Annotated[Path, typer.Argument(help="Results directory written by pcnsim run or pcnsim compare.",
+                                            show_default=False)],
     out: Annotated[Path | None, typer.Option(help="Report directory (default: RESULTS/report).")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing report directory written by pcnsim.")] = False,
     verify: Annotated[bool, typer.Option(help="Check the results against their manifest's checksums (--no-verify "
                                          "reads files edited on purpose).")] = True,
 ) -> None:
-    """Write an HTML report (summary, contacts by age and sex, who never comes, A&E, FA churn, fit to evidence)."""
+    """Write an HTML report. Of a run: summary, contacts by age and sex, who never comes, A&E, frequent-attender
+    churn, fit to the evidence. Of a comparison: one self-contained page for a board paper (what was
+    compared, each change with its % and interval, in the PCN's own terms, net cost, who it changes).
+
+    Example: pcnsim report results/compare-20261207-101500
+    """
     from . import report
 
     with user_errors():
@@ -566,22 +572,6 @@ def _progress(unit: str = "days", transient: bool = True):
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn(unit),
                     TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err_console,
                     transient=transient)
-
-
-def _headline_table(res, title: str) -> Table:
-    from .metrics import HEADLINE
-
-    head = res.headline()
-    table = Table(title=title, title_justify="left")
-    table.add_column("metric (per 1,000 = per 1,000 person-years)")
-    table.add_column("mean", justify="right")
-    table.add_column("95% interval" if res.replicates > 1 else "", justify="right")
-    for metric, label in HEADLINE.items():
-        if metric in head.index:
-            mean, lo, hi = head.loc[metric, ["mean", "low_95", "high_95"]]
-            interval = f"{format_number(lo)} - {format_number(hi)}" if res.replicates > 1 else ""
-            table.add_row(label, format_number(mean), interval)
-    return table
 
 
 # --------------------------------------------------------------------------------------------------

@@ -18,15 +18,13 @@ import pandas as pd
 from scipy import stats
 
 from . import churn, metrics, targets
+from .registry import GROUP_COLUMNS
+from .registry import KEY_METRICS as KEY_METRICS  # the measures a comparison shows first
 from .results import WEEKLY_METRICS, Results
 from .run import resolve_scenario, run
 from .scenario import Scenario, to_yaml
 from .vocab import DAYS_PER_YEAR
 
-KEY_METRICS = ("ae_per_1000", "revisits_per_1000", "revisit_rate", "gp_per_1000", "primary_care_contacts_per_person",
-               "unmet_days_per_person", "admissions_per_1000", "unserved_requests_per_1000", "cost_per_person",
-               "staff_cost_per_person", "net_cost_per_person", "gp_hours_on_home_visits_per_1000")
-GROUP_COLUMNS = ("primary_care_contacts", "gp", "ae", "admission", "unmet_days", "revisits")
 MINUTES_PER_GP_SLOT = 15.0  # 28 contacts in a 7-hour clinical day
 
 

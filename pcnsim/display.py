@@ -13,11 +13,11 @@ from . import registry
 
 # Effects a PCN reads in its own terms: a rate per 1,000 person-years as events a week for its list.
 OWN_TERMS = {
-    "gp_per_1000": "GP appointments a week",
-    "ae_per_1000": "A&E attendances a week",
-    "admissions_per_1000": "emergency admissions a week",
-    "unserved_requests_per_1000": "requests not served on the day, a week",
-    "gp_hours_on_home_visits_per_1000": "GP hours on home visits a week",
+    "gp_per_1000": "GP appointments",
+    "ae_per_1000": "A&E attendances",
+    "admissions_per_1000": "admissions",
+    "unserved_requests_per_1000": "unserved requests",
+    "gp_hours_on_home_visits_per_1000": "GP hours",
 }
 
 
@@ -26,7 +26,7 @@ def headline_table(head: pd.DataFrame, title: str, replicates: int) -> Table:
     from .metrics import HEADLINE
 
     table = Table(title=title, title_justify="left")
-    table.add_column("measure")
+    table.add_column("measure", min_width=24)
     table.add_column("unit")
     table.add_column("mean", justify="right")
     ranged = replicates > 1
@@ -48,10 +48,12 @@ def comparison_table(rows: pd.DataFrame, title: str, patients: int) -> Table:
     table = Table(title=title, title_justify="left",
                   caption="Change: scenario minus base, paired on the same seeds; 95% CI: confidence interval of "
                           "the mean change over replicates.", caption_justify="left")
-    for name, justify in (("measure", "left"), ("base", "right"), ("change", "right"), ("% change", "right"),
-                          ("95% CI of the change", "right"), ("verdict", "left"), ("for this PCN", "left")):
-        table.add_column(name, justify=justify)
-    for row in rows.itertuples():
+    table.add_column("measure", min_width=24, ratio=3)
+    for name, justify in (("base", "right"), ("change", "right"), ("% change", "right"),
+                          ("95% CI of the change", "right"), ("verdict", "left"), ("a week, this PCN", "left")):
+        table.add_column(name, justify=justify, ratio=1)
+    order = {key: i for i, key in enumerate(registry.KEY_METRICS)}
+    for row in sorted(rows.itertuples(), key=lambda r: order.get(r.metric, len(order))):
         metric = registry.get(row.metric)
         percent = registry.percent_change(row.diff, row.base)
         verdict = metric.verdict(row.low_95, row.high_95)
@@ -59,7 +61,8 @@ def comparison_table(rows: pd.DataFrame, title: str, patients: int) -> Table:
         own = OWN_TERMS.get(row.metric)
         weekly = (f"{registry.per_week(row.diff, patients):+,.1f} {own}" if own and not math.isnan(row.diff)
                   else "")
-        table.add_row(f"{metric.label} ({metric.unit})", metric.format(row.base), metric.format_change(row.diff),
+        table.add_row(f"{metric.label}\n[dim]{metric.unit}[/dim]", metric.format(row.base),
+                      metric.format_change(row.diff),
                       "n/a" if math.isnan(percent) else f"{percent:+.1f}%",
                       f"{metric.format_change(row.low_95)} to {metric.format_change(row.high_95)}",
                       f"[{colour}]{verdict}[/{colour}]" if colour else verdict, weekly)

@@ -18,6 +18,12 @@ from .vocab import COUNTER_NAMES, DAYS_PER_YEAR, ROLE_LABELS, SETTINGS, WEEKLY_E
 
 PER_1000 = "per 1,000 person-years"
 
+# The measures a comparison shows first (tables, figures, reports), and the counters it breaks down by group.
+KEY_METRICS = ("ae_per_1000", "revisits_per_1000", "revisit_rate", "gp_per_1000", "primary_care_contacts_per_person",
+               "unmet_days_per_person", "admissions_per_1000", "unserved_requests_per_1000", "cost_per_person",
+               "staff_cost_per_person", "net_cost_per_person", "gp_hours_on_home_visits_per_1000")
+GROUP_COLUMNS = ("primary_care_contacts", "gp", "ae", "admission", "unmet_days", "revisits")
+
 
 @dataclass(frozen=True)
 class Metric:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import churn, outdir, plots, targets, verify
+from . import boardpaper, churn, outdir, plots, registry, targets
+from . import verify as verify_mod
 from .metrics import HEADLINE, format_number
 from .results import Results, ResultsError
 
@@ -61,6 +62,7 @@ def churn_section(patients: pd.DataFrame) -> str:
 
 def fit_section(patients: pd.DataFrame) -> tuple[str, int, int]:
     fit = targets.fit_table(patients)
+    fit["measure"] = fit["measure"].map(lambda m: targets.MEASURE_LABELS.get(m, registry.label(m)))  # plain words
     fit["range"] = [f"{_fmt(lo)} - {_fmt(hi)}" for lo, hi in zip(fit["low"], fit["high"], strict=True)]
     fit["model (95% interval)"] = [f"{_fmt(m)} ({_fmt(lo)}-{_fmt(hi)})" for m, lo, hi in
                                    zip(fit["model"], fit["model_low_95"], fit["model_high_95"], strict=True)]
@@ -79,6 +81,12 @@ def build(results_dir: str | Path, out: str | Path | None = None, verify: bool =
     reads results whose files no longer match their manifest (edited on purpose)."""
     results_dir = Path(results_dir)
     target = Path(out) if out is not None else results_dir / "report"
+    if boardpaper.is_comparison(results_dir):  # a comparison's report: one page for a board paper
+        manifest = verify_mod.read_manifest(results_dir, verify)
+        if verify:
+            verify_mod.check_files(results_dir, manifest)
+        with outdir.Claim(target, overwrite) as claim:
+            return claim.write(lambda d: _write_comparison(results_dir, d)) / "index.html"
     if not (results_dir / "manifest.json").is_file():  # refused before any report folder is made
         Results.load(results_dir, verify=verify)
     with outdir.Claim(target, overwrite) as claim:
@@ -87,6 +95,11 @@ def build(results_dir: str | Path, out: str | Path | None = None, verify: bool =
             raise ResultsError(f"{results_dir}: the run kept no per-patient table (--no-patients); the report "
                                "needs it")
         return claim.write(lambda d: _write(res, d)) / "index.html"
+
+
+def _write_comparison(folder: Path, d: Path) -> None:
+    boardpaper.write(folder, d)
+    verify_mod.write_manifest(d, "report")
 
 
 def _write(res: Results, d: Path) -> None:
@@ -125,4 +138,4 @@ who were not FAs in year t. Complex = complexity level 2-3. Persistence needs at
     page = f"<!doctype html><html><head><meta charset='utf-8'><title>pcnsim report: {html.escape(sc.name)}</title>" \
            f"<style>{CSS}</style></head><body>{body}</body></html>"
     (d / "index.html").write_text(page, encoding="utf-8")
-    verify.write_manifest(d, "report", results_root_seed=res.root_seed)
+    verify_mod.write_manifest(d, "report", results_root_seed=res.root_seed)

@@ -62,6 +62,28 @@ MEASURES: dict[str, Callable[[pd.DataFrame], float]] = {
 }
 
 
+# Each measure in plain words, as reports show it.
+MEASURE_LABELS = {
+    "contacts_per_person": "Primary-care contacts per person-year",
+    "gp_share": "GP share of primary-care contacts",
+    "male_to_female_contact_ratio": "Men's contact rate / women's",
+    "contacts_age_0_4_vs_5_44": "Contact rate at ages 0-4 / ages 5-44",
+    "contacts_age_85_plus_vs_all": "Contact rate at 85+ / everyone's",
+    "gp_contacts_age_under_1": "GP contacts per child-year, under 1",
+    "gp_contacts_age_1_4": "GP contacts per child-year, ages 1-4",
+    "gp_contacts_age_5_9": "GP contacts per child-year, ages 5-9",
+    "top10_share_of_contacts": "Share of contacts made by the top 10%",
+    "fa_persistence": "Frequent attenders still frequent a year on",
+    "fa_complex_share": "Frequent attenders with complex needs",
+    "ae_per_1000": "A&E attendances per 1,000 person-years",
+    "ae_share_15_34": "Share of A&E attendances at ages 15-34",
+    "ae_share_65_plus": "Share of A&E attendances at 65+",
+    "ae_most_vs_least_deprived": "A&E rate, most / least deprived fifth",
+    "ae_admitted_share": "Share of A&E attendances admitted",
+    "dna_rate": "Missed appointments (DNA rate)",
+}
+
+
 @dataclass(frozen=True)
 class Check:
     measure: str

@@ -18,7 +18,7 @@ ENGINE_MAY_USE = ("pcnsim.engine", "pcnsim.vocab", "pcnsim.pages")
 INTERFACES = ("pcnsim.cli", "pcnsim.dashboard", "pcnsim.__main__")
 # results and what they are read with: tables, metrics, figures, reports
 RESULTS = ("pcnsim.results", "pcnsim.metrics", "pcnsim.registry", "pcnsim.display", "pcnsim.churn", "pcnsim.targets",
-           "pcnsim.plots", "pcnsim.report", "pcnsim.dictionary")
+           "pcnsim.plots", "pcnsim.report", "pcnsim.dictionary", "pcnsim.boardpaper")
 
 
 def module_name(path: Path) -> str:
@@ -67,6 +67,17 @@ def test_the_engine_imports_only_numerics_and_the_vocabulary(module):
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if within(m, INTERFACES + RESULTS + ("pcnsim.vocab",))))
 def test_interfaces_and_results_never_import_the_engine(module):
     bad = sorted(i for i in MODULES[module] if within(i, ("pcnsim.engine",)))
+    assert not bad, f"{module} imports {bad}"
+
+
+MODEL_AND_ABOVE = ("pcnsim.run", "pcnsim.model", "pcnsim.params", "pcnsim.levers", "pcnsim.population",
+                   "pcnsim.compare", "pcnsim.sweep", "pcnsim.calibrate", "pcnsim.optimise", "pcnsim.deepdive",
+                   "pcnsim.workforce")
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if within(m, RESULTS)))
+def test_results_and_reports_read_tables_and_never_run_anything(module):
+    bad = sorted(i for i in MODULES[module] if within(i, MODEL_AND_ABOVE))
     assert not bad, f"{module} imports {bad}"
 
 
