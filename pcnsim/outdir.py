@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import json
 import os
 import shutil
@@ -31,6 +30,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .atomic import TEMP_INFIX
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: a lock file created exclusively stands in for flock
+    fcntl = None
 
 GENERATOR = "pcnsim"
 FORMAT = 1
@@ -318,6 +322,16 @@ class Claim:
         return self
 
     def _lock(self) -> None:
+        if fcntl is None:
+            try:
+                self._fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                raise ResultsError(f"{self.target}: another pcnsim command is writing this {self.what} now (or one "
+                                   f"was killed: then delete {self.lock_path})") from None
+            except OSError as exc:
+                raise ResultsError(f"{self.target}: {self.what} cannot be written ({exc.strerror})") from None
+            os.write(self._fd, str(os.getpid()).encode())
+            return
         while True:
             try:
                 fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)

@@ -45,7 +45,7 @@ def _set_parent_death_signal(sig: int) -> bool:
 
 def die_with_parent(parent_pid: int) -> None:
     """Make this (child) process end when process `parent_pid` does: a pool worker's initializer."""
-    if _set_parent_death_signal(signal.SIGKILL) and os.getppid() == parent_pid:
+    if sys.platform.startswith("linux") and _set_parent_death_signal(signal.SIGKILL) and os.getppid() == parent_pid:
         return
     if os.getppid() != parent_pid:  # the parent died before the kernel was asked to tell us
         os._exit(1)

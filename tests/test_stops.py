@@ -99,8 +99,9 @@ def test_a_stopped_run_writes_nothing_and_releases_its_output(tmp_path, sig):
     time.sleep(1.5)  # simulating
     family = descendants(proc.pid)
     stop_and_check(proc, sig, family)
-    assert proc.returncode == 130, proc.stderr.read()
-    assert not out.exists() and leftovers(out) == []
+    err = proc.stderr.read()
+    assert proc.returncode == 130, err
+    assert not out.exists() and leftovers(out) == [], (out.exists(), leftovers(out), err)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
