@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from .schema_types import NeedName, NonNegative, Probability, RoleName, Strict
+from .schema_types import Money, NeedName, NonNegative, Probability, RoleName, Strict
 
 ARRS_ROLES = ("pharmacist", "splw", "paramedic", "fcp", "mhp", "pa", "care_coordinator")
 
@@ -116,6 +116,9 @@ class Delivery(Strict):
     fidelity_without: Probability = Field(0.6, description="Share of a lever's effect realised with no "
                                           "project management (start).")
     ramp_reduction: Probability = Field(0.5, description="How much shorter the ramp is when fully resourced.")
+    project_manager_cost_per_fte_year: Money = Field(
+        72_273, description="Employment cost of a project manager per FTE-year, GBP (Agenda for Change Band 8a "
+        "salary and on-costs, PSSRU Unit Costs 2024, Table 8.2.1, 2023/24 prices).")
 
 
 class Levers(Strict):

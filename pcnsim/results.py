@@ -107,12 +107,13 @@ class Results:
 
     def staff_costs(self) -> pd.DataFrame:
         """Staff in post and what they cost, by replicate, reported year, unit and role: FTE (FTE-years in the
-        year) and cost (GBP a year: FTE x the role's employment cost per FTE-year)."""
+        year) and cost (GBP a year: FTE x the role's employment cost per FTE-year); with each PCN's project
+        manager (`levers.delivery`) at its network pool as role 'project_manager'."""
         staff = np.zeros((self.replicates, 0, len(self.unit_names), len(ROLES))) if self.staff_fte is None \
             else self.staff_fte
         reps, years, units, roles = staff.shape
         cost = np.array([self.scenario.workforce.roles[r].cost_per_fte_year for r in ROLES])
-        return pd.DataFrame({
+        table = pd.DataFrame({
             "replicate": np.repeat(np.arange(reps), years * units * roles),
             "year": np.tile(np.repeat(np.arange(years), units * roles), reps),
             "unit": np.tile(np.repeat(np.array(self.unit_names, object), roles), reps * years),
@@ -120,6 +121,15 @@ class Results:
             "fte": staff.reshape(-1),
             "cost": (staff * cost).reshape(-1),
         })
+        delivery = self.scenario.levers.delivery
+        if delivery.project_manager_fte > 0 and years:
+            pools = self.unit_names[len(self.practice_names):len(self.practice_names) + len(self.scenario.pcns)]
+            managers = pd.DataFrame([(r, y, pool) for r in range(reps) for y in range(years) for pool in pools],
+                                    columns=["replicate", "year", "unit"]).assign(
+                role="project_manager", fte=delivery.project_manager_fte,
+                cost=delivery.project_manager_fte * delivery.project_manager_cost_per_fte_year)
+            table = pd.concat([table, managers], ignore_index=True)
+        return table
 
     def headline(self) -> pd.DataFrame:
         """Mean and 95% interval over replicates of the yearly metrics (years pooled per replicate)."""
@@ -275,6 +285,7 @@ class Results:
         staff = None
         if "staff.parquet" in listed:
             table = _verify.read_table(d / "staff.parquet", recorded)
+            table = table[table["role"].isin(ROLES)]  # project managers follow from the scenario
             years = int(table["year"].max()) + 1 if len(table) else 0
             if len(table) != reps * years * len(units) * len(ROLES):
                 raise ResultsError(f"{d / 'staff.parquet'}: {len(table)} rows, not one per replicate, year, unit "

@@ -275,16 +275,30 @@ class Demography(Strict):
     )
 
 
+def _default_unit_costs() -> dict[str, float]:
+    # GBP per touchpoint, 2023/24 prices. A GP's 10-minute surgery consultation with direct care staff and
+    # qualifications: PSSRU Unit Costs of Health and Social Care 2024, Table 9.4.2. Other practice and network
+    # roles: the cost per working hour (PSSRU 2024: practice nurse with qualifications 53, Table 9.3.1;
+    # Band 7 nurse 75 and Band 6 nurse 64 with qualifications, Table 9.2.1; community staff Band 7 68,
+    # Band 5 44, Band 4 39, Table 8.2.1) over the contacts one FTE gives in a 7.5-hour day
+    # (workforce.roles). Community nurse visit: National Cost Collection 2023/24, N02AF, 58.11. A&E
+    # attendance and consultant-led outpatient attendance: PSSRU 2024, Table 6.1.1 (273, 198). Emergency
+    # admission: National Cost Collection 2023/24, non-elective long and short stays weighted by activity.
+    per_hour_role = {"nurse": (53, 30), "pharmacist": (68, 16), "splw": (44, 6), "paramedic": (68, 8), "fcp": (68, 16),
+                     "mhp": (68, 8), "pa": (68, 20), "care_coordinator": (39, 10), "mdt": (75, 6),
+                     "shared_expertise": (64, 12)}
+    costs = {role: round(hourly * 7.5 / contacts, 1) for role, (hourly, contacts) in per_hour_role.items()}
+    return {"gp": 45.0, **costs, "community_nurse": 58.11, "ae": 273.0, "admission": 2595.0, "outpatient": 198.0}
+
+
 class Costs(Strict):
     per_contact: dict[SettingName, Money] = Field(
-        default_factory=lambda: {
-            "gp": 42.0, "nurse": 15.0, "pharmacist": 20.0, "splw": 25.0, "paramedic": 60.0, "fcp": 30.0,
-            "mhp": 40.0, "pa": 30.0, "care_coordinator": 15.0, "mdt": 80.0, "community_nurse": 45.0,
-            "shared_expertise": 25.0, "ae": 250.0, "admission": 3000.0, "outpatient": 160.0,
-        },
-        description="Unit cost per touchpoint by setting, GBP (start: PSSRU Unit Costs / National Cost "
-        "Collection, to be sourced precisely).",
+        default_factory=_default_unit_costs,
+        description="Unit cost per touchpoint by setting, GBP at the price year (PSSRU Unit Costs of Health and "
+        "Social Care 2024 and the National Cost Collection 2023/24; docs/model.md gives each source).",
     )
+    price_year: str = Field("2023/24", max_length=20, description="The financial year whose prices the unit and "
+                            "staff costs are in (for reports; nothing is inflated).")
 
 
 # --------------------------------------------------------------------------------------------------

@@ -111,17 +111,25 @@ def default_pcns() -> list[PCN]:
 
 class Role(Strict):
     contacts_per_fte_day: float = Field(gt=0, le=100, description="Contacts one FTE delivers per working day.")
-    cost_per_fte_year: Money = Field(description="Employment cost per FTE per year, GBP (start).")
+    cost_per_fte_year: Money = Field(description="Employment cost per FTE per year: salary and employer's on-costs "
+                                     "(National Insurance, pension), GBP at the price year of costs.price_year.")
 
 
 def _default_roles() -> dict[RoleName, Role]:
-    # Contacts per FTE-day: docs/model.md, The world (start). Costs: NHS pay bands with on-costs (start,
-    # to be sourced precisely in the workforce issue).
+    # Contacts per FTE-day: docs/model.md, The world (start). Employment cost per FTE-year, salary plus
+    # employer's on-costs, 2023/24 prices unless said:
+    # - ARRS maximum reimbursement amounts (NHS England Network Contract DES, from 1 July 2023): clinical
+    #   pharmacist and first contact physio 62,340; link worker 40,159; care coordinator 33,396;
+    # - salaried GP: the ARRS amount for a newly qualified GP from 1 October 2024 (2024/25), 92,462;
+    # - Agenda for Change Band 7, community and hospital staff (PSSRU Unit Costs 2024, Table 8.2.1),
+    #   47,336 + 16,016: paramedic, mental health practitioner, physician associate, complex-care team;
+    # - practice nurse Band 5 (PSSRU 2024, Table 9.3.1), 31,609 + 10,119; community nurse and a skilled
+    #   nurse's shared sessions, Band 6 nurse (Table 9.2.1), 39,263 + 12,989.
     spec = {
-        "gp": (28, 140_000), "nurse": (30, 52_000), "pharmacist": (16, 62_000), "splw": (6, 36_000),
-        "paramedic": (8, 62_000), "fcp": (16, 62_000), "mhp": (8, 58_000), "pa": (20, 58_000),
-        "care_coordinator": (10, 34_000), "mdt": (6, 70_000), "community_nurse": (8, 52_000),
-        "shared_expertise": (12, 52_000),
+        "gp": (28, 92_462), "nurse": (30, 41_728), "pharmacist": (16, 62_340), "splw": (6, 40_159),
+        "paramedic": (8, 63_352), "fcp": (16, 62_340), "mhp": (8, 63_352), "pa": (20, 63_352),
+        "care_coordinator": (10, 33_396), "mdt": (6, 63_352), "community_nurse": (8, 52_252),
+        "shared_expertise": (12, 52_252),
     }
     return {k: Role(contacts_per_fte_day=c, cost_per_fte_year=f) for k, (c, f) in spec.items()}
 

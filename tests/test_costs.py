@@ -42,3 +42,12 @@ def test_a_levers_hired_staff_are_paid_in_full_once_in_post_and_count_in_net_cos
     team_cost = 2.0 * load().workforce.roles["mdt"].cost_per_fte_year / person_years
     np.testing.assert_allclose(v.loc["staff_cost_per_person"] - b.loc["staff_cost_per_person"], team_cost, rtol=1e-9)
     np.testing.assert_allclose(v.loc["net_cost_per_person"], v.loc["cost_per_person"] + v.loc["staff_cost_per_person"])
+
+
+def test_a_project_manager_is_paid_for_each_pcn():
+    sc = small(acute_visiting={"enabled": True, "start_day": 0})
+    sc.levers.delivery.project_manager_fte = 0.5
+    staff = run(sc, seed=2, reps=1).staff_costs()
+    managers = staff[staff["role"] == "project_manager"]
+    assert len(managers) == 2 * len(sc.pcns)  # each reported year, each PCN
+    assert managers["cost"].tolist() == pytest.approx([0.5 * sc.levers.delivery.project_manager_cost_per_fte_year] * 2)
