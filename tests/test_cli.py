@@ -88,7 +88,7 @@ def test_run_writes_results_and_refuses_to_clobber(tmp_path):
     out = tmp_path / "res"
     proc = pcnsim("run", "--years", "1", "--reps", "2", "--seed", "3", "--out", out, "--ledger")
     assert proc.returncode == 0, proc.stderr
-    assert "Primary-care contacts per person-year" in proc.stdout and "95% interval" in proc.stdout
+    assert "Primary-care contacts per person" in proc.stdout and "range of replicates" in proc.stdout
     summary = pd.read_parquet(out / "summary.parquet")
     assert set(summary["replicate"]) == {0, 1}
     assert (out / "ledger.parquet").exists()

@@ -1,0 +1,143 @@
+"""Commands that inspect and serve: validate, schema, metrics, describe, dashboard."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.table import Table
+
+from .. import atomic, stops
+from .common import (
+    UserError,
+    app,
+    console,
+    user_errors,
+)
+
+
+@app.command("validate")
+def validate_command(
+    files: Annotated[list[Path], typer.Argument(help="Scenario YAML files to check.", show_default=False)],
+) -> None:
+    """Check scenario files against the schema (resolving extends:); one line per file."""
+    from ..scenario import load
+
+    with user_errors():
+        for path in files:
+            sc = load(path)
+            n_practices = sum(len(p.practices) for p in sc.pcns)
+            typer.echo(f"ok: {path}: {sc.name}: {sc.n_patients:,} patients, {n_practices} practices, "
+                       f"{len(sc.pcns)} PCN(s)")
+
+@app.command("schema")
+def schema_command(
+    out: Annotated[Path | None, typer.Option(help="Write the JSON Schema to this file instead of stdout.")] = None,
+) -> None:
+    """Print the JSON Schema of scenario files (for editor autocompletion and documentation)."""
+    from ..scenario import json_schema
+
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+        return
+    with user_errors():
+        try:
+            atomic.write_text(out, text)
+        except OSError as exc:
+            raise UserError(f"{out}: cannot write ({exc.strerror})") from None
+    typer.echo(f"wrote {out}")
+
+@app.command("metrics")
+def metrics_command(
+    csv: Annotated[bool, typer.Option(help="Print the list as CSV (key, label, unit, better, meaning).")] = False,
+) -> None:
+    """List every output metric: its name in tables, key in the results files, unit, which direction is better
+    and what it measures.
+
+    Example: pcnsim metrics --csv > metrics.csv
+    """
+    from ..registry import METRICS
+
+    if csv:
+        rows = [{"key": m.key, "label": m.label, "unit": m.unit, "better": m.better or "neither", "meaning": m.how}
+                for m in METRICS.values()]
+        sys.stdout.write(pd.DataFrame(rows).to_csv(index=False))
+        return
+    table = Table(title="Output metrics (summary.parquet, comparisons, sweeps)", title_justify="left")
+    for name in ("measure", "key in the results files", "unit", "better", "meaning"):
+        table.add_column(name, overflow="fold")
+    for m in METRICS.values():
+        table.add_row(m.label, m.key, m.unit, m.better or "neither", m.how)
+    console.print(table)
+
+@app.command("describe")
+def describe_command(
+    scenario: Annotated[Path | None, typer.Argument(help="Scenario YAML file (default: the embedded baseline).",
+                                                       show_default=False)] = None,
+    full: Annotated[bool, typer.Option(help="Print every resolved parameter as YAML.")] = False,
+) -> None:
+    """Print the daily step order and the scenario's resolved structure and parameters."""
+    from .. import params
+    from ..model import daily_steps
+    from ..run import resolve_scenario
+    from ..scenario import to_yaml
+
+    with user_errors():
+        sc = resolve_scenario(scenario)
+    steps = Table(title="The daily step, in the order the engine runs it", show_lines=False)
+    steps.add_column("step", style="bold", no_wrap=True)
+    steps.add_column("when")
+    steps.add_column("what happens", ratio=1)
+    for number, (name, when, text) in enumerate(daily_steps(), start=1):
+        steps.add_row(f"{number} {name}", when, text)
+    console.print(steps)
+    lay = params.layout(sc)
+    console.print(fte_table(sc, lay))
+    sim = sc.simulation
+    typer.echo(f"Calendar: {sim.burn_in_years} burn-in year(s) + {sim.years} reported year(s) of 52 weeks; "
+               f"{len(sim.bank_holidays)} bank holidays a year; seed {sim.seed}.")
+    if full:
+        typer.echo(to_yaml(sc))
+    else:
+        typer.echo("Add --full for every resolved parameter.")
+
+def fte_table(sc, lay) -> Table:
+    """FTE by role (rows) at each practice and network pool (columns); per PCN when there are many units."""
+    from ..vocab import ROLES
+
+    fte, names = lay.fte, lay.unit_names
+    if lay.n_units > 8:  # one column per PCN: practices and pool added up (and the shared pool, if any)
+        unit_pcn = list(lay.practice_pcn) + list(range(len(lay.pcn_names))) + [-1] * (lay.shared_pool >= 0)
+        groups = list(range(len(lay.pcn_names))) + [-1] * (lay.shared_pool >= 0)
+        fte = np.array([fte[[u for u in range(lay.n_units) if unit_pcn[u] == c]].sum(0) for c in groups])
+        names = lay.pcn_names + ["shared pool"] * (lay.shared_pool >= 0)
+    table = Table(title=f"{sc.name}: {sc.n_patients:,} patients, {lay.n_practices} practices, "
+                        f"{len(lay.pcn_names)} PCN(s): FTE by role", title_justify="left")
+    table.add_column("role")
+    for name in names:
+        table.add_column(name, justify="right")
+    for r, role in enumerate(ROLES):
+        if fte[:, r].sum() > 0:
+            table.add_row(role, *[f"{x:.1f}" for x in fte[:, r]])
+    return table
+
+@app.command("dashboard")
+def dashboard_command(
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to serve on (0: any free port).")] = 8765,
+    host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 opens it to the network.")] = "127.0.0.1",
+) -> None:
+    """Serve the interactive what-if dashboard (Solara) on http://HOST:PORT; scenarios come from ./scenarios.
+    Front-end assets are served locally, so it works without internet access."""
+    typer.echo(f"pcnsim dashboard on http://{host}:{port} (Ctrl+C to stop)")
+    cmd = [sys.executable, "-m", "solara", "run", "pcnsim.dashboard", "--host", host, "--port", str(port),
+           "--production", "--no-open", "--log-level", "warning"]
+    try:  # Ctrl-C, SIGTERM or the death of this process stop the server too (`pcnsim.stops`)
+        raise typer.Exit(code=stops.run_child(cmd))
+    except KeyboardInterrupt:
+        raise typer.Exit(code=130) from None
