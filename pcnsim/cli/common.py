@@ -20,7 +20,8 @@ from .. import outdir
 from ..outdir import ResultsError
 from ..scenario import ScenarioError
 
-console = Console()
+# Tables as wide as the terminal; 120 columns when the output goes to a file or another program.
+console = Console() if sys.stdout.isatty() else Console(width=120)
 err_console = Console(stderr=True)
 
 
