@@ -321,7 +321,7 @@ def dashboard_command(
     import subprocess
 
     typer.echo(f"pcnsim dashboard on http://{host}:{port} (Ctrl+C to stop)")
-    cmd = [sys.executable, "-m", "solara", "run", "pcnsim.dashboard", "--host", host, "--port", str(port),
+    cmd = [sys.executable, "-m", "solara", "run", "pcnsim.dashboard.page", "--host", host, "--port", str(port),
            "--production", "--no-open", "--log-level", "warning"]
     try:
         raise typer.Exit(code=subprocess.call(cmd))

@@ -117,7 +117,8 @@ def _entries() -> list[Metric]:
         if setting in ("ae", "admission", "outpatient"):
             continue
         better = "lower" if setting == "gp" else ""
-        m.append(Metric(f"{setting}_per_1000", _SETTING_WORDS[setting].capitalize(), PER_1000,
+        words = _SETTING_WORDS[setting]
+        m.append(Metric(f"{setting}_per_1000", words[0].upper() + words[1:], PER_1000,
                         f"Attended contacts with the {ROLE_LABELS[setting]}.", better=better))
     # the summary also gives admissions under the setting's own name
     m.append(Metric("admission_per_1000", "Emergency admissions", PER_1000, "As 'Emergency admissions'.",
