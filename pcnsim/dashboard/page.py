@@ -12,7 +12,6 @@ import solara
 from solara.lab import Tab, Tabs, use_task
 
 from .. import registry
-from ..paths import resolved_data
 from ..vocab import NEED_LABELS
 from . import figures
 from .record import (
@@ -40,6 +39,7 @@ from .settings import (
     cautions,
     control_values,
     default_file,
+    scenario_data,
     scenario_files,
     scenario_yaml,
     settings,
@@ -86,11 +86,11 @@ def Page() -> None:
     start = default_file(files)
     base_file = solara.use_reactive(start)
     variant_file = solara.use_reactive(start)
-    data = solara.use_memo(lambda: resolved_data(files[variant_file.value]), dependencies=[variant_file.value])
+    data = solara.use_memo(lambda: scenario_data(files[variant_file.value]), dependencies=[variant_file.value])
     values = solara.use_reactive(control_values(data))
 
     def start_from(name: str) -> None:  # a new starting file: its own settings fill the controls
-        values.set(control_values(resolved_data(files[name])))
+        values.set(control_values(scenario_data(files[name])))
         variant_file.set(name)
     years = solara.use_reactive(DEFAULT_YEARS)
     reps = solara.use_reactive(DEFAULT_REPS)
@@ -143,7 +143,7 @@ def Page() -> None:
     def reset() -> None:
         base_file.set(start)
         variant_file.set(start)
-        values.set(control_values(resolved_data(files[start])))
+        values.set(control_values(scenario_data(files[start])))
         years.set(DEFAULT_YEARS)
         reps.set(DEFAULT_REPS)
 

@@ -17,9 +17,8 @@ import pandas as pd
 from .. import memory, registry
 from ..compare import GROUP_COLUMNS, KEY_METRICS, MINUTES_PER_GP_SLOT, Comparison, compare
 from ..metrics import AGE_BAND_LABELS
-from ..paths import resolved_data
 from ..scenario import Scenario, ScenarioError, from_dict
-from .settings import Settings, build, changed_controls
+from .settings import Settings, build, changed_controls, scenario_data
 
 HEADLINES = ("gp_per_1000", "ae_per_1000", "admissions_per_1000", "revisits_per_1000", "unmet_days_per_person",
              "cost_per_person")
@@ -72,10 +71,10 @@ class RunRecord:
 
 def prepare(s: Settings, files: dict[str, Path]) -> tuple[Scenario, Scenario, bool]:
     """The base and variant scenarios of some settings, the variant on the base's seed (as compare runs it)."""
-    base = from_dict(resolved_data(files[s.base_file]))
+    base = from_dict(scenario_data(files[s.base_file]))
     base = base.model_copy(deep=True)
     base.simulation.years = s.years
-    data = resolved_data(files[s.variant_file])
+    data = scenario_data(files[s.variant_file])
     variant = build(data, s.value_map, s.years)
     variant.simulation.seed = base.simulation.seed
     return base, variant, bool(changed_controls(data, s.value_map))

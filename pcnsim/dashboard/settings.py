@@ -9,12 +9,13 @@ A lever's size controls belong to the lever, so the page shows them under its sw
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from ..paths import leaves, parse_path, set_value
+from ..paths import leaves, parse_path, resolved_data, set_value
 from ..scenario import Scenario, from_dict
 
 SCENARIO_DIRS = (Path.cwd() / "scenarios", Path(__file__).resolve().parents[2] / "scenarios",
@@ -97,6 +98,17 @@ def scenario_files() -> dict[str, Path]:
         if files:
             return {f.name: f for f in files}
     return {}
+
+
+def scenario_data(path: Path) -> dict:
+    """A scenario file's resolved plain data, read once per version of the file for every session (a national
+    file takes seconds to resolve). Shared: callers copy before changing it (`build` does)."""
+    return _resolved(str(path), path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _resolved(path: str, mtime: int) -> dict:
+    return resolved_data(Path(path))
 
 
 def default_file(files: dict[str, Path]) -> str:
