@@ -116,17 +116,18 @@ def Page() -> None:
         if request.value is None:
             return
         wanted, _ = request.value
-        total = 2 * wanted.reps * (1 + wanted.years) * 364  # burn-in is a year in every shipped scenario
-        done = [0.0]
+        done, total = [0.0], [1.0]
 
         def tick(days: float) -> None:  # whole percents only: every update re-renders the progress bar
-            before = int(100 * done[0] / total)
+            before = int(100 * done[0] / total[0])
             done[0] += days
-            if int(100 * done[0] / total) != before:
-                progress.set(float(min(99, int(100 * done[0] / total))))
+            if int(100 * done[0] / total[0]) != before:
+                progress.set(float(min(99, int(100 * done[0] / total[0]))))
 
         progress.set(0.0)
         try:
+            sides = prepare(wanted, files)[:2]  # days to simulate: burn-in and reported years, both sides
+            total[0] = wanted.reps * sum((sc.simulation.burn_in_years + wanted.years) * 364 for sc in sides)
             record = run_record(wanted, files, progress=tick)
         except Exception as exc:  # shown as a sentence on the page, never as a traceback
             failure.set(plain_error(exc))
