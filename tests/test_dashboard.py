@@ -211,6 +211,23 @@ def test_two_sessions_do_not_share_state(server, browser):
     assert problems == [], problems
 
 
+def test_a_link_reopens_the_page_as_set(server, browser):
+    """The address carries the settings: a copied link opens another session with the same choices."""
+    problems: list[str] = []
+    first = open_page(browser, server, problems)
+    switch(first, "Complex-care team").check(force=True)
+    first.wait_for_url("**complex_care.enabled=1**", timeout=10_000)
+    link = first.url
+    second = open_page(browser, link, problems)
+    assert switch(second, "Complex-care team").is_checked()
+    assert second.get_by_text("Caseload: 150 patients per PCN").is_visible()  # a lever's size shows while it is on
+    third = open_page(browser, server + "?start=care_navigation.yaml&years=3&reps=4", problems)
+    assert third.get_by_text("What if: care_navigation.yaml against baseline.yaml").is_visible()
+    assert third.get_by_text("Reported years: 3").is_visible()
+    assert third.get_by_text("Paired replicates: 4").is_visible()
+    assert problems == [], problems
+
+
 def test_every_control_is_within_the_schema():
     """Sliders never offer a value the scenario schema would refuse."""
     schema = json_schema()

@@ -39,10 +39,12 @@ from .settings import (
     cautions,
     control_values,
     default_file,
+    from_query,
     scenario_data,
     scenario_files,
     scenario_yaml,
     settings,
+    to_query,
 )
 
 STYLE = """
@@ -84,16 +86,18 @@ def ControlWidget(control: Control, values: solara.Reactive) -> None:
 def Page() -> None:
     files = scenario_files()
     start = default_file(files)
-    base_file = solara.use_reactive(start)
-    variant_file = solara.use_reactive(start)
+    router = solara.use_router()
+    asked = solara.use_memo(lambda: from_query(router.search, files), dependencies=[])  # a shared link's settings
+    base_file = solara.use_reactive(asked.get("base", start))
+    variant_file = solara.use_reactive(asked.get("start", start))
     data = solara.use_memo(lambda: scenario_data(files[variant_file.value]), dependencies=[variant_file.value])
-    values = solara.use_reactive(control_values(data))
+    values = solara.use_reactive({**control_values(data), **asked["values"]})
 
     def start_from(name: str) -> None:  # a new starting file: its own settings fill the controls
         values.set(control_values(scenario_data(files[name])))
         variant_file.set(name)
-    years = solara.use_reactive(DEFAULT_YEARS)
-    reps = solara.use_reactive(DEFAULT_REPS)
+    years = solara.use_reactive(asked.get("years", DEFAULT_YEARS))
+    reps = solara.use_reactive(asked.get("reps", DEFAULT_REPS))
     request = solara.use_reactive(None)  # (settings, press number) of the last press of Run
     shown = solara.use_reactive(None)  # the RunRecord on screen
     failure = solara.use_reactive(None)  # one sentence when the last press made no results
@@ -102,6 +106,13 @@ def Page() -> None:
     solara.use_effect(lambda: (lambda: shown.set(None)), [])
 
     current = settings(base_file.value, variant_file.value, values.value, years.value, reps.value)
+    query = to_query(current, data)
+
+    def show_in_address_bar() -> None:  # the address always reopens the page as set
+        if (router.search or "") != query:
+            router.push(f"{router.path}?{query}")
+
+    solara.use_effect(show_in_address_bar, [query])
 
     def check():
         try:

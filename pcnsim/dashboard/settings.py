@@ -190,3 +190,38 @@ def scenario_yaml(sc: Scenario, base_file: str | None = None, reps: int | None =
                  f"#   pcnsim compare scenarios/{base_file} {sc.name}.yaml --years {sc.simulation.years} "
                  f"--reps {reps} --seed {sc.simulation.seed}\n")
     return head + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def to_query(s: Settings, data: dict) -> str:
+    """The settings as a URL query, so a link reopens the page as set: the files, years, replicates and each
+    control moved away from the starting file's value."""
+    from urllib.parse import urlencode
+
+    values = s.value_map
+    pairs = [("base", s.base_file), ("start", s.variant_file), ("years", s.years), ("reps", s.reps)]
+    pairs += [(c.path, int(bool(values[c.path])) if c.kind == "switch" else values[c.path])
+              for c in changed_controls(data, values)]
+    return urlencode(pairs)
+
+
+def from_query(search: str | None, files: dict[str, Path]) -> dict:
+    """What a URL query sets (see `to_query`); anything unknown, unreadable or out of range is ignored."""
+    from urllib.parse import parse_qsl
+
+    out: dict = {"values": {}}
+    for key, text in parse_qsl(search or ""):
+        try:
+            if key in ("base", "start") and text in files:
+                out[key] = text
+            elif key == "years" and 1 <= int(text) <= 3:
+                out[key] = int(text)
+            elif key == "reps" and 2 <= int(text) <= 10:
+                out[key] = int(text)
+            elif key in BY_PATH:
+                c = BY_PATH[key]
+                value = bool(int(text)) if c.kind == "switch" else int(text) if c.kind == "int" else float(text)
+                if c.kind == "switch" or c.low <= value <= c.high:
+                    out["values"][key] = value
+        except ValueError:
+            continue
+    return out
