@@ -112,6 +112,7 @@ def ran(server, browser, tmp_path_factory):
     box = run.bounding_box()  # before anything scrolls: the run button is on screen
     fits = box is not None and 0 <= box["y"] and box["y"] + box["height"] <= LAPTOP["height"] and \
         0 <= box["x"] and box["x"] + box["width"] <= LAPTOP["width"]
+    page.wait_for_timeout(1000)
     page.screenshot(path="/tmp/dash-start.png")
     switch(page, "Care navigation").check(force=True)
     started = time.time()
@@ -138,6 +139,11 @@ def test_results_use_plain_words_not_metric_keys(ran):
         text = page.inner_text("body")
         raw = sorted(k for k in (*registry.METRICS, "low_95", "high_95", "acute_minor", "splw") if k in text)
         assert not raw, f"raw keys in the {tab} tab: {raw}"
+    choose(page, "Break down by", "Deprivation quintile")
+    page.get_by_text("Quintile 1 (most deprived)").first.wait_for(timeout=10_000)
+    page.locator("img").last.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    page.screenshot(path="/tmp/dash-by-group.png")
     assert ("GP contacts" in text and "Quintile" not in text) or True
     page.get_by_role("tab", name="Headline changes").click()
     assert page.locator(".pcnsim-stale").count() == 0  # fresh results carry no out-of-date mark

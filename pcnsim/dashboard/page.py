@@ -172,6 +172,8 @@ def Page() -> None:
                 solara.Button("Reset", on_click=reset, text=True, disabled=task.pending, classes=["pcnsim-reset"])
             if task.pending:
                 Progress(progress)
+            elif failure.value:  # beside the button too, wherever the results are scrolled to
+                solara.Text(failure.value, style={"color": "#c62828", "font-size": "13px"})
             elif stale:
                 solara.Text("Results out of date: press Run and compare", style={"color": "#b26a00"},
                             classes=["pcnsim-stale"])
