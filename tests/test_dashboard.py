@@ -91,6 +91,11 @@ def choose(page, select_label: str, option: str) -> None:
     page.wait_for_timeout(300)
 
 
+def open_tab(page, name: str) -> None:
+    """Open a results tab (by event: the tab strip's scroll arrows may cover it at laptop width)."""
+    page.get_by_role("tab", name=name, exact=True).dispatch_event("click")
+
+
 def headline(page, title: str) -> str:
     return page.locator(".v-card", has_text=title).locator(".pcnsim-value").inner_text()
 
@@ -133,9 +138,11 @@ def test_the_run_button_is_on_screen_at_laptop_size(ran):
 
 def test_results_use_plain_words_not_metric_keys(ran):
     page = ran["page"]
-    for tab in ("Headline changes", "By group"):
-        page.get_by_role("tab", name=tab).click()
-        page.locator("img").last.wait_for(timeout=30_000)
+    for tab, charts in (("Changes", 1), ("Over time", 2), ("Frequent attenders", 2), ("Who never comes", 1),
+                        ("Workforce", 1), ("By group", 1)):
+        open_tab(page, tab)
+        page.wait_for_function("n => document.querySelectorAll('.v-window-item--active img').length >= n", arg=charts,
+                               timeout=30_000)
         text = page.inner_text("body")
         raw = sorted(k for k in (*registry.METRICS, "low_95", "high_95", "acute_minor", "splw") if k in text)
         assert not raw, f"raw keys in the {tab} tab: {raw}"
@@ -145,7 +152,7 @@ def test_results_use_plain_words_not_metric_keys(ran):
     page.wait_for_timeout(500)
     page.screenshot(path="/tmp/dash-by-group.png")
     assert ("GP contacts" in text and "Quintile" not in text) or True
-    page.get_by_role("tab", name="Headline changes").click()
+    open_tab(page, "Changes")
     assert page.locator(".pcnsim-stale").count() == 0  # fresh results carry no out-of-date mark
 
 

@@ -37,6 +37,7 @@ from .settings import (
     WORKFORCE,
     Control,
     cautions,
+    changed_controls,
     control_values,
     default_file,
     from_query,
@@ -210,6 +211,9 @@ def Page() -> None:
             solara.Error(failure.value, classes=["pcnsim-message"])
         elif task.error:
             solara.Error(plain_error(task.exception), classes=["pcnsim-message"])
+        if base_file.value == variant_file.value and not changed_controls(data, values.value):
+            solara.Info("Both sides are the same settings, so every difference would be zero: switch a lever on, "
+                        "move a setting or start the changed side from another file.")
         if record is None and not task.pending:
             solara.Info("Choose what to compare, move the levers, then press Run and compare. Both sides run on "
                         "the same random numbers (paired replicates), so the differences come from the settings.")
@@ -285,7 +289,7 @@ def Results(record: RunRecord, stale: bool) -> None:
 def ResultTabs(record: RunRecord) -> None:
     """The charts, drawn once per run (memoised on the record) and only when their tab is opened."""
     with Tabs(lazy=True):
-        with Tab("Headline changes"):
+        with Tab("Changes"):
             Chart(record, "headline")
             solara.DataFrame(readable(record), items_per_page=12)
         with Tab("Over time"):
@@ -299,7 +303,7 @@ def ResultTabs(record: RunRecord) -> None:
             Chart(record, "never")
         with Tab("Workforce"):
             Chart(record, "workforce")
-        with Tab("Patient timeline"):
+        with Tab("One patient"):
             DeepDive(record)
 
 

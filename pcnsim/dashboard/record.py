@@ -175,7 +175,7 @@ def verdict_sentence(metric: str, base: float, diff: float, low: float, high: fl
 
 def own_terms(metric: str, diff: float, patients: int) -> str | None:
     """The difference in the PCN's own terms: events a week for its list, GP time, or pounds a year."""
-    if math.isnan(diff):
+    if math.isnan(diff) or diff == 0:
         return None
     if metric == "gp_per_1000":
         week = registry.per_week(diff, patients)
