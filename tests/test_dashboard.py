@@ -122,7 +122,7 @@ def ran(server, browser, tmp_path_factory):
     switch(page, "Care navigation").check(force=True)
     started = time.time()
     run.click()
-    page.get_by_text("Simulating base and change").wait_for(timeout=30_000)  # progress shows, page responsive
+    page.get_by_text("Simulating base and").first.wait_for(timeout=30_000)  # progress shows, page responsive
     page.locator(".pcnsim-value").first.wait_for(timeout=240_000)
     elapsed = time.time() - started
     page.wait_for_timeout(500)
