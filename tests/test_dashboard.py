@@ -29,6 +29,9 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run installs it)")
 
 
+SERVER_PIDS: dict[str, int] = {}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -51,6 +54,7 @@ def server():
             if time.time() > deadline or proc.poll() is not None:
                 raise RuntimeError("pcnsim dashboard did not start") from None
             time.sleep(0.5)
+    SERVER_PIDS[url] = proc.pid
     yield url
     os.killpg(proc.pid, signal.SIGTERM)
     proc.wait(timeout=30)
@@ -222,6 +226,23 @@ def test_two_sessions_do_not_share_state(server, browser):
     third = open_page(browser, server, problems)  # a session opened after the change starts fresh too
     assert not switch(third, "Social prescribing").is_checked()
     assert problems == [], problems
+
+
+def resident_mib(pid: int) -> float:
+    """Resident memory of the Solara server (the child `pcnsim dashboard` starts), MiB."""
+    child = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    status = Path(f"/proc/{child[0] if child else pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmRSS")).split()[1]) / 1024
+
+
+def test_a_closed_session_gives_its_memory_back(server, ran):
+    """Closing the tab closes the session; its results (both sides' per-patient tables) are released."""
+    held = resident_mib(SERVER_PIDS[server])
+    ran["page"].close(run_before_unload=True)
+    deadline = time.time() + 30
+    while resident_mib(SERVER_PIDS[server]) > held - 50 and time.time() < deadline:
+        time.sleep(1)
+    assert resident_mib(SERVER_PIDS[server]) <= held - 50, (held, resident_mib(SERVER_PIDS[server]))
 
 
 def test_a_link_reopens_the_page_as_set(server, browser):

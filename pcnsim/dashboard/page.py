@@ -8,6 +8,10 @@ as one sentence, so the controls stay on the page.
 
 from __future__ import annotations
 
+import ctypes
+import gc
+import threading
+
 import solara
 from solara.lab import Tab, Tabs, use_task
 
@@ -47,6 +51,25 @@ from .settings import (
     settings,
     to_query,
 )
+
+
+def give_memory_back() -> None:
+    """Collect what a closed session left (its results form reference cycles with the page's widgets) and hand
+    the freed heap back to the system, so a long-running server does not grow session by session."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the memory is reused, just not returned
+        pass
+
+
+def on_session_start():
+    """Solara calls this as a session (virtual kernel) starts and the function it returns as it closes; the
+    collection waits a moment, until Solara has closed the session's widgets and dropped its state."""
+    return lambda: threading.Timer(2.0, give_memory_back).start()
+
+
+solara.lab.on_kernel_start(on_session_start)
 
 STYLE = """
 .pcnsim-runbar { position: sticky; top: 0; z-index: 5; background: white; padding: 6px 0 8px 0;
