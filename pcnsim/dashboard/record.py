@@ -188,7 +188,9 @@ def own_terms(metric: str, diff: float, patients: int) -> str | None:
                f"{patients:,} patients (staff salaries not included)."
     if registry.get(metric).unit == registry.PER_1000:
         week = registry.per_week(diff, patients)
-        return f"About {abs(week):,.1f} {'fewer' if week < 0 else 'more'} a week across {patients:,} patients."
+        year = diff / 1000 * patients
+        return f"About {abs(week):,.1f} {'fewer' if week < 0 else 'more'} a week ({abs(year):,.0f} a year) across " \
+               f"{patients:,} patients."
     return None
 
 
