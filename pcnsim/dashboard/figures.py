@@ -71,7 +71,8 @@ def over_time(record: RunRecord, settings: tuple[str, ...], title: str) -> Figur
         for name, style, who in ((base_name, "-", "base"), (variant_name, "--", "with change")):
             weekly = pd.Series(weekly_rates(record.comparison.results[name], setting)).rolling(4, min_periods=1).mean()
             years = np.arange(len(weekly)) / 52
-            ax.plot(years, weekly, style, color=colour, label=f"{registry.SERIES_WORDS[setting].capitalize()} ({who})")
+            words = registry.SERIES_WORDS[setting]
+            ax.plot(years, weekly, style, color=colour, label=f"{words[0].upper()}{words[1:]} ({who})")
     ax.set_xlabel("years since reporting began (model years have no calendar date)")
     ax.set_ylabel("per 1,000 patients a year")
     ax.set_title(title)

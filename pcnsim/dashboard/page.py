@@ -390,7 +390,7 @@ def FrequentAttenders(record: RunRecord) -> None:
         solara.Info("Frequent-attender churn compares one year with the next: choose 2 or more reported years.")
     with solara.Row(style={"flex-wrap": "wrap"}):
         for who, data in zip(("Base", "With the change"), images, strict=True):
-            with solara.Column(style={"max-width": "560px"}):
+            with solara.Column(style={"width": "48%", "min-width": "420px"}):
                 Heading(who, level=4)
                 solara.Image(data, width="100%")
 
