@@ -221,7 +221,9 @@ def Page() -> None:
         for c in WORKFORCE:
             ControlWidget(c, values)
         if invalid is None:
-            solara.FileDownload(lambda: current_yaml(current, files), filename=f"{current.variant_file}",
+            edited = "_edited" if changed_controls(data, values.value) else ""
+            solara.FileDownload(lambda: current_yaml(current, files),
+                                filename=f"{current.variant_file.removesuffix('.yaml')}{edited}.yaml",
                                 label="Download these settings (YAML)")
     with solara.Column(classes=["pcnsim-main"]):
         Heading(f"What if: {variant_file.value} against {base_file.value}", level=2)
@@ -266,7 +268,7 @@ def Card(record: RunRecord, row) -> None:
     m = registry.get(row["metric"])
     verdict = m.verdict(row["low_95"], row["high_95"])
     tone = {"better": "pcnsim-better", "worse": "pcnsim-worse"}.get(verdict, "pcnsim-none")
-    with solara.Card(m.label, style={"width": "300px"}, classes=["pcnsim-card"]):
+    with solara.Card(m.label, style={"width": "290px"}, classes=["pcnsim-card"]):
         solara.HTML(tag="div", unsafe_innerHTML=m.format(row["value"]), classes=["pcnsim-value"],
                     style={"font-size": "26px"})
         solara.Text(f"{m.unit}, with the change; base {m.format(row['base'])}", style={"font-size": "12px"})
