@@ -255,6 +255,10 @@ def test_a_link_reopens_the_page_as_set(server, browser):
     second = open_page(browser, link, problems)
     assert switch(second, "Complex-care team").is_checked()
     assert second.get_by_text("Caseload: 150 patients per PCN").is_visible()  # a lever's size shows while it is on
+    second.get_by_role("button", name="Reset").click()
+    second.wait_for_url(server, timeout=10_000)  # back to the page as it opens, with no query
+    assert not switch(second, "Complex-care team").is_checked()
+    assert second.get_by_text("Caseload").count() == 0  # and the size is gone with its lever
     third = open_page(browser, server + "?start=care_navigation.yaml&years=3&reps=4", problems)
     assert third.get_by_text("What if: care_navigation.yaml against baseline.yaml").is_visible()
     assert third.get_by_text("Reported years: 3").is_visible()

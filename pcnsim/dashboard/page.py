@@ -131,10 +131,14 @@ def Page() -> None:
 
     current = settings(base_file.value, variant_file.value, values.value, years.value, reps.value)
     query = to_query(current, data)
+    plain = to_query(settings(start, start, control_values(scenario_data(files[start])), DEFAULT_YEARS, DEFAULT_REPS),
+                     scenario_data(files[start]))
+    if query == plain:  # the page as it opens needs no query
+        query = ""
 
     def show_in_address_bar() -> None:  # the address always reopens the page as set
         if (router.search or "") != query:
-            router.push(f"{router.path}?{query}")
+            router.push(f"{router.path}?{query}" if query else router.path)
 
     solara.use_effect(show_in_address_bar, [query])
 
