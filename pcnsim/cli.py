@@ -321,14 +321,10 @@ def dashboard_command(
     import subprocess
 
     typer.echo(f"pcnsim dashboard on http://{host}:{port} (Ctrl+C to stop)")
-    cmd = [sys.executable, "-m", "solara", "run", "pcnsim.dashboard.page", "--host", host, "--port", str(port),
+    cmd = [sys.executable, "-m", "solara", "run", "pcnsim.dashboard", "--host", host, "--port", str(port),
            "--production", "--no-open", "--log-level", "warning"]
-    # Solara's corner banner would sit over the charts' axis labels and the tables' pagers. A session whose
-    # browser went away without closing its tab keeps its results (both sides' per-patient tables) until
-    # the kernel is culled: after 5 minutes, not Solara's default day. A closed tab releases them at once.
-    env = {**os.environ, "SOLARA_THEME_SHOW_BANNER": "False", "SOLARA_KERNEL_CULL_TIMEOUT": "5m"}
     try:
-        raise typer.Exit(code=subprocess.call(cmd, env=env))
+        raise typer.Exit(code=subprocess.call(cmd))
     except KeyboardInterrupt:
         raise typer.Exit(code=130) from None
 

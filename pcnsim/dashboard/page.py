@@ -13,6 +13,7 @@ import gc
 import threading
 
 import solara
+import solara.server.settings
 from solara.lab import Tab, Tabs, use_task
 
 from .. import registry
@@ -70,6 +71,10 @@ def on_session_start():
 
 
 solara.lab.on_kernel_start(on_session_start)
+# Solara's corner banner would sit over the charts' axis labels and the tables' pagers. A session whose browser
+# went away without closing its tab keeps its results until its kernel is culled: after 5 minutes, not a day.
+solara.server.settings.theme.show_banner = False
+solara.server.settings.kernel.cull_timeout = "5m"
 
 STYLE = """
 .pcnsim-runbar { position: sticky; top: 0; z-index: 5; background: white; padding: 6px 0 8px 0;
@@ -78,6 +83,7 @@ STYLE = """
 .pcnsim-stale-results { opacity: 0.55; }
 .pcnsim-better { color: #1b7a1b; } .pcnsim-worse { color: #c62828; } .pcnsim-none { color: #555; }
 .pcnsim-lever-sizes { margin-left: 28px; margin-top: -12px; }
+.pcnsim-main .v-tab { padding: 0 10px; min-width: 0; letter-spacing: 0; }
 """
 
 
