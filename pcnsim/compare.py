@@ -24,7 +24,6 @@ from .vocab import DAYS_PER_YEAR
 KEY_METRICS = ("ae_per_1000", "revisits_per_1000", "revisit_rate", "gp_per_1000", "primary_care_contacts_per_person",
                "unmet_days_per_person", "admissions_per_1000", "unserved_requests_per_1000", "cost_per_person",
                "gp_hours_on_home_visits_per_1000")
-GROUP_BY = ("age_band", "sex", "deprivation", "practice", "pcn", "complex_needs")
 GROUP_COLUMNS = ("primary_care_contacts", "gp", "ae", "admission", "unmet_days", "revisits")
 MINUTES_PER_GP_SLOT = 15.0  # 28 contacts in a 7-hour clinical day
 
@@ -63,7 +62,7 @@ def group_rates(res: Results) -> pd.DataFrame:
     p = res.patients.assign(age_band=metrics.age_band(res.patients["age"]).astype(str),
                             complex_needs=np.where(res.patients["complexity"] >= 2, "complex", "not complex"))
     frames = []
-    for by in GROUP_BY:
+    for by in ("age_band", "sex", "deprivation", "practice", "pcn", "complex_needs"):
         g = p.groupby(["replicate", by], observed=True)
         py = g["registered_days"].sum() / DAYS_PER_YEAR
         rates = pd.DataFrame({c: 1000 * g[c].sum() / py for c in GROUP_COLUMNS}).reset_index()
