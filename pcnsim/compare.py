@@ -81,11 +81,12 @@ def per_replicate(res: Results, wanted: list[str] | None = None) -> pd.DataFrame
 
 
 def group_rates(res: Results) -> pd.DataFrame:
-    """Rates per 1,000 person-years by replicate and group (age band, deprivation, practice, complex needs)."""
+    """Rates per 1,000 person-years by replicate and group (age band, sex, deprivation, practice, PCN, complex
+    needs)."""
     p = res.patients.assign(age_band=metrics.age_band(res.patients["age"]).astype(str),
                             complex_needs=np.where(res.patients["complexity"] >= 2, "complex", "not complex"))
     frames = []
-    for by in ("age_band", "deprivation", "practice", "complex_needs"):
+    for by in ("age_band", "sex", "deprivation", "practice", "pcn", "complex_needs"):
         g = p.groupby(["replicate", by], observed=True)
         py = g["registered_days"].sum() / DAYS_PER_YEAR
         rates = pd.DataFrame({c: 1000.0 * g[c].sum().astype(np.float64) / py for c in GROUP_COLUMNS}).reset_index()

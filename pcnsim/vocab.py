@@ -22,6 +22,16 @@ NEEDS = (
     "urgent_home_visit",
 )
 N_NEEDS = len(NEEDS)
+NEED_LABELS = {
+    "acute_minor": "minor acute illness",
+    "ltc": "long-term condition",
+    "complex": "complex needs",
+    "mental_health": "mental health",
+    "social": "social need",
+    "msk": "muscle or joint problem",
+    "wound": "wound / leg ulcer",
+    "urgent_home_visit": "urgent home visit",
+}
 URGENT_HOME_VISIT = NEEDS.index("urgent_home_visit")
 
 # Services with capacity (staffed roles). Contacts with these are primary-care contacts except
