@@ -33,7 +33,7 @@ def experiment(folder: Path, runs: int) -> Path:
 
 
 def timed(runs: int, **where) -> float:
-    from pcnsim import sweep
+    from pcnsim.experiments import sweep
 
     with tempfile.TemporaryDirectory() as tmp:
         path = experiment(Path(tmp), runs)
@@ -49,7 +49,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=40, help="runs per configuration (fewer mostly time the start-up)")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
     args = ap.parse_args()
-    from pcnsim import sweep
+    from pcnsim.experiments import sweep
 
     sweep.warm_up()
     result = {"runs": args.runs, "run": "baseline, 42,000 patients, 1 burn-in + 3 reported years",

@@ -4,7 +4,7 @@ and how its values and changes are written for people.
 Everything human-facing (CLI tables, reports, figures, the dashboard, CSV headers meant for reading) takes
 its words from here and never prints a raw metric key; `pcnsim metrics` lists the registry. The
 definitions of how each metric is computed live with the code that computes it (`pcnsim.metrics`,
-`pcnsim.compare`, `pcnsim.targets`); `how` here says it in words.
+`pcnsim.experiments.compare`, `pcnsim.targets`); `how` here says it in words.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from pcnsim import boardpaper, registry
-from pcnsim.compare import KEY_METRICS, compare
+from pcnsim.experiments.compare import KEY_METRICS, compare
 
 CHROMIUM = shutil.which("chromium")
 

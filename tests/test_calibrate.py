@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import yaml
 
-from pcnsim import calibrate as cal
+from pcnsim.experiments import calibrate as cal
 from pcnsim.scenario import load
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -123,7 +123,7 @@ def test_top10_flags_of_a_simulated_table_are_the_groupby_rank_cut(baseline_run)
 def test_churn_is_a_comparison_and_sweep_metric_with_the_churn_tables_values():
     """Frequent-attender prevalence, share of contacts, persistence and inflow, for each definition, come out
     of `compare.per_replicate` as the churn table's values averaged over a replicate's years."""
-    from pcnsim.compare import CHURN_NAMES, per_replicate, replicate_metric_names
+    from pcnsim.experiments.compare import CHURN_NAMES, per_replicate, replicate_metric_names
     from pcnsim.run import run
     from pcnsim.scenario import load
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from pcnsim import params
-from pcnsim.compare import per_replicate
+from pcnsim.experiments.compare import per_replicate
 from pcnsim.run import run
 from pcnsim.scenario import load
 from pcnsim.vocab import ROLES

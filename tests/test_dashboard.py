@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from pcnsim import dashboard, registry
-from pcnsim.compare import compare
+from pcnsim.experiments.compare import compare
 from pcnsim.scenario import json_schema
 
 ROOT = Path(__file__).resolve().parents[1]

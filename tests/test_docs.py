@@ -56,7 +56,8 @@ def test_parameters_page_lists_every_schema_section(site):
 
 def test_api_page_documents_the_entry_points(site):
     html = (site / "api" / "index.html").read_text(encoding="utf-8")
-    for name in ("pcnsim.run.run", "pcnsim.compare.compare", "pcnsim.sweep.sweep", "pcnsim.scenario.load"):
+    for name in ("pcnsim.run.run", "pcnsim.experiments.compare.compare", "pcnsim.experiments.sweep.sweep",
+                 "pcnsim.scenario.load"):
         assert f'id="{name}"' in html, f"{name} is missing from the API reference"
 
 

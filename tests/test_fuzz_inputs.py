@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from pcnsim import calibrate, optimise, sweep
+from pcnsim.experiments import calibrate, optimise, sweep
 from pcnsim.paths import _lists
 from pcnsim.scenario import Scenario, ScenarioError, deep_merge, from_dict, load, scenario_defaults
 from pcnsim.yamlio import MAX_YAML_BYTES, _structural

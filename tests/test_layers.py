@@ -71,8 +71,7 @@ def test_interfaces_and_results_never_import_the_engine(module):
 
 
 MODEL_AND_ABOVE = ("pcnsim.run", "pcnsim.model", "pcnsim.params", "pcnsim.levers", "pcnsim.population",
-                   "pcnsim.compare", "pcnsim.sweep", "pcnsim.calibrate", "pcnsim.optimise", "pcnsim.deepdive",
-                   "pcnsim.workforce")
+                   "pcnsim.experiments")
 
 
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if within(m, RESULTS)))

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from pcnsim import levers
-from pcnsim.compare import compare, paired_interval, per_replicate
+from pcnsim.experiments.compare import compare, paired_interval, per_replicate
 from pcnsim.run import run
 from pcnsim.scenario import Scenario, ScenarioError, from_dict, load
 from pcnsim.vocab import NEEDS, PRIMARY_CARE_ROLES, ROLES

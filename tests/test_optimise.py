@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from pcnsim import optimise, workforce
+from pcnsim.experiments import optimise, workforce
 from pcnsim.scenario import ScenarioError, load
 
 ROOT = Path(__file__).resolve().parents[1]

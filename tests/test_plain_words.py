@@ -10,7 +10,7 @@ import matplotlib.text
 import pytest
 
 from pcnsim import plots, registry
-from pcnsim.compare import KEY_METRICS, compare
+from pcnsim.experiments.compare import KEY_METRICS, compare
 from pcnsim.scenario import load
 
 TINY = "name: tiny\nsimulation: {burn_in_years: 0, years: 2}\npcns:\n  - name: Tiny PCN\n    practices:\n" \

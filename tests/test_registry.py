@@ -5,7 +5,7 @@ import math
 import pytest
 
 from pcnsim import registry
-from pcnsim.compare import KEY_METRICS, replicate_metric_names
+from pcnsim.experiments.compare import KEY_METRICS, replicate_metric_names
 from pcnsim.metrics import HEADLINE, METRIC_NAMES
 from pcnsim.results import WEEKLY_METRICS
 

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from pcnsim import sweep
+from pcnsim.experiments import sweep
 from pcnsim.scenario import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[1]

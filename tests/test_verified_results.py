@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pcnsim import sweep
+from pcnsim.experiments import sweep
 from pcnsim.results import Results, ResultsError
 from pcnsim.run import run
 from pcnsim.scenario import load

@@ -35,7 +35,7 @@ def sweep_command(
 ) -> None:
     """Run a parameter sweep (grid, list, Latin hypercube, Sobol sequence, Sobol indices or Morris); rerun the
     same command to resume: finished runs are kept and skipped."""
-    from .. import sweep
+    from ..experiments import sweep
 
     stops.terminate_as_interrupt()
     with user_errors(), ExitStack() as held:
@@ -77,7 +77,7 @@ def optimise_command(
     """Find where staff should sit (which practice or the network pool) and how many of each role, for a
     budget: simple policies first, then an Optuna search on common random numbers, then the best against
     each policy on fresh seeds. Writes best.yaml, trials.csv, validation.csv and tradeoff.png."""
-    from .. import optimise
+    from ..experiments import optimise
 
     stops.terminate_as_interrupt()
     with user_errors(), ExitStack() as held:
@@ -115,7 +115,7 @@ def calibrate_command(
                                                show_default=False)],
 ) -> None:
     """Fit free parameters to the evidence targets and write the calibrated scenario (extends the base)."""
-    from .. import calibrate as cal
+    from ..experiments import calibrate as cal
     from ..run import run
 
     with user_errors():

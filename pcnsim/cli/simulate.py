@@ -82,7 +82,7 @@ def compare_command(
     Example: pcnsim compare scenarios/baseline.yaml scenarios/complex_care_team.yaml --reps 10 --years 3
     """
     from .. import display, plots
-    from ..compare import KEY_METRICS, compare
+    from ..experiments.compare import KEY_METRICS, compare
     from ..scenario import load
     from ..verify import write_manifest
 
@@ -124,7 +124,7 @@ def deep_dive_command(
 ) -> None:
     """Each chosen patient's dated touchpoint timeline (GP, nurse, network, A&E, admissions, outpatients),
     base and lever side by side: the notes review a PCN meeting looks at."""
-    from ..deepdive import deep_dive
+    from ..experiments.deepdive import deep_dive
 
     with user_errors():
         sc = load_or_fail(scenario)

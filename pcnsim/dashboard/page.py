@@ -410,7 +410,7 @@ def FrequentAttenders(record: RunRecord) -> None:
 @solara.component
 def DeepDive(record: RunRecord) -> None:
     """The top frequent attender's touchpoints, base and change side by side (one replicate, ledger kept)."""
-    from ..deepdive import deep_dive
+    from ..experiments.deepdive import deep_dive
 
     asked = solara.use_reactive(0)
     problem = solara.use_reactive(None)

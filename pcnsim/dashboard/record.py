@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import memory, registry
-from ..compare import GROUP_COLUMNS, KEY_METRICS, MINUTES_PER_GP_SLOT, Comparison, compare
+from ..experiments.compare import GROUP_COLUMNS, KEY_METRICS, MINUTES_PER_GP_SLOT, Comparison, compare
 from ..metrics import AGE_BAND_LABELS
 from ..scenario import Scenario, ScenarioError, from_dict
 from .settings import Settings, build, changed_controls, scenario_data

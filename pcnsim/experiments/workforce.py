@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .params import layout
-from .scenario import Scenario
+from ..params import layout
+from ..scenario import Scenario
 
 # Carr-Hill (2004) age-sex workload weights {lower age: (male, female)}, relative to men aged 15-44.
 CARR_HILL_AGE_SEX = {0: (3.97, 3.64), 5: (1.69, 1.61), 15: (1.00, 2.19), 45: (2.14, 2.90), 65: (4.16, 4.44),
@@ -50,7 +50,7 @@ def units(sc: Scenario) -> list[str]:
 
 def current(sc: Scenario, roles: list[str]) -> Allocation:
     """The scenario's own FTE for these roles at each practice and pool (PCN-funded staff included)."""
-    from .vocab import ROLES
+    from ..vocab import ROLES
 
     lay = layout(sc)
     n = lay.n_practices + len(lay.pcn_names)
@@ -127,7 +127,7 @@ def override(sc: Scenario, alloc: Allocation) -> dict:
 
 def apply(sc: Scenario, alloc: Allocation) -> Scenario:
     """The scenario with `alloc` in place (everything else unchanged)."""
-    from .scenario import deep_merge, from_dict
+    from ..scenario import deep_merge, from_dict
 
     data = sc.model_dump()
     data["pcns"] = []  # replaced whole

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .run import resolve_scenario, run
-from .scenario import Scenario
-from .vocab import ROLE_LABELS
+from ..run import resolve_scenario, run
+from ..scenario import Scenario
+from ..vocab import ROLE_LABELS
 
 SPEC = re.compile(r"^(top-fa:(?P<n>\d+)|(?P<ids>\d+(,\d+)*))$")
 PROFILE_COLUMNS = ("practice", "age", "sex", "deprivation", "segment", "complexity", "primary_care_contacts",

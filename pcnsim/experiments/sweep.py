@@ -42,10 +42,10 @@ from pydantic import Field, field_validator, model_validator
 from scipy import stats
 from scipy.stats import qmc
 
-from . import atomic, outdir, stops, verify
+from .. import atomic, outdir, stops, verify
+from ..paths import apply, leaves, parse_path, require, resolved_data, set_value
+from ..scenario import ScenarioError, Strict, base_path, check_output, from_dict, validate_file
 from .compare import per_replicate, replicate_metric_names
-from .paths import apply, leaves, parse_path, require, resolved_data, set_value
-from .scenario import ScenarioError, Strict, base_path, check_output, from_dict, validate_file
 
 DESIGNS = ("grid", "list", "latin_hypercube", "sobol_sequence", "sobol_indices", "morris")
 RESULTS_FILE = "results.parquet"
@@ -267,7 +267,7 @@ def load(path: str | Path) -> Plan:
 
 def run_task(spec: RunSpec) -> dict:
     """Simulate one run and return plain data (what a worker sends back)."""
-    from .run import run
+    from ..run import run
 
     started = time.perf_counter()
     sc = from_dict(spec.scenario)
@@ -281,7 +281,7 @@ def run_task(spec: RunSpec) -> dict:
 
 def warm_up() -> int:
     """Compile (or load from numba's on-disk cache) the engine in this process; returns the pid."""
-    from .run import run
+    from ..run import run
 
     sc = from_dict({"pcns": [{"name": "warm-up", "practices": [{"name": "w", "list_size": 50}]}],
                     "simulation": {"burn_in_years": 0, "years": 1}})
@@ -525,7 +525,7 @@ def sensitivity(plan: Plan, table: pd.DataFrame) -> pd.DataFrame:
 
 def write_outputs(plan: Plan, table: pd.DataFrame) -> list[Path]:
     """results.parquet/.csv, summary.csv, and for sensitivity designs sensitivity.csv and .png."""
-    from . import plots
+    from .. import plots
 
     out = plan.output
     written = []

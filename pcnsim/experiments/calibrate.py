@@ -26,10 +26,10 @@ import yaml
 from pydantic import Field, model_validator
 from scipy import optimize
 
-from . import atomic, outdir, targets
-from .paths import apply, leaves, parse_path, require, resolved_data
-from .run import run
-from .scenario import (
+from .. import atomic, outdir, targets
+from ..paths import apply, leaves, parse_path, require, resolved_data
+from ..run import run
+from ..scenario import (
     Strict,
     allowed_roots,
     check_output,
@@ -38,7 +38,7 @@ from .scenario import (
     load_raw,
     validate_file,
 )
-from .scenario import (
+from ..scenario import (
     base_path as checked_base,
 )
 

@@ -9,7 +9,7 @@ so every trial meets the totals and the budget by construction.
 
 Every trial runs the same replicate seeds (common random numbers), so differences between allocations
 are not noise between seeds. Optuna's TPE sampler (seeded) searches; the simple policies of
-`pcnsim.workforce` are evaluated first and enqueued as starting points. The best allocation and each
+`pcnsim.experiments.workforce` are evaluated first and enqueued as starting points. The best allocation and each
 policy are then rerun on fresh validation seeds and compared pairwise, so the reported advantage is not
 the optimiser's luck on its own seeds.
 """
@@ -25,11 +25,11 @@ import pandas as pd
 import yaml
 from pydantic import Field, field_validator, model_validator
 
-from . import atomic, outdir, workforce
+from .. import atomic, outdir, workforce
+from ..paths import resolved_data
+from ..scenario import ScenarioError, Strict, base_path, check_output, from_dict, validate_file
+from ..schema_types import RoleName
 from .compare import paired_interval, per_replicate, replicate_metric_names
-from .paths import resolved_data
-from .scenario import ScenarioError, Strict, base_path, check_output, from_dict, validate_file
-from .schema_types import RoleName
 
 WEIGHT_LEVELS = 10
 STAFF_COST = "placed_staff_cost_per_person"  # objective term: GBP per registered person a year, placed roles
@@ -176,7 +176,7 @@ def allocation(problem: Problem, totals: dict[str, float], weights: dict[str, np
 
 def evaluate(problem: Problem, alloc: workforce.Allocation, seed: int, reps: int) -> pd.DataFrame:
     """Metrics x replicate of the base scenario with `alloc` in place (plus staff cost and the objective)."""
-    from .run import run
+    from ..run import run
 
     sc = workforce.apply(problem.base, alloc)
     table = per_replicate(run(sc, seed=seed, reps=reps, years=problem.exp.years))
@@ -309,7 +309,7 @@ def scenario_file(outcome: Outcome) -> str:
 
 
 def write_outputs(outcome: Outcome) -> list[Path]:
-    from . import plots
+    from .. import plots
 
     out = outcome.problem.output
     out.mkdir(parents=True, exist_ok=True)

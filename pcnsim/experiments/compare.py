@@ -17,13 +17,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import churn, metrics, targets
-from .registry import GROUP_COLUMNS
-from .registry import KEY_METRICS as KEY_METRICS  # the measures a comparison shows first
-from .results import WEEKLY_METRICS, Results
-from .run import resolve_scenario, run
-from .scenario import Scenario, to_yaml
-from .vocab import DAYS_PER_YEAR
+from .. import churn, metrics, targets
+from ..registry import GROUP_COLUMNS
+from ..registry import KEY_METRICS as KEY_METRICS  # the measures a comparison shows first
+from ..results import WEEKLY_METRICS, Results
+from ..run import resolve_scenario, run
+from ..scenario import Scenario, to_yaml
+from ..vocab import DAYS_PER_YEAR
 
 MINUTES_PER_GP_SLOT = 15.0  # 28 contacts in a 7-hour clinical day
 
