@@ -369,6 +369,21 @@ class Scenario(Strict):
                 raise ValueError(f"{field} has nobody aged up to population.max_age ({top}); bands above it are "
                                  "not drawn")
 
+    def _pooled_somewhere(self, roles) -> bool:
+        """Whether any of `roles` has staff in a PCN's network pool: funded at network level, pooled by
+        levers.pooled_roles, or added to the pools by a lever."""
+        lv = self.levers
+        added = {"paramedic": lv.acute_visiting.enabled, "splw": lv.social_prescribing.enabled,
+                 "mdt": lv.complex_care.enabled, "shared_expertise": lv.shared_expertise.enabled}
+        for role in roles:
+            funded = any((pcn.arrs_fte if pcn.arrs_fte is not None else self.workforce.pcn_fte).get(role, 0.0) > 0
+                         for pcn in self.pcns)
+            at_network = self.workforce.pcn_role_level.get(role) == "network"
+            pooled = lv.pooled_roles.enabled and role in lv.pooled_roles.roles and lv.pooled_roles.share > 0
+            if (funded and (at_network or pooled)) or added.get(role, False):
+                return True
+        return False
+
     def _check_levers(self, practice_names: list[str]) -> None:
         se = self.levers.shared_expertise
         if se.enabled:
@@ -391,6 +406,10 @@ class Scenario(Strict):
                                  f"{', '.join(pcn_names)}")
             if len(set(non.pcns)) < 2:
                 raise ValueError("levers.network_of_networks.pcns needs at least 2 PCNs")
+        if non.enabled and not self._pooled_somewhere(non.roles):
+            raise ValueError(f"levers.network_of_networks.roles {list(non.roles)}: none of them has staff in a "
+                             "network pool, so sharing the pools would change nothing; put them at network level "
+                             "(workforce.pcn_role_level), pool them (levers.pooled_roles) or name pooled roles")
         cc = self.levers.complex_care
         if cc.enabled:
             untaken = [n for n in cc.needs if "mdt" not in self.match[n]]

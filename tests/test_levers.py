@@ -297,3 +297,14 @@ def test_the_engines_capacity_is_what_the_practice_and_pool_agents_hold():
     for unit in model.units:
         handoff = sc.workforce.network_handoff_cost if isinstance(unit, NetworkPool) else 0.0
         np.testing.assert_allclose(model.params.cap_rate[unit.unit], unit.fte * contacts * (1 - handoff))
+
+
+def test_a_network_of_networks_that_would_share_nothing_is_refused_with_the_reason():
+    """On borough.yaml the ARRS roles sit at the practices: sharing network pools would move nothing, so the
+    scenario is refused at validation, naming the field and what to do; once the roles are pooled it loads."""
+    borough = ROOT / "scenarios" / "borough.yaml"
+    sharing = {"network_of_networks": {"enabled": True, "trust": 1.0, "roles": ["pharmacist", "fcp"]}}
+    with pytest.raises(ScenarioError, match=r"levers.network_of_networks.roles .*none of them has staff in a network"):
+        load(borough, overrides={"levers": sharing})
+    pooled = {**sharing, "pooled_roles": {"enabled": True, "roles": ["pharmacist"]}}
+    assert load(borough, overrides={"levers": pooled}).levers.network_of_networks.enabled
