@@ -25,10 +25,11 @@ import pandas as pd
 import yaml
 from pydantic import Field, field_validator, model_validator
 
-from .. import atomic, outdir, workforce
+from .. import atomic, outdir
 from ..paths import resolved_data
 from ..scenario import ScenarioError, Strict, base_path, check_output, from_dict, validate_file
 from ..schema_types import RoleName
+from . import workforce
 from .compare import paired_interval, per_replicate, replicate_metric_names
 
 WEIGHT_LEVELS = 10
