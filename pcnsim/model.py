@@ -172,8 +172,16 @@ class PCNModel(mesa.Model):
         year_end = d1 % DAYS_PER_YEAR == 0
         keep = year_end and self._reported_year(d1) >= 0 and self.keep_patients and self._rows is not None
         rows_at = sum(rows for _, rows in self._row_years) if keep else None
+        saved = self._snapshot() if self.tally.ledger_on else None
         engine.advance(self.state, self.params, self.tally, self.workspace, d0, d1, year_end, rows_at,
                        zero_counters=year_end)
+        while saved is not None and self.tally.n_ledger[0] > self.tally.ledger.shape[0]:
+            # the days' touchpoints outgrew the ledger: make it twice as big and run the same days again from
+            # before them (the engine is a pure function of its state, so the numbers are the same)
+            self._restore(saved)
+            self._grow_ledger()
+            engine.advance(self.state, self.params, self.tally, self.workspace, d0, d1, year_end, rows_at,
+                           zero_counters=year_end)
         year = self._reported_year((d0 // DAYS_PER_YEAR + 1) * DAYS_PER_YEAR)  # a call never crosses a year's end
         if year >= 0:
             self.staff_days[year] += self.staffing() * (d1 - d0)
@@ -182,6 +190,25 @@ class PCNModel(mesa.Model):
             self._close_year(d1, rows_at is not None)
         self.running = not self.finished
         return n_weeks
+
+    def _snapshot(self) -> list:
+        """Copies of everything an engine call changes but the ledger's rows and the per-patient table's
+        (which the same call writes again)."""
+        T = self.tally
+        arrays = [*self.state.kernel, *self.workspace, T.weekly, T.cap_offered, T.cap_used, T.exit_meta,
+                  T.exit_counters, T.n_exits, T.n_ledger]
+        return [(a, a.copy()) for a in arrays]
+
+    def _restore(self, saved: list) -> None:
+        for array, copy in saved:
+            np.copyto(array, copy)
+
+    def _grow_ledger(self) -> None:
+        """Twice the ledger's room, keeping its rows (written before the call being run again)."""
+        T = self.tally
+        bigger = np.zeros((2 * T.ledger.shape[0], T.ledger.shape[1]), T.ledger.dtype)
+        bigger[: T.ledger.shape[0]] = T.ledger
+        self.tally = T._replace(ledger=bigger)
 
     def _reported_year(self, day: int) -> int:
         """The reported year (from 0) that ends on `day`; negative for the burn-in years."""
@@ -194,8 +221,6 @@ class PCNModel(mesa.Model):
         n_exits = int(T.n_exits[0])
         if n_exits > T.exit_meta.shape[0]:
             raise RuntimeError(f"{n_exits} leavers in a year overflowed the buffer of {T.exit_meta.shape[0]}")
-        if T.ledger_on and T.n_ledger[0] > T.ledger.shape[0]:
-            raise RuntimeError("touchpoint ledger overflowed its buffer")
         year = self._reported_year(day)
         if year >= 0:
             if wrote_rows:

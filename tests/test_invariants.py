@@ -157,3 +157,19 @@ def test_roles_only_see_needs_they_take(baseline_run):
     for role, need in seen.index:
         assert role in match[need] or role == ROLES[GP], (role, need)
     assert N_ROLES == len(ROLES)
+
+
+def test_a_ledger_that_overflows_grows_and_gives_the_same_numbers():
+    """With --ledger, days whose touchpoints outgrow the ledger's room are run again from before them with
+    twice the room: every touchpoint is kept, and the numbers are those of a run without a ledger."""
+    from pcnsim.run import run
+    from pcnsim.scenario import load
+
+    busy = load(overrides={"simulation": {"burn_in_years": 0, "years": 1},
+                           "pcns": [{"name": "p", "practices": [{"name": "a", "list_size": 200}]}],
+                           "onset": {"base": {"acute_minor": 2000.0}},
+                           "workforce": {"practice_fte_per_1000": {"gp": 150.0}}})
+    with_ledger, without = run(busy, seed=1, ledger=True), run(busy, seed=1)
+    assert np.array_equal(with_ledger.weekly, without.weekly)
+    touchpoints = with_ledger.patients[list(SETTINGS)].to_numpy().sum() + with_ledger.patients["dna"].sum()
+    assert len(with_ledger.ledger) == touchpoints > 40 * 200 + 10_000  # more than the first room held
