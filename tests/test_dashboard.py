@@ -286,3 +286,45 @@ def test_every_control_is_within_the_schema():
         lo = spec.get("minimum", spec.get("exclusiveMinimum", float("-inf")))
         hi = spec.get("maximum", spec.get("exclusiveMaximum", float("inf")))
         assert lo <= control.low and control.high <= hi, (control.path, lo, hi)
+
+
+def test_five_sessions_that_ran_and_closed_leave_the_server_near_where_it_started(server, browser):
+    """Five sessions each run a comparison and close: the server's memory ends within 150 MiB of what it held
+    before them (each kept ~55 MB or more for good before sessions gave their memory back). A first session
+    runs and closes before the count starts, so what any run loads once (the compiled engine) is not counted."""
+    pid = SERVER_PIDS[server]
+
+    def session_that_ran():
+        page = open_page(browser, server, [])
+        switch(page, "Care navigation").check(force=True)
+        page.get_by_role("button", name="Run and compare").click()
+        page.locator(".pcnsim-value").first.wait_for(timeout=240_000)
+        return page
+
+    session_that_ran().close(run_before_unload=True)
+    time.sleep(5)
+    start = resident_mib(pid)
+    pages = [session_that_ran() for _ in range(5)]
+    held = resident_mib(pid)
+    for page in pages:
+        page.close(run_before_unload=True)
+    deadline = time.time() + 60
+    while resident_mib(pid) > start + 150 and time.time() < deadline:
+        time.sleep(1)
+    end = resident_mib(pid)
+    print(f"server memory: {start:.0f} MiB before, {held:.0f} with five sessions' results, {end:.0f} after closing")
+    assert end <= start + 150, (start, held, end)
+
+
+def test_switching_scenario_while_a_run_is_going_leaves_the_results_naming_what_ran(server, browser):
+    """The scenario chosen while the comparison is being simulated does not rename its results: they name the
+    settings that ran, and are marked out of date against the new choice."""
+    page = open_page(browser, server, [])
+    switch(page, "Social prescribing").check(force=True)
+    page.get_by_role("button", name="Run and compare").click()
+    page.get_by_text("Simulating base and").first.wait_for(timeout=30_000)
+    choose(page, "Changed side starts from", "complex_care_team.yaml")  # while it runs
+    page.locator(".pcnsim-value").first.wait_for(timeout=240_000)
+    title = page.locator(".pcnsim-results-title").inner_text()
+    assert title == "Results: baseline.yaml with your changes compared with baseline.yaml"
+    assert page.locator(".pcnsim-stale").count() > 0
