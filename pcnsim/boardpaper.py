@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import math
 from datetime import date
 from importlib.metadata import version
 from pathlib import Path
@@ -31,9 +30,8 @@ GROUP_MEASURES = {"primary_care_contacts": "Primary-care contacts", "gp": "GP co
                   "admission": "Emergency admissions", "unmet_days": "Days with an unmet need",
                   "revisits": "Revisits"}
 assert set(GROUP_MEASURES) == set(GROUP_COLUMNS)
-# Effects read per year for the whole list: rates per 1,000 person-years as events a year.
-PER_YEAR = {"gp_per_1000": "GP appointments", "ae_per_1000": "A&E attendances",
-            "admissions_per_1000": "emergency admissions", "unmet_days_per_person": None}
+# Effects read a week and a year for the whole list (rates per 1,000 person-years as events).
+OWN_TERMS = ("gp_per_1000", "ae_per_1000", "admissions_per_1000")
 CAVEATS = (
     "Intervals show the run-to-run (Monte Carlo) spread of the model with its parameters fixed; they do not "
     "include uncertainty in the parameters themselves, most of which are starting values or fits to national "
@@ -84,18 +82,12 @@ def _text(value) -> str:
     return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
 
 
-def _headline(rows: pd.DataFrame, patients: int) -> list[dict]:
+def _headline(rows: pd.DataFrame) -> list[dict]:
     out = []
     for row in rows.itertuples():
         metric = registry.get(row.metric)
-        percent = registry.percent_change(row.diff, row.base)
-        verdict = metric.verdict(row.low_95, row.high_95)
-        out.append({
-            "label": metric.label, "unit": metric.unit, "base": metric.format(row.base),
-            "change": metric.format_change(row.diff), "percent": "n/a" if math.isnan(percent) else f"{percent:+.1f}%",
-            "interval": f"{metric.format_change(row.low_95)} to {metric.format_change(row.high_95)}",
-            "verdict": verdict, "how": metric.how,
-        })
+        change = metric.change(row.base, row.diff, row.low_95, row.high_95)
+        out.append({"label": metric.label, "unit": metric.unit, "how": metric.how, **vars(change)})
     return out
 
 
@@ -103,9 +95,10 @@ def _own_terms(rows: pd.DataFrame, patients: int) -> list[str]:
     """Sentences in the PCN's own units: events a week and a year for its list, where the change is clear."""
     sentences = []
     by_metric = rows.set_index("metric")
-    for key, noun in PER_YEAR.items():
-        if noun is None or key not in by_metric.index:
+    for key in OWN_TERMS:
+        if key not in by_metric.index:
             continue
+        noun = registry.get(key).events
         row = by_metric.loc[key]
         if registry.get(key).verdict(row.low_95, row.high_95) == "no clear change":
             sentences.append(f"No clear change in {noun} (the interval includes no change).")
@@ -152,8 +145,8 @@ def _groups(groups: pd.DataFrame, scenario: str) -> list[dict]:
             cells = {}
             for measure in ("primary_care_contacts", "ae", "unmet_days"):
                 r = g[g["measure"] == measure].iloc[0]
-                percent = registry.percent_change(r["diff"], r["base"])
-                cells[measure] = (f"{r['diff']:+,.1f} ({'n/a' if math.isnan(percent) else f'{percent:+.1f}%'})",
+                percent = registry.format_percent(registry.percent_change(r["diff"], r["base"]))
+                cells[measure] = (f"{r['diff']:+,.1f} ({percent})",
                                   "better" if r["high_95"] < 0 else "worse" if r["low_95"] > 0 else "")
             rows.append({"group": group, "cells": cells})
         out.append({"title": title, "rows": rows})
@@ -177,7 +170,7 @@ def html(folder: str | Path) -> str:
         changes.append({
             "name": name, "description": about["scenarios"][name]["description"],
             "settings": _differing_settings(scenarios[base], scenarios[name]),
-            "headline": _headline(rows, patients), "own_terms": _own_terms(rows, patients),
+            "headline": _headline(rows), "own_terms": _own_terms(rows, patients),
             "money": _money(table[table["scenario"] == name], patients), "groups": _groups(groups, name),
         })
     figure = _png(plots.comparison(table, KEY_METRICS, title=f"What each change does against {base}"))

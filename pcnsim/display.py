@@ -11,15 +11,6 @@ from rich.table import Table
 
 from . import registry
 
-# Effects a PCN reads in its own terms: a rate per 1,000 person-years as events a week for its list.
-OWN_TERMS = {
-    "gp_per_1000": "GP appointments",
-    "ae_per_1000": "A&E attendances",
-    "admissions_per_1000": "admissions",
-    "unserved_requests_per_1000": "unserved requests",
-    "gp_hours_on_home_visits_per_1000": "GP hours",
-}
-
 
 def headline_table(head: pd.DataFrame, title: str, replicates: int) -> Table:
     """A run's headline metrics: mean and the range the middle 95% of replicates fall in."""
@@ -55,15 +46,10 @@ def comparison_table(rows: pd.DataFrame, title: str, patients: int) -> Table:
     order = {key: i for i, key in enumerate(registry.KEY_METRICS)}
     for row in sorted(rows.itertuples(), key=lambda r: order.get(r.metric, len(order))):
         metric = registry.get(row.metric)
-        percent = registry.percent_change(row.diff, row.base)
-        verdict = metric.verdict(row.low_95, row.high_95)
-        colour = {"better": "green", "worse": "red"}.get(verdict, "")
-        own = OWN_TERMS.get(row.metric)
-        weekly = (f"{registry.per_week(row.diff, patients):+,.1f} {own}" if own and not math.isnan(row.diff)
-                  else "")
-        table.add_row(f"{metric.label}\n[dim]{metric.unit}[/dim]", metric.format(row.base),
-                      metric.format_change(row.diff),
-                      "n/a" if math.isnan(percent) else f"{percent:+.1f}%",
-                      f"{metric.format_change(row.low_95)} to {metric.format_change(row.high_95)}",
-                      f"[{colour}]{verdict}[/{colour}]" if colour else verdict, weekly)
+        change = metric.change(row.base, row.diff, row.low_95, row.high_95)
+        colour = {"better": "green", "worse": "red"}.get(change.verdict, "")
+        weekly = (f"{registry.per_week(row.diff, patients):+,.1f} {metric.events}"
+                  if metric.events and not math.isnan(row.diff) else "")
+        table.add_row(f"{metric.label}\n[dim]{metric.unit}[/dim]", change.base, change.change, change.percent,
+                      change.interval, f"[{colour}]{change.verdict}[/{colour}]" if colour else change.verdict, weekly)
     return table

@@ -26,6 +26,18 @@ GROUP_COLUMNS = ("primary_care_contacts", "gp", "ae", "admission", "unmet_days",
 
 
 @dataclass(frozen=True)
+class Change:
+    """A paired change written for people: the base, the change, its % of the base, the interval of the
+    change, and the verdict."""
+
+    base: str
+    change: str
+    percent: str
+    interval: str
+    verdict: str
+
+
+@dataclass(frozen=True)
 class Metric:
     """One output metric. `better` is 'lower', 'higher' or '' (neither: a size, or a mix); `share` metrics are
     proportions shown as percentages; `decimals` is the precision shown in tables."""
@@ -37,6 +49,7 @@ class Metric:
     better: str = ""
     share: bool = False
     decimals: int = 1
+    events: str = ""  # what a rate per 1,000 counts, as a PCN says it ("GP appointments"), for changes a week
 
     def format(self, value: float) -> str:
         """The value for a table: a percentage for shares, else thousands separators and the metric's decimals."""
@@ -54,6 +67,11 @@ class Metric:
             return f"{100 * diff:+.{max(self.decimals - 2, 0) + 1}f} pp"
         return f"{diff:+,.{self.decimals}f}"
 
+    def change(self, base: float, diff: float, low: float, high: float) -> Change:
+        """A paired change (diff, with its interval low to high) against `base`, in words."""
+        return Change(self.format(base), self.format_change(diff), format_percent(percent_change(diff, base)),
+                      f"{self.format_change(low)} to {self.format_change(high)}", self.verdict(low, high))
+
     def verdict(self, low: float, high: float) -> str:
         """'better', 'worse' or 'no clear change', from an interval of a difference (change minus base)."""
         if any(x is None or math.isnan(x) for x in (low, high)) or low <= 0 <= high or not self.better:
@@ -67,6 +85,11 @@ def percent_change(diff: float, base: float) -> float:
     if base is None or diff is None or base == 0 or math.isnan(base) or math.isnan(diff):
         return float("nan")
     return 100.0 * diff / base
+
+
+def format_percent(value: float) -> str:
+    """A % change with its sign, or n/a."""
+    return "n/a" if value is None or math.isnan(value) else f"{value:+.1f}%"
 
 
 def per_week(rate_per_1000: float, patients: int) -> float:
@@ -98,13 +121,14 @@ def _entries() -> list[Metric]:
         Metric("unmet_days_per_person", "Days with an unmet need", "episode-days per person-year",
                "Days a need episode was open without a contact.", better="lower", decimals=2),
         Metric("unserved_requests_per_1000", "Requests not served on the day", PER_1000,
-               "Requests for care that found no slot on the day they were made.", better="lower"),
+               "Requests for care that found no slot on the day they were made.", better="lower",
+               events="unserved requests"),
         Metric("ae_per_1000", "A&E attendances", PER_1000, "All A&E attendances: background, direct and "
-               "after a request primary care could not serve.", better="lower"),
+               "after a request primary care could not serve.", better="lower", events="A&E attendances"),
         Metric("ae_primary_care_sensitive_share", "A&E attendances primary care could have met", "share of A&E",
                "A&E attendances tied to an open need episode / all A&E attendances.", better="lower", share=True),
         Metric("admissions_per_1000", "Emergency admissions", PER_1000,
-               "A&E attendances that led to an emergency admission.", better="lower"),
+               "A&E attendances that led to an emergency admission.", better="lower", events="emergency admissions"),
         Metric("admitted_share_of_ae", "Share of A&E attendances admitted", "share of A&E",
                "Emergency admissions / A&E attendances.", share=True),
         Metric("outpatient_per_1000", "Outpatient referrals", PER_1000, "Referrals to outpatients from contacts."),
@@ -124,7 +148,7 @@ def _entries() -> list[Metric]:
         Metric("gp_home_visits_per_1000", "GP urgent home visits", PER_1000,
                "Urgent home visits made by GPs.", better="lower"),
         Metric("gp_hours_on_home_visits_per_1000", "GP hours on home visits", f"hours {PER_1000}",
-               "GP home visits x the slots each takes x 15 minutes a slot.", better="lower"),
+               "GP home visits x the slots each takes x 15 minutes a slot.", better="lower", events="GP hours"),
     ]
     for setting in SETTINGS:
         if setting in ("ae", "admission", "outpatient"):
@@ -132,7 +156,8 @@ def _entries() -> list[Metric]:
         better = "lower" if setting == "gp" else ""
         words = _SETTING_WORDS[setting]
         m.append(Metric(f"{setting}_per_1000", words[0].upper() + words[1:], PER_1000,
-                        f"Attended contacts with the {ROLE_LABELS[setting]}.", better=better))
+                        f"Attended contacts with the {ROLE_LABELS[setting]}.", better=better,
+                        events="GP appointments" if setting == "gp" else ""))
     for definition, words in FA_DEFINITIONS.items():
         who = f"frequent attenders ({words})"
         m += [

@@ -26,7 +26,6 @@ from .record import (
     RunRecord,
     group_table,
     own_terms,
-    percent,
     plain_error,
     prepare,
     readable,
@@ -283,7 +282,7 @@ def Card(record: RunRecord, row) -> None:
                     style={"font-size": "26px"})
         solara.Text(f"{m.unit}, with the change; base {m.format(row['base'])}", style={"font-size": "12px"})
         solara.HTML(tag="div", unsafe_innerHTML=f"{m.format_change(row['diff'])} "
-                    f"({percent(registry.percent_change(row['diff'], row['base']))}): {verdict}",
+                    f"({registry.format_percent(registry.percent_change(row['diff'], row['base']))}): {verdict}",
                     classes=[tone, "pcnsim-change"], style={"font-weight": "bold"})
         solara.Text(verdict_sentence(row["metric"], row["base"], row["diff"], row["low_95"], row["high_95"]),
                     style={"font-size": "12px", "display": "block"})
@@ -383,7 +382,7 @@ def Breakdown(record: RunRecord) -> None:
                          Difference=table["Difference"].map(lambda v: f"{v:+,.1f}"),
                          **{"95% interval": [f"{lo:+,.1f} to {hi:+,.1f}" for lo, hi in zip(table["low"], table["high"],
                                                                                           strict=True)]},
-                         **{"% change": table["% change"].map(percent)}).drop(columns=["low", "high"])
+                         **{"% change": table["% change"].map(registry.format_percent)}).drop(columns=["low", "high"])
     solara.DataFrame(shown, items_per_page=20)
 
 

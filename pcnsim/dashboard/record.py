@@ -125,11 +125,10 @@ def readable(record: RunRecord, keys: bool = False) -> pd.DataFrame:
     rows = []
     for r in headline_rows(record).itertuples():
         m = registry.get(r.metric)
-        row = {"Measure": m.label, "Unit": m.unit, f"Base: {record.base_label}": m.format(r.base),
-               f"With: {record.variant_label}": m.format(r.value), "Difference": m.format_change(r.diff),
-               "95% interval": f"{m.format_change(r.low_95)} to {m.format_change(r.high_95)}",
-               "% change": percent(registry.percent_change(r.diff, r.base)),
-               "Verdict": m.verdict(r.low_95, r.high_95)}
+        change = m.change(r.base, r.diff, r.low_95, r.high_95)
+        row = {"Measure": m.label, "Unit": m.unit, f"Base: {record.base_label}": change.base,
+               f"With: {record.variant_label}": m.format(r.value), "Difference": change.change,
+               "95% interval": change.interval, "% change": change.percent, "Verdict": change.verdict}
         if keys:
             row["key"] = r.metric
         rows.append(row)
@@ -153,10 +152,6 @@ def results_csv(record: RunRecord) -> str:
     out["replicates"] = record.settings.reps
     out["seed"] = record.seed
     return out.to_csv(index=False)
-
-
-def percent(value: float) -> str:
-    return "n/a" if value is None or math.isnan(value) else f"{value:+.1f}%"
 
 
 def verdict_sentence(metric: str, base: float, diff: float, low: float, high: float) -> str:
