@@ -102,6 +102,7 @@ class Comparison:
     base: str
     table: pd.DataFrame  # scenario, metric, base, value, diff, low_95, high_95
     groups: pd.DataFrame  # scenario, by, group, measure, base, diff, low_95, high_95
+    values: dict[str, pd.DataFrame]  # each scenario's metric x replicate table (`per_replicate`)
 
     def save(self, out: str | Path) -> Path:
         """In `out` (a figure is written by the caller): comparison.csv/.parquet (each metric's paired
@@ -115,10 +116,10 @@ class Comparison:
         self.table.to_parquet(out / "comparison.parquet", index=False)
         self.groups.to_parquet(out / "by_group.parquet", index=False)
         values = []
-        for name, res in self.results.items():
-            table = per_replicate(res).rename_axis("metric").reset_index().melt(
-                id_vars="metric", var_name="replicate", value_name="value")
-            values.append(table.assign(scenario=name)[["scenario", "metric", "replicate", "value"]])
+        for name, table in self.values.items():
+            long = table.rename_axis("metric").reset_index().melt(id_vars="metric", var_name="replicate",
+                                                                   value_name="value")
+            values.append(long.assign(scenario=name)[["scenario", "metric", "replicate", "value"]])
         pd.concat(values, ignore_index=True).to_parquet(out / "per_replicate.parquet", index=False)
         base = self.results[self.base]
         if base.patient_tables:
@@ -153,11 +154,12 @@ def compare(base: Scenario | str | Path, others: list, seed: int | None = None, 
     results = {name: run(sc, seed=root, reps=reps, progress=progress) for name, sc in zip(names, scenarios,
                                                                                            strict=True)}
     base_name = names[0]
-    b = per_replicate(results[base_name])
+    values = {name: per_replicate(res) for name, res in results.items()}
+    b = values[base_name]
     b_groups = group_rates(results[base_name]).set_index(["by", "group", "replicate"]).sort_index()
     rows, group_rows = [], []
     for name in names[1:]:
-        o = per_replicate(results[name])
+        o = values[name]
         for metric in b.index.intersection(o.index):
             mean, lo, hi = paired_interval((o.loc[metric] - b.loc[metric]).to_numpy())
             rows.append((name, metric, float(b.loc[metric].mean()), float(o.loc[metric].mean()), mean, lo, hi))
@@ -171,4 +173,4 @@ def compare(base: Scenario | str | Path, others: list, seed: int | None = None, 
     table = pd.DataFrame(rows, columns=["scenario", "metric", "base", "value", "diff", "low_95", "high_95"])
     groups = pd.DataFrame(group_rows, columns=["scenario", "by", "group", "measure", "base", "diff", "low_95",
                                                "high_95"])
-    return Comparison(results=results, base=base_name, table=table, groups=groups)
+    return Comparison(results=results, base=base_name, table=table, groups=groups, values=values)

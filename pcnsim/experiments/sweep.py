@@ -281,11 +281,9 @@ def run_task(spec: RunSpec) -> dict:
 
 def warm_up() -> int:
     """Compile (or load from numba's on-disk cache) the engine in this process; returns the pid."""
-    from ..run import run
+    from ..run import compile_engine
 
-    sc = from_dict({"pcns": [{"name": "warm-up", "practices": [{"name": "w", "list_size": 50}]}],
-                    "simulation": {"burn_in_years": 0, "years": 1}})
-    run(sc, seed=0)
+    compile_engine()
     return os.getpid()
 
 
