@@ -39,6 +39,8 @@ assert set(_COUNTER_WORDS) == set(COUNTER_NAMES)
 REPLICATE = Column("replicate", "integer", "", "replicate index, from 0")
 YEAR = Column("year", "integer", "reported year", "reported year, from 0 (burn-in years are not reported)")
 WEEK = Column("week", "integer", "reported week", "reported week, from 0 (52 a year)")
+UNIT = Column("unit", "string", "", "a practice, a PCN's network pool, or a network of networks' shared pool")
+ROLE = Column("role", "string", "", "the staff role")
 
 
 def _touchpoints() -> list[Column]:
@@ -86,16 +88,12 @@ TABLES: dict[str, list[Column]] = {
         Column("complex_needs", "boolean", "", "complexity 2 or 3"),
     ],
     "capacity.parquet": [
-        REPLICATE, WEEK,
-        Column("unit", "string", "", "a practice, a PCN's network pool, or a network of networks' shared pool"),
-        Column("role", "string", "", "the staff role"),
+        REPLICATE, WEEK, UNIT, ROLE,
         Column("offered", "integer", "slots a week", "appointment slots offered"),
         Column("used", "integer", "slots a week", "slots booked (attended or not)"),
     ],
     "staff.parquet": [
-        REPLICATE, YEAR,
-        Column("unit", "string", "", "a practice, a PCN's network pool, or a network of networks' shared pool"),
-        Column("role", "string", "", "the staff role"),
+        REPLICATE, YEAR, UNIT, ROLE,
         Column("fte", "number", "FTE-years", "staff in post over the year (FTE x the share of the year in post)"),
         Column("cost", "number", "GBP a year", "their employment cost: FTE-years x the role's cost per FTE-year"),
     ],

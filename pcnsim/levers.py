@@ -132,13 +132,6 @@ def deploy(sc: Scenario, lay: Layout, units: list[Staff], x: dict[str, Intensity
                 pools[c].give(r, pools[c].fte[r] * trust, units[lay.pcn_shared[c]])
 
 
-def unit_fte(sc: Scenario, lay: Layout, x: dict[str, Intensity]) -> np.ndarray:
-    """FTE by unit and role with the levers at intensities x, for code without a model's agents."""
-    units = [Staff(row) for row in lay.fte]
-    deploy(sc, lay, units, x)
-    return np.array([unit.fte for unit in units])
-
-
 def apply(sc: Scenario, base: Params, lay: Layout, x: dict[str, Intensity], cap_rate: np.ndarray) -> Params:
     """Engine tables with the levers at intensities x (capacity already built from the agents' FTE): what the
     levers change in routing, access, referral and resolution by their effect intensity; the complex-care

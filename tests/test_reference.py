@@ -95,7 +95,9 @@ def build(name: str, seed: int):
     full = {name: levers.Intensity(1.0, 1.0) if getattr(sc.levers, name).enabled else levers.OFF
             for name in levers.NAMES}
     if any(x.staff for x in full.values()):
-        cap_rate = params.capacity_rate(sc, levers.unit_fte(sc, lay, full), lay.n_practices)
+        units = [levers.Staff(row) for row in lay.fte]  # the practices' and pools' staff, as a model's agents
+        levers.deploy(sc, lay, units, full)
+        cap_rate = params.capacity_rate(sc, np.array([u.fte for u in units]), lay.n_practices)
         p = levers.apply(sc, p, lay, full, cap_rate)
     return p, lay
 
