@@ -32,8 +32,7 @@ def scaled_baseline(scale: float):
     data["simulation"]["burn_in_years"] = 0
     data["simulation"]["years"] = 1
     for pcn in data["pcns"]:
-        arrs = pcn["arrs_fte"] if pcn["arrs_fte"] is not None else data["workforce"]["pcn_fte"]
-        pcn["arrs_fte"] = {r: v * scale for r, v in arrs.items()}
+        pcn["arrs_fte"] = {r: v * scale for r, v in sc.pcn_funded_fte(sc.pcns[0]).items()}
         for p in pcn["practices"]:
             p["list_size"] = max(1, round(p["list_size"] * scale))
     from pcnsim.scenario import from_dict

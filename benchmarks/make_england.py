@@ -21,7 +21,6 @@ ROOT = Path(__file__).resolve().parents[1]
 PATIENTS = 63_700_000
 PRACTICES = 6_400
 PCNS = 1_250
-DEFAULT_PCN_SIZE = 42_000
 
 
 def deprivation_mix(centre: int, rng: np.random.Generator) -> list[float]:
@@ -43,23 +42,18 @@ def main() -> None:
     sizes[np.argmax(sizes)] += PATIENTS - sizes.sum()  # exactly 63.7M
     cuts = np.sort(rng.choice(np.arange(1, PRACTICES), PCNS - 1, replace=False))
     groups = np.split(np.arange(PRACTICES), cuts)
-    from pcnsim.scenario import Workforce
-
-    arrs = Workforce().pcn_fte
     pcns = []
     for c, members in enumerate(groups):
         centre = int(rng.integers(0, 5))
-        total = int(sizes[members].sum())
         pcns.append({
             "name": f"PCN {c + 1:04d}",
-            "arrs_fte": {r: round(v * total / DEFAULT_PCN_SIZE, 2) for r, v in arrs.items()},
             "practices": [{"name": f"Practice {i + 1:04d}", "list_size": int(sizes[i]),
                            "deprivation_mix": deprivation_mix(centre, rng)} for i in members],
         })
     header = (f"# All of England: {PCNS:,} PCNs, {PRACTICES:,} practices, {sizes.sum():,} patients (synthetic,\n"
               "# realistic spread; written by benchmarks/make_england.py, seed "
-              f"{args.seed}). National questions: the calibrated\n# baseline's parameters on the whole country. "
-              "Needs ~29 GiB of engine arrays today (issue 5).\n")
+              f"{args.seed}). National questions: the calibrated\n# baseline's parameters on the whole country; "
+              "network staff per 1,000 patients as in the baseline.\n")
     data = {"extends": "baseline.yaml", "name": "england",
             "description": "All of England: 1,250 PCNs, 6,400 practices, 63.7M patients.",
             "simulation": {"years": 1, "burn_in_years": 1}, "pcns": pcns}

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
 from .vocab import COUNTER_NAMES, ROLE_LABELS, ROLES, SETTINGS
 
 
 @dataclass(frozen=True)
 class Column:
-    """One column of a results file. `kind` is a Frictionless field type (integer, number, string, boolean)."""
+    """One column of a results file. `kind` is a Frictionless field type (integer, number, string, boolean,
+    date)."""
 
     name: str
     kind: str
@@ -39,7 +44,14 @@ assert set(_COUNTER_WORDS) == set(COUNTER_NAMES)
 REPLICATE = Column("replicate", "integer", "", "replicate index, from 0")
 YEAR = Column("year", "integer", "reported year", "reported year, from 0 (burn-in years are not reported)")
 WEEK = Column("week", "integer", "reported week", "reported week, from 0 (52 a year)")
+WEEK_START = Column("week_start", "date", "", "the date the week starts (weeks run on from simulation.start_date)")
+FINANCIAL_YEAR = Column("financial_year", "string", "", "the NHS financial year (April to March) the week starts "
+                        "in, e.g. 2025/26")
+YEAR_START = Column("year_start", "date", "", "the date the reported model year (52 weeks) starts")
 UNIT = Column("unit", "string", "", "a practice, a PCN's network pool, or a network of networks' shared pool")
+ODS_CODE = Column("ods_code", "string", "", "the practice's ODS code (empty for a pool, or where the scenario "
+                  "gives none)")
+PCN_CODE = Column("pcn_code", "string", "", "the PCN's ODS code (empty where the scenario gives none)")
 ROLE = Column("role", "string", "", "the staff role")
 
 
@@ -55,21 +67,32 @@ def _touchpoints() -> list[Column]:
 
 TABLES: dict[str, list[Column]] = {
     "summary.parquet": [
-        REPLICATE, YEAR,
+        REPLICATE, YEAR, YEAR_START,
         Column("metric", "string", "", "the metric (pcnsim metrics lists every one, with its unit)"),
         Column("value", "number", "the metric's unit", "the metric's value for the replicate-year"),
     ],
     "series.parquet": [
-        REPLICATE, WEEK,
+        REPLICATE, WEEK, WEEK_START, FINANCIAL_YEAR,
         Column("practice", "string", "", "practice name, or 'all' for the sum over practices"),
+        ODS_CODE, PCN_CODE,
         Column("metric", "string", "", "what is counted (touchpoints by setting, patient counters, events)"),
         Column("value", "number", "count a week", "the count in the week"),
+    ],
+    "financial_years.parquet": [
+        REPLICATE, FINANCIAL_YEAR,
+        Column("weeks", "integer", "weeks", "weeks of the financial year in the run (a week counts in the year "
+               "it starts in; fewer than 52 at either end of a run)"),
+        Column("practice", "string", "", "practice name, or 'all' for the sum over practices"),
+        ODS_CODE, PCN_CODE,
+        Column("metric", "string", "", "what is counted (touchpoints by setting, patient counters, events)"),
+        Column("value", "number", "count a financial year", "the count over the year's weeks in the run"),
     ],
     "patients_yearly.parquet": [
         REPLICATE, YEAR,
         Column("patient_id", "integer", "", "person id (a person taking a freed list slot gets a new id)"),
         Column("practice", "string", "", "practice the person is registered with"),
         Column("pcn", "string", "", "the practice's primary care network"),
+        ODS_CODE, PCN_CODE,
         Column("age", "integer", "years", "age at the year's end, or on the day the person died or left"),
         Column("sex", "string", "", "male or female"),
         Column("deprivation", "integer", "quintile", "deprivation quintile: 1 most deprived, 5 least"),
@@ -88,18 +111,19 @@ TABLES: dict[str, list[Column]] = {
         Column("complex_needs", "boolean", "", "complexity 2 or 3"),
     ],
     "capacity.parquet": [
-        REPLICATE, WEEK, UNIT, ROLE,
+        REPLICATE, WEEK, WEEK_START, FINANCIAL_YEAR, UNIT, ODS_CODE, PCN_CODE, ROLE,
         Column("offered", "integer", "slots a week", "appointment slots offered"),
         Column("used", "integer", "slots a week", "slots booked (attended or not)"),
     ],
     "staff.parquet": [
-        REPLICATE, YEAR, UNIT, ROLE,
+        REPLICATE, YEAR, YEAR_START, UNIT, ODS_CODE, PCN_CODE, ROLE,
         Column("fte", "number", "FTE-years", "staff in post over the year (FTE x the share of the year in post)"),
         Column("cost", "number", "GBP a year", "their employment cost: FTE-years x the role's cost per FTE-year"),
     ],
     "ledger.parquet": [
         REPLICATE,
         Column("day", "integer", "day", "day of the touchpoint, from the first reported day"),
+        Column("date", "date", "", "the date of the touchpoint"),
         Column("patient_id", "integer", "", "person id"),
         Column("setting", "string", "", "role seen, or ae, admission or outpatient"),
         Column("unit", "string", "", "the practice or pool that gave the contact (empty for hospital settings)"),
@@ -117,6 +141,21 @@ def columns(file: str) -> list[Column]:
         return TABLES[file]
     except KeyError:
         raise KeyError(f"no data-dictionary entry for {file!r}") from None
+
+
+def code_categories(values: list[str | None]) -> pd.Index:
+    """The categories of an ODS-code column: the codes given, sorted (a missing code is null, not a category)."""
+    return pd.Index(sorted({v for v in values if v}), dtype=object)
+
+
+def codes(values: list[str | None], rows: np.ndarray) -> pd.Categorical:
+    """An ODS-code column: `values[rows]`, stored as string categories with null where there is no code."""
+    return pd.Categorical(values, categories=code_categories(values)).take(rows)
+
+
+def dates(days: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """A date column from numpy datetime64[D] values, stored as calendar dates (Parquet DATE), not times."""
+    return pd.array(pa.array(np.asarray(days, "datetime64[D]")), dtype=pd.ArrowDtype(pa.date32()))
 
 
 def field_metadata(file: str) -> dict[str, dict[bytes, bytes]]:

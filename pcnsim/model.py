@@ -13,7 +13,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from . import engine, levers, params, population
+from . import dictionary, engine, levers, params, population
 from .engine import state as st
 from .partition import PersonIds
 from .scenario import Scenario
@@ -255,6 +255,8 @@ class PCNModel(mesa.Model):
             "patient_id": col["patient_id"],
             "practice": category("practice", col["practice"]),
             "pcn": category("pcn", lay.practice_pcn[col["practice"]]),
+            "ods_code": dictionary.codes(lay.practice_codes, col["practice"]),
+            "pcn_code": dictionary.codes(lay.pcn_codes, lay.practice_pcn[col["practice"]]),
             "age": col["age"],
             "sex": category("sex", col["sex"]),
             "deprivation": col["deprivation"],
@@ -286,9 +288,11 @@ class PCNModel(mesa.Model):
         unit_names = self.layout.unit_names
         unit = rows[:, st.L_UNIT]
         need = rows[:, st.L_NEED]
+        day = (rows[:, st.L_DAY] - self.burn_in_years * DAYS_PER_YEAR).astype(np.int32)
         return pd.DataFrame({
             "replicate": self.replicate,
-            "day": (rows[:, st.L_DAY] - self.burn_in_years * DAYS_PER_YEAR).astype(np.int32),
+            "day": day,
+            "date": dictionary.dates(np.datetime64(self.scenario.simulation.start_date, "D") + day),
             "patient_id": rows[:, st.L_PID],
             "setting": pd.Categorical.from_codes(rows[:, st.L_SETTING], list(SETTINGS)),
             "unit": pd.Categorical.from_codes(np.where(unit >= 0, unit, -1), unit_names),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import dates
 from .engine import rng
 from .engine.state import Params
 from .partition import PersonIds, person_ids
@@ -40,6 +41,8 @@ class Layout:
 
     practice_names: list[str]
     pcn_names: list[str]
+    practice_codes: list[str | None]  # ODS codes, None where the scenario gives none
+    pcn_codes: list[str | None]
     practice_pcn: np.ndarray
     list_sizes: np.ndarray
     fte: np.ndarray  # [units, roles]: practices, then one network pool per PCN, then the shared pool if any
@@ -94,8 +97,8 @@ def layout(sc: Scenario) -> Layout:
             else:
                 fte[i, r] = wf.practice_fte_per_1000.get(role, 0.0) * p.list_size / 1000.0
     for c, pcn in enumerate(sc.pcns):
-        arrs = pcn.arrs_fte if pcn.arrs_fte is not None else wf.pcn_fte
-        total = sum(p.list_size for p in pcn.practices)
+        arrs = sc.pcn_funded_fte(pcn)
+        total = pcn.list_size
         members = [i for i, (cc, _) in enumerate(practices) if cc == c]
         for role, value in arrs.items():
             r = ROLES.index(role)
@@ -109,6 +112,8 @@ def layout(sc: Scenario) -> Layout:
     return Layout(
         practice_names=[p.name for _, p in practices],
         pcn_names=[pcn.name for pcn in sc.pcns],
+        practice_codes=[p.ods_code for _, p in practices],
+        pcn_codes=[pcn.code for pcn in sc.pcns],
         practice_pcn=np.array([c for c, _ in practices], np.int32),
         list_sizes=np.array([p.list_size for _, p in practices], np.int64),
         fte=fte,
@@ -135,13 +140,12 @@ def capacity_rate(sc: Scenario, fte: np.ndarray, n_practices: int) -> np.ndarray
 
 
 def calendar(sc: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Working days (Mon-Fri, not bank holidays), working-day index, and the next working day."""
-    years = sc.simulation.burn_in_years + sc.simulation.years
-    n_days = years * DAYS_PER_YEAR
-    day = np.arange(n_days)
-    weekday = (day + sc.simulation.start_weekday) % 7
-    holiday = np.isin(day % DAYS_PER_YEAR, sc.simulation.bank_holidays)
-    working = ((weekday < 5) & ~holiday).astype(np.uint8)
+    """Working days (Monday to Friday, not a bank holiday or other closed date: `pcnsim.dates`), working-day
+    index, and the next working day."""
+    days = dates.day_dates(sc.simulation)
+    n_days = len(days)
+    closed = np.isin(days, np.array(sorted(dates.closed_dates(sc.simulation)), "datetime64[D]"))
+    working = (np.is_busday(days) & ~closed).astype(np.uint8)
     wd_index = (np.cumsum(working) - working).astype(np.int32)
     next_working = np.full(n_days, n_days, np.int32)
     nxt = n_days

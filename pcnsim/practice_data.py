@@ -22,9 +22,10 @@ or sub-ICB location:
 * **Practice staff** - GP and nurse FTE per practice from the "General Practice Workforce" practice-level
   file when given (``TOTAL_GP_EXTGL_FTE`` or ``TOTAL_GP_FTE``, ``TOTAL_NURSES_FTE``), written to the
   practice's ``fte``; otherwise the national per-1,000 defaults apply.
-* **Network (PCN-funded) staff** - the baseline's ``workforce.pcn_fte`` is sized for its PCN (42,000
-  patients); each built PCN gets ``arrs_fte`` = those FTE x its list size / the baseline's, so network
-  capacity per patient matches the baseline's.
+* **Network (PCN-funded) staff** - from the baseline's ``workforce.pcn_fte_per_1000``: each PCN gets FTE
+  in proportion to its list size, so network capacity per patient matches the baseline's.
+* **Codes** - each practice's ODS code goes to ``ods_code`` and each PCN's code to ``code``, so every results
+  table can be joined back to NHS data.
 * **Everything else** - behaviour, needs, access, costs and the rest - comes from the embedded calibrated
   baseline (``pcnsim/data/baseline.yaml``).
 
@@ -88,7 +89,7 @@ class Built:
                  "(95+ runs to population.max_age).",
                  "Deprivation mix: IMD decile d -> 0.6 in quintile ceil(d/2), 0.3 next on d's side, 0.1 on the "
                  "other (pcnsim/practice_data.py).",
-                 "Network staff (arrs_fte): the baseline's PCN-funded FTE x list size / the baseline's list size.",
+                 "Network staff: workforce.pcn_fte_per_1000 x each PCN's list size / 1,000.",
                  *(["Defaults used for missing data:"] + [f"  {n}" for n in self.notes] if self.notes else []),
                  "Everything else: the embedded calibrated baseline (pcnsim/data/baseline.yaml)."]
         return "".join(f"# {line}\n" for line in lines)
@@ -169,7 +170,6 @@ def from_practices(registered: str | Path, mapping: str | Path | None = None, *,
     staff = _practice_staff(workforce, codes, notes, sources)
 
     base = load(DEFAULT_SCENARIO)
-    base_n = base.n_patients
     groups: dict[tuple[str, str], list[MappingRow]] = {}
     for r in rows:
         groups.setdefault((r.pcn, r.pcn_name), []).append(r)
@@ -179,18 +179,18 @@ def from_practices(registered: str | Path, mapping: str | Path | None = None, *,
         for r in members:
             table = reg.counts[r.practice]
             entry: dict = {"name": f"{r.practice_name} ({r.practice})" if r.practice_name else r.practice,
+                           "ods_code": r.practice,
                            "list_size": sum(m + f for m, f in table.values()),
                            "deprivation_mix": mixes[r.practice]}
             if staff.get(r.practice):
                 entry["fte"] = staff[r.practice]
             entry["age_sex_table"] = {lo: [m, f] for lo, (m, f) in sorted(table.items())}
             built_practices.append(entry)
-        n = sum(p["list_size"] for p in built_practices)
         label = (f"{pcn_name} ({code})" if pcn_name else code) if code else (name or "Own PCN")
-        pcns.append({"name": label, "practices": built_practices,
-                     "arrs_fte": {role: round(v * n / base_n, 3) for role, v in base.workforce.pcn_fte.items()}})
-    notes.append(f"network staff: no per-PCN figures are read; PCN-funded FTE = the baseline's "
-                 f"{sum(base.workforce.pcn_fte.values()):g} FTE for {base_n:,} patients, scaled by list size")
+        pcns.append({"name": label, **({"code": code} if code else {}), "practices": built_practices})
+    per_1000 = sum(base.workforce.pcn_fte_per_1000.values())
+    notes.append(f"network staff: no per-PCN figures are read; PCN-funded staff at the baseline's {per_1000:.3g} "
+                 "FTE per 1,000 patients (workforce.pcn_fte_per_1000)")
 
     data = load_raw(DEFAULT_SCENARIO)
     data.pop("extends", None)

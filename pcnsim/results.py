@@ -4,7 +4,9 @@ On disk (a stable contract, docs/outputs.md):
     scenario.yaml            the fully resolved scenario, root seed, replicate seeds, versions
     manifest.json            file list with SHA-256 checksums, wall time, replicate seeds
     summary.parquet          replicate, year, metric, value
-    series.parquet           replicate, week, practice (or "all"), metric, value
+    series.parquet           replicate, week, week start, financial year, practice (or "all"), codes, metric,
+                             value
+    financial_years.parquet  the weekly counts summed by financial year
     patients_yearly.parquet  one row per replicate x patient x year
     capacity.parquet         replicate, week, unit, role, offered, used (slots)
     ledger.parquet           optional: one row per touchpoint
@@ -27,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from . import dictionary, metrics, outdir
+from . import dates, dictionary, metrics, outdir
 from . import verify as _verify
 from .outdir import ResultsError
 from .pages import empty_on_small_pages
@@ -35,8 +37,8 @@ from .scenario import Scenario, ScenarioError, from_dict, to_yaml
 from .vocab import COUNTER_NAMES, ROLES, SETTINGS, WEEKLY_EVENT_NAMES
 
 WEEKLY_METRICS = (*SETTINGS, *COUNTER_NAMES, *WEEKLY_EVENT_NAMES)
-FILES = ("summary.parquet", "series.parquet", "patients_yearly.parquet", "capacity.parquet", "staff.parquet",
-         "ledger.parquet")
+FILES = ("summary.parquet", "series.parquet", "financial_years.parquet", "patients_yearly.parquet",
+         "capacity.parquet", "staff.parquet", "ledger.parquet")
 
 
 @dataclass
@@ -74,16 +76,36 @@ class Results:
 
     # ---- tables --------------------------------------------------------------------------------------
     def summary(self) -> pd.DataFrame:
-        """Tidy yearly metrics: replicate, year, metric, value (see `pcnsim.metrics`)."""
+        """Tidy yearly metrics: replicate, year, year_start, metric, value (see `pcnsim.metrics`)."""
         if "summary" not in self.extra:
             costs = self.scenario.costs.per_contact
             pieces = [metrics.summary_table(t, costs) for t in self.patient_tables or [self._practice_years()]]
-            if len(pieces) == 1:
-                self.extra["summary"] = pieces[0]
-            else:  # as from the joined table: by replicate and year
-                joined = pd.concat(pieces, ignore_index=True)
-                self.extra["summary"] = joined.sort_values(["replicate", "year"], kind="stable", ignore_index=True)
+            table = pieces[0]
+            if len(pieces) > 1:  # as from the joined table: by replicate and year
+                table = pd.concat(pieces, ignore_index=True).sort_values(["replicate", "year"], kind="stable",
+                                                                          ignore_index=True)
+            starts = dates.year_starts(self.scenario.simulation, int(table["year"].max()) + 1 if len(table) else 0)
+            table.insert(2, "year_start", dictionary.dates(starts[table["year"].to_numpy()]))
+            self.extra["summary"] = table
         return self.extra["summary"]
+
+    def _week_columns(self, week: np.ndarray) -> dict:
+        """The date columns of a weekly table's rows, from their week numbers: week_start, financial_year."""
+        starts = dates.week_starts(self.scenario.simulation, self.weekly.shape[1])
+        return {"week_start": dictionary.dates(starts[week]),
+                "financial_year": pd.Categorical(dates.financial_years(starts)).take(week)}
+
+    def _code_columns(self, rows: np.ndarray, pools: bool) -> dict:
+        """The ODS-code columns of rows given by place index: the practices, then (`pools`) each PCN's network
+        pool, then one more (a shared pool, or a series' 'all'); a practice's code (none for the others) and
+        its PCN's."""
+        ods = [p.ods_code for pcn in self.scenario.pcns for p in pcn.practices]
+        pcn_codes = [pcn.code for pcn in self.scenario.pcns for _ in pcn.practices]
+        if pools:
+            ods += [None] * len(self.scenario.pcns)
+            pcn_codes += [pcn.code for pcn in self.scenario.pcns]
+        return {"ods_code": dictionary.codes([*ods, None], rows),
+                "pcn_code": dictionary.codes([*pcn_codes, None], rows)}
 
     def _practice_years(self) -> pd.DataFrame:
         """Without a per-patient table: one row per replicate x year x practice from the weekly tallies
@@ -113,23 +135,29 @@ class Results:
             else self.staff_fte
         reps, years, units, roles = staff.shape
         cost = np.array([self.scenario.workforce.roles[r].cost_per_fte_year for r in ROLES])
+        unit = np.tile(np.repeat(np.arange(units), roles), reps * years)
         table = pd.DataFrame({
             "replicate": np.repeat(np.arange(reps), years * units * roles),
             "year": np.tile(np.repeat(np.arange(years), units * roles), reps),
-            "unit": np.tile(np.repeat(np.array(self.unit_names, object), roles), reps * years),
+            "unit": np.array(self.unit_names, object)[unit],
             "role": np.tile(np.array(ROLES, object), reps * years * units),
             "fte": staff.reshape(-1),
             "cost": (staff * cost).reshape(-1),
         })
         delivery = self.scenario.levers.delivery
         if delivery.project_manager_fte > 0 and years:
-            pools = self.unit_names[len(self.practice_names):len(self.practice_names) + len(self.scenario.pcns)]
-            managers = pd.DataFrame([(r, y, pool) for r in range(reps) for y in range(years) for pool in pools],
-                                    columns=["replicate", "year", "unit"]).assign(
+            n_p = len(self.practice_names)
+            pools = range(n_p, n_p + len(self.scenario.pcns))
+            managers = pd.DataFrame([(r, y, self.unit_names[u]) for r in range(reps) for y in range(years)
+                                     for u in pools], columns=["replicate", "year", "unit"]).assign(
                 role="project_manager", fte=delivery.project_manager_fte,
                 cost=delivery.project_manager_fte * delivery.project_manager_cost_per_fte_year)
             table = pd.concat([table, managers], ignore_index=True)
-        return table
+            unit = np.concatenate([unit, np.tile(np.array(pools), reps * years)])
+        starts = dates.year_starts(self.scenario.simulation, years)
+        table = table.assign(year_start=dictionary.dates(starts[table["year"].to_numpy()]),
+                             **self._code_columns(unit, pools=True))
+        return table[[c.name for c in dictionary.columns("staff.parquet")]]
 
     def headline(self) -> pd.DataFrame:
         """Mean and 95% interval over replicates of the yearly metrics (years pooled per replicate)."""
@@ -150,22 +178,56 @@ class Results:
         names = [*self.practice_names, "all"]
         per_week = (n_practices + 1) * n_metrics
         # practice and metric as categories: as strings, 100 replicates x 5 years took ~0.8 GB to write
+        week = np.tile(np.repeat(np.arange(weeks), per_week), reps)
+        practice = np.tile(np.repeat(np.arange(n_practices + 1), n_metrics), reps * weeks)
         return pd.DataFrame({
             "replicate": np.repeat(np.arange(reps), weeks * per_week),
-            "week": np.tile(np.repeat(np.arange(weeks), per_week), reps),
-            "practice": _labels(names, np.tile(np.repeat(np.arange(n_practices + 1), n_metrics), reps * weeks)),
+            "week": week,
+            **self._week_columns(week),
+            "practice": _labels(names, practice),
+            **self._code_columns(practice, pools=False),
             "metric": _labels(list(WEEKLY_METRICS), np.tile(np.arange(n_metrics), reps * weeks * (n_practices + 1))),
             "value": data.reshape(-1),
         })
 
+    def financial_years(self) -> pd.DataFrame:
+        """The weekly counts summed by NHS financial year: replicate, financial_year, weeks (how many of the
+        year's weeks the run covers: fewer than 52 or 53 at either end of a run), practice (or 'all'), codes,
+        metric, value. A week counts in the financial year it starts in."""
+        reps, weeks, n_practices, n_metrics = self.weekly.shape
+        years = dates.financial_years(dates.week_starts(self.scenario.simulation, weeks))
+        labels = list(dict.fromkeys(years))
+        which = np.array([labels.index(y) for y in years])
+        totals = np.zeros((reps, len(labels), n_practices, n_metrics), self.weekly.dtype)
+        np.add.at(totals, (slice(None), which), self.weekly)
+        data = np.concatenate([totals, totals.sum(axis=2, keepdims=True)], axis=2)
+        per_year = (n_practices + 1) * n_metrics
+        year = np.tile(np.repeat(np.arange(len(labels)), per_year), reps)
+        practice = np.tile(np.repeat(np.arange(n_practices + 1), n_metrics), reps * len(labels))
+        return pd.DataFrame({
+            "replicate": np.repeat(np.arange(reps), len(labels) * per_year),
+            "financial_year": pd.Categorical(labels).take(year),
+            "weeks": np.bincount(which)[year],
+            "practice": _labels([*self.practice_names, "all"], practice),
+            **self._code_columns(practice, pools=False),
+            "metric": _labels(list(WEEKLY_METRICS),
+                              np.tile(np.arange(n_metrics), reps * len(labels) * (n_practices + 1))),
+            "value": data.reshape(-1),
+        })
+
     def capacity(self) -> pd.DataFrame:
-        """Slots offered and used by replicate, week, unit and role (rows with no capacity dropped)."""
+        """Slots offered and used by replicate, week (with its start date and financial year), unit (with its
+        ODS codes) and role; rows with no capacity dropped."""
         reps, weeks, _, _ = self.capacity_offered.shape
         idx = pd.MultiIndex.from_product([range(reps), range(weeks), self.unit_names, ROLES],
                                          names=["replicate", "week", "unit", "role"])
         df = pd.DataFrame({"offered": self.capacity_offered.reshape(-1), "used": self.capacity_used.reshape(-1)},
                           index=idx).reset_index()
-        return df[df["offered"] > 0].reset_index(drop=True)
+        kept = self.capacity_offered.reshape(-1) > 0
+        unit = np.tile(np.repeat(np.arange(len(self.unit_names)), len(ROLES)), reps * weeks)[kept]
+        df = df[kept].reset_index(drop=True)
+        df = df.assign(**self._week_columns(df["week"].to_numpy()), **self._code_columns(unit, pools=True))
+        return df[[c.name for c in dictionary.columns("capacity.parquet")]]
 
     def workforce(self) -> pd.DataFrame:
         """Per role and level (practices, network pools, a shared pool): slots offered and used per year
@@ -211,6 +273,7 @@ class Results:
                         if self.patient_tables else None)
             _write_long([self.summary()], d / "summary.parquet")
             _write_long([self.to_dataframe()], d / "series.parquet")
+            _write_long([self.financial_years()], d / "financial_years.parquet")
             _write_long([self.capacity()], d / "capacity.parquet")
             if self.staff_fte is not None:
                 _write_long([self.staff_costs()], d / "staff.parquet")
@@ -334,6 +397,10 @@ def _write_long(tables: list[pd.DataFrame], path: Path) -> None:
     integers = [c for c in first.columns if first[c].dtype.kind in "iu"]
     categories = [c for c in first.columns if isinstance(first[c].dtype, pd.CategoricalDtype)]
     schema = pa.Schema.from_pandas(first, preserve_index=False)
+    # a code column with no code at all (no ODS codes in the scenario) is still a column of strings
+    schema = pa.schema([f.with_type(pa.dictionary(f.type.index_type, pa.string()))
+                        if pa.types.is_dictionary(f.type) and pa.types.is_null(f.type.value_type) else f
+                        for f in schema], metadata=schema.metadata)
     described = dictionary.field_metadata(path.name) if path.name in dictionary.TABLES else {}
     schema = pa.schema([f.with_metadata(described[f.name]) if f.name in described else f for f in schema],
                        metadata=schema.metadata)

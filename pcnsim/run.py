@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import churn, engine, memory, params, partition
+from . import churn, dictionary, engine, memory, params, partition
 from . import scenario as scenario_mod
 from .model import PCNModel
 from .partition import PersonIds
@@ -195,6 +195,8 @@ def _outcome(model: PCNModel, part: _Part, place: params.Layout | None) -> _Outc
         for t in tables:
             t["practice"] = t["practice"].cat.set_categories(place.practice_names)
             t["pcn"] = t["pcn"].cat.set_categories(place.pcn_names)
+            for column, codes in (("ods_code", place.practice_codes), ("pcn_code", place.pcn_codes)):
+                t[column] = t[column].cat.set_categories(dictionary.code_categories(codes))
         for t in ledgers:
             t["unit"] = t["unit"].cat.set_categories(place.unit_names)
     return _Outcome(model.n_days, T.weekly[first:last].copy(), T.cap_offered[first:last].copy(),

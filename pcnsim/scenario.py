@@ -9,6 +9,9 @@ Scenario, ScenarioError, load`).
 User mistakes raise `ScenarioError`, whose message is one line naming the file, the field path and
 what is allowed.
 
+`from_practices` builds a scenario for a real PCN from NHS England's open practice data (it lives in
+`pcnsim.practice_data`, which reads the files, and is imported from there on first use).
+
 `extends:` is followed only to regular .yaml/.yml files of at most 16 MiB; a relative path must stay
 inside the folder of the file the user named or that folder's parent (`pcnsim.yamlio.check_parent`).
 """
@@ -89,6 +92,7 @@ __all__ = [
     "deep_merge",
     "format_location",
     "from_dict",
+    "from_practices",
     "json_schema",
     "load",
     "load_raw",
@@ -99,6 +103,14 @@ __all__ = [
 ]
 
 DEFAULT_SCENARIO = Path(__file__).with_name("data") / "baseline.yaml"
+
+
+def from_practices(*args, **kwargs):
+    """A scenario for a real PCN built from NHS England's open practice data: `pcnsim.practice_data.
+    from_practices`, which takes the same arguments, imported on first use (it builds on this module)."""
+    from .practice_data import from_practices as build
+
+    return build(*args, **kwargs)
 
 
 def deep_merge(base: dict, override: dict) -> dict:

@@ -376,8 +376,7 @@ class Scenario(Strict):
         added = {"paramedic": lv.acute_visiting.enabled, "splw": lv.social_prescribing.enabled,
                  "mdt": lv.complex_care.enabled, "shared_expertise": lv.shared_expertise.enabled}
         for role in roles:
-            funded = any((pcn.arrs_fte if pcn.arrs_fte is not None else self.workforce.pcn_fte).get(role, 0.0) > 0
-                         for pcn in self.pcns)
+            funded = any(self.pcn_funded_fte(pcn).get(role, 0.0) > 0 for pcn in self.pcns)
             at_network = self.workforce.pcn_role_level.get(role) == "network"
             pooled = lv.pooled_roles.enabled and role in lv.pooled_roles.roles and lv.pooled_roles.share > 0
             if (funded and (at_network or pooled)) or added.get(role, False):
@@ -419,4 +418,9 @@ class Scenario(Strict):
     @property
     def n_patients(self) -> int:
         return sum(p.list_size for pcn in self.pcns for p in pcn.practices)
+
+    def pcn_funded_fte(self, pcn: PCN) -> dict[str, float]:
+        """A PCN's PCN-funded FTE by role: its own `arrs_fte` if given, else the workforce's per-1,000 rates
+        (or absolute figures) for its list size."""
+        return dict(pcn.arrs_fte) if pcn.arrs_fte is not None else self.workforce.network_fte(pcn.list_size)
 

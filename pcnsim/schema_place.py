@@ -6,6 +6,7 @@ a unit and allowed range in its description, and its bounds.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
@@ -18,6 +19,7 @@ from .schema_types import (
     ByQuintile,
     ComplexSegmentName,
     Money,
+    OdsCode,
     Probability,
     RoleName,
     SegmentName,
@@ -37,15 +39,26 @@ class Simulation(Strict):
                       "from it).")
     years: int = Field(1, ge=1, le=50, description="Reported horizon in model years (a model year is 52 weeks).")
     burn_in_years: int = Field(1, ge=0, le=20, description="Years simulated before reporting starts (not reported).")
-    start_weekday: int = Field(0, ge=0, le=6, description="Weekday of day 0 (0 = Monday ... 6 = Sunday).")
-    bank_holidays: list[Annotated[int, Field(ge=0, le=363)]] = Field(
-        default_factory=lambda: [0, 95, 98, 123, 151, 235, 358, 359],
-        description="Days of the 364-day model year on which practices and PCN services are closed.",
+    start_date: date = Field(date(2025, 4, 7), ge=date(1990, 1, 1), le=date(2090, 12, 31),
+                             description="Date of the first reported day (the burn-in runs in the 52-week years "
+                             "before it); weeks start on its weekday. Default: Monday 7 April 2025, so the first "
+                             "reported year's weeks all start in financial year 2025/26.")
+    bank_holiday_calendar: Literal["england-and-wales", "none"] = Field(
+        "england-and-wales",
+        description="Whose bank holidays close practices and PCN services: 'england-and-wales' (the calendar "
+        "for the run's dates, substitute days included) or 'none'.",
+    )
+    closed_dates: list[date] = Field(
+        default_factory=list,
+        description="Other dates on which every practice and PCN service is closed (e.g. a protected learning "
+        "day); weekends are closed anyway.",
     )
 
 
 class Practice(Strict):
     name: str = Field(description="Practice name, used in results.")
+    ods_code: OdsCode | None = Field(None, description="The practice's ODS code (e.g. A81001), carried into every "
+                                     "results table so results join to NHS data.")
     list_size: int = Field(ge=1, le=200_000, description="Registered patients (persons).")
     deprivation_mix: list[Probability] = Field(
         default_factory=lambda: [0.2, 0.2, 0.2, 0.2, 0.2],
@@ -77,10 +90,17 @@ class Practice(Strict):
 
 class PCN(Strict):
     name: str = Field(description="PCN name, used in results.")
+    code: OdsCode | None = Field(None, description="The PCN's ODS code (e.g. U12345), carried into every results "
+                                 "table.")
     practices: list[Practice] = Field(min_length=1, description="Member practices.")
     arrs_fte: dict[RoleName, FTE] | None = Field(
-        None, description="ARRS / PCN-funded FTE by role for this PCN; default: workforce.pcn_fte."
+        None, description="ARRS / PCN-funded FTE by role for this PCN, every role absolute; default: "
+        "workforce.pcn_fte_per_1000 x the PCN's list size, or workforce.pcn_fte where it names a role."
     )
+
+    @property
+    def list_size(self) -> int:
+        return sum(p.list_size for p in self.practices)
 
 
 def default_pcns() -> list[PCN]:
@@ -141,12 +161,19 @@ class Workforce(Strict):
         description="FTE per 1,000 registered patients employed by each practice (NHS Digital Sep 2022: "
         "0.45 qualified GP FTE per 1,000).",
     )
-    pcn_fte: dict[RoleName, FTE] = Field(
+    pcn_fte_per_1000: dict[RoleName, Annotated[float, Field(ge=0.0, le=1000.0)]] = Field(
         default_factory=lambda: {
-            "pharmacist": 6.0, "splw": 3.0, "paramedic": 1.5, "fcp": 3.0, "mhp": 3.5,
-            "pa": 1.5, "care_coordinator": 1.5, "community_nurse": 4.0,
+            "pharmacist": 0.143, "splw": 0.071, "paramedic": 0.036, "fcp": 0.071, "mhp": 0.083,
+            "pa": 0.036, "care_coordinator": 0.036, "community_nurse": 0.095,
         },
-        description="PCN-funded FTE by role per PCN (ARRS ~20 FTE per PCN; community nursing by the trust).",
+        description="PCN-funded FTE by role per 1,000 patients registered with the PCN, so a PCN of any size "
+        "gets proportionate network staff (start: about 24 FTE for 42,000 patients, ARRS roles plus the "
+        "trust's community nursing).",
+    )
+    pcn_fte: dict[RoleName, FTE] = Field(
+        default_factory=dict,
+        description="Absolute PCN-funded FTE per PCN for the roles named here; those roles ignore "
+        "pcn_fte_per_1000.",
     )
     pcn_role_level: dict[RoleName, Literal["practice", "network"]] = Field(
         default_factory=lambda: {"community_nurse": "network"},
@@ -156,6 +183,12 @@ class Workforce(Strict):
     network_handoff_cost: Probability = Field(
         0.1, description="Share of a network pool's capacity lost to hand-offs between practices."
     )
+
+    def network_fte(self, patients: int) -> dict[str, float]:
+        """PCN-funded FTE by role for a PCN of `patients` registered patients: `pcn_fte` where it names the
+        role, `pcn_fte_per_1000` x patients / 1,000 otherwise."""
+        scaled = {role: rate * patients / 1000.0 for role, rate in self.pcn_fte_per_1000.items()}
+        return {**scaled, **self.pcn_fte}
 
     @field_validator("roles")
     @classmethod

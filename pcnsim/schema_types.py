@@ -7,9 +7,10 @@ Every number must be finite: NaN or infinity in any field (dict values and table
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from .vocab import MATCH_COLUMNS, NEEDS, ROLES, SEGMENTS, SETTINGS
 
@@ -28,6 +29,17 @@ Money = Annotated[float, Field(ge=0.0, le=1e7)]
 """GBP; at most ten million, so sums over a run's touchpoints or staff stay finite."""
 FTE = Annotated[float, Field(ge=0.0, le=1e5)]
 """Whole-time equivalents of a role at one place."""
+ODS_PATTERN = r"^[A-Z0-9]{3,10}$"
+
+
+def _ods_code(code: str) -> str:
+    if not re.fullmatch(ODS_PATTERN, code):
+        raise ValueError("an ODS code is 3 to 10 capital letters and digits, as ODS publishes it (e.g. A81001)")
+    return code
+
+
+OdsCode = Annotated[str, AfterValidator(_ods_code), Field(json_schema_extra={"pattern": ODS_PATTERN})]
+"""An NHS organisation code as ODS publishes it, capitals and digits: practice A81001, PCN U12345."""
 Rate = Annotated[float, Field(ge=0.0, le=1e4)]
 """Episodes per person-year."""
 Multiplier = Annotated[float, Field(ge=0.0, le=1000.0)]

@@ -101,8 +101,8 @@ def check_files(folder: Path, manifest: dict) -> None:
 
 
 # the tables pcnsim reads back, with the kind of each column (i integer, f number, s text or category,
-# b true/false), from the data dictionary
-KINDS = {"integer": "i", "number": "f", "string": "s", "boolean": "b"}
+# b true/false, d date), from the data dictionary
+KINDS = {"integer": "i", "number": "f", "string": "s", "boolean": "b", "date": "d"}
 TABLES = {file: {c.name: KINDS[c.kind] for c in columns} for file, columns in dictionary.TABLES.items()}
 
 
@@ -117,6 +117,8 @@ def _kind(t: pa.DataType) -> str:
         return "s"
     if pa.types.is_boolean(t):
         return "b"
+    if pa.types.is_date(t):
+        return "d"
     return str(t)
 
 

@@ -3,6 +3,7 @@
 import json
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from pcnsim import dictionary
@@ -19,9 +20,15 @@ def saved(tmp_path_factory):
     return folder
 
 
+KIND_OF = {"integer": pa.types.is_integer, "number": lambda t: pa.types.is_floating(t) or pa.types.is_integer(t),
+           "string": lambda t: pa.types.is_string(t) or pa.types.is_large_string(t),
+           "boolean": pa.types.is_boolean, "date": pa.types.is_date32}
+
+
 def test_every_column_of_every_results_file_is_in_the_dictionary(saved):
-    """Every column of every file a run writes is described, in order; the file carries each column's
-    description and unit, and datapackage.json lists the files and their fields."""
+    """Every column of every file a run writes is described, in order, and stored as the type it is said to
+    be (dates as calendar dates); the file carries each column's description and unit, and datapackage.json
+    lists the files and their fields."""
     import pyarrow.parquet as pq
 
     files = sorted(p.name for p in saved.glob("*.parquet"))
@@ -35,13 +42,16 @@ def test_every_column_of_every_results_file_is_in_the_dictionary(saved):
         schema = pq.read_schema(saved / file)
         for c in described:
             assert schema.field(c.name).metadata[b"description"].decode() == c.description, (file, c.name)
+            arrow = schema.field(c.name).type
+            arrow = arrow.value_type if pa.types.is_dictionary(arrow) else arrow
+            assert KIND_OF[c.kind](arrow), (file, c.name, arrow)
 
 
 def test_every_entry_says_what_it_is():
     for file, cols in dictionary.TABLES.items():
         assert len({c.name for c in cols}) == len(cols), file
         for c in cols:
-            assert c.description and c.kind in ("integer", "number", "string", "boolean"), (file, c.name)
+            assert c.description and c.kind in ("integer", "number", "string", "boolean", "date"), (file, c.name)
 
 
 def test_the_data_package_descriptor_lists_every_file_and_field():
@@ -50,5 +60,6 @@ def test_the_data_package_descriptor_lists_every_file_and_field():
     assert {r["path"] for r in package["resources"]} == set(dictionary.TABLES)
     json.dumps(package)  # serialisable as it is
     patients = next(r for r in package["resources"] if r["path"] == "patients_yearly.parquet")
-    assert {"name": "age", "type": "integer", "description": dictionary.columns("patients_yearly.parquet")[5]
-            .description, "unit": "years"} in patients["schema"]["fields"]
+    age = next(c for c in dictionary.columns("patients_yearly.parquet") if c.name == "age")
+    assert {"name": "age", "type": "integer", "description": age.description, "unit": "years"} \
+        in patients["schema"]["fields"]

@@ -14,9 +14,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pcnsim import params
 from pcnsim.practice_data import decile_mix, from_practices, score_deciles
 from pcnsim.practice_files import AGE_BANDS, PracticeDataError
 from pcnsim.scenario import load
+from pcnsim.vocab import ROLES
 
 DATA = Path(__file__).resolve().parent / "data"
 REGISTERED = DATA / "gp-reg-pat-prac-quin-age.csv"
@@ -144,20 +146,33 @@ def test_score_deciles_rank_most_deprived_first():
     assert sorted(pd.Series(deciles).value_counts()) == [4] * 10
 
 
+def test_the_builder_is_also_pcnsim_scenario_from_practices():
+    import pcnsim.scenario
+
+    built = pcnsim.scenario.from_practices(REGISTERED, MAPPING, pcn="U00001")
+    assert built.scenario == build(pcn="U00001").scenario
+    assert built.scenario.pcns[0].code == "U00001"
+    assert all(p.ods_code and p.name.endswith(f"({p.ods_code})") for p in built.scenario.pcns[0].practices)
+
+
 def test_network_staff_scale_with_list_size():
-    base = load()
-    per_patient = {r: v / base.n_patients for r, v in base.workforce.pcn_fte.items()}
+    """Built scenarios carry no absolute network staff: each PCN's PCN-funded FTE is the per-1,000 rate x its
+    list size, so FTE per patient is the same in a small and a large PCN."""
     small, large = build(pcn="U00001"), build(pcn="U00002")
     assert small.scenario.n_patients < large.scenario.n_patients
+    rates = small.scenario.workforce.pcn_fte_per_1000
     for built in (small, large):
-        pcn = built.scenario.pcns[0]
-        n = sum(p.list_size for p in pcn.practices)
-        assert set(pcn.arrs_fte) == set(base.workforce.pcn_fte)
-        for role, fte in pcn.arrs_fte.items():
-            assert fte == pytest.approx(per_patient[role] * n, abs=5e-4)
+        sc = built.scenario
+        pcn = sc.pcns[0]
+        assert pcn.arrs_fte is None and not sc.workforce.pcn_fte
+        funded = sc.pcn_funded_fte(pcn)
+        assert set(funded) == set(rates)
+        for role, fte in funded.items():
+            assert fte == pytest.approx(rates[role] * pcn.list_size / 1000, rel=1e-12)
     ratio = large.scenario.n_patients / small.scenario.n_patients
-    pharm = large.scenario.pcns[0].arrs_fte["pharmacist"] / small.scenario.pcns[0].arrs_fte["pharmacist"]
-    assert pharm == pytest.approx(ratio, rel=2e-3)
+    lay_small, lay_large = params.layout(small.scenario), params.layout(large.scenario)
+    assert lay_large.fte[:, ROLES.index("pharmacist")].sum() / lay_small.fte[:, ROLES.index("pharmacist")].sum() \
+        == pytest.approx(ratio, rel=1e-9)
 
 
 def test_workforce_file_gives_practice_fte_and_notes_the_gaps():
@@ -273,8 +288,14 @@ def test_built_scenario_runs_end_to_end_and_reports(tmp_path):
     names = [p.name for p in built.pcns[0].practices]
     assert json.loads((out / "manifest.json").read_text())["practices"] == names
     assert len(pd.read_parquet(out / "summary.parquet")) > 0
-    people = pd.read_parquet(out / "patients_yearly.parquet", columns=["practice", "deprivation"])
+    people = pd.read_parquet(out / "patients_yearly.parquet", columns=["practice", "ods_code", "pcn_code",
+                                                                       "deprivation"])
     assert set(people["practice"]) == set(names)
+    codes = {p.name: p.ods_code for p in built.pcns[0].practices}
+    mapping = pd.read_csv(MAPPING)
+    assert set(codes.values()) == set(mapping.loc[mapping["PCN_CODE"] == "U00001", "PRACTICE_CODE"])
+    assert (people["ods_code"].astype(str) == people["practice"].astype(str).map(codes)).all()
+    assert set(people["pcn_code"]) == {"U00001"}
     for p in built.pcns[0].practices:  # nobody lives in a quintile the practice's mix leaves empty
         seen = set(people.loc[people["practice"] == p.name, "deprivation"])
         assert seen <= {q + 1 for q, share in enumerate(p.deprivation_mix) if share > 0}, (p.name, seen)

@@ -1,5 +1,6 @@
 """Scenario schema and loader: defaults, extends: inheritance, strictness and error messages."""
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -25,13 +26,13 @@ def test_embedded_default_is_the_baseline_file(baseline):
 
 def test_extends_merges_mappings_and_replaces_lists(tmp_path):
     write(tmp_path / "a.yaml", {"name": "a", "booking": {"same_day_share": 0.5, "horizon_days": 21},
-                                "simulation": {"bank_holidays": [0, 1]}})
+                                "simulation": {"closed_dates": ["2025-06-02", "2025-06-03"]}})
     write(tmp_path / "b.yaml", {"extends": "a.yaml", "name": "b", "booking": {"horizon_days": 14},
-                                "simulation": {"bank_holidays": [5]}})
+                                "simulation": {"closed_dates": ["2025-06-09"]}})
     sc = load(tmp_path / "b.yaml")
     assert sc.name == "b"
     assert sc.booking.same_day_share == 0.5 and sc.booking.horizon_days == 14
-    assert sc.simulation.bank_holidays == [5]
+    assert sc.simulation.closed_dates == [date(2025, 6, 9)]
 
 
 def test_extends_chain_with_relative_paths(tmp_path):

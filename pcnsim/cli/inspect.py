@@ -12,7 +12,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from .. import atomic, stops
+from .. import atomic, dates, stops
 from .common import (
     UserError,
     app,
@@ -100,8 +100,13 @@ def describe_command(
     lay = params.layout(sc)
     console.print(fte_table(sc, lay))
     sim = sc.simulation
-    typer.echo(f"Calendar: {sim.burn_in_years} burn-in year(s) + {sim.years} reported year(s) of 52 weeks; "
-               f"{len(sim.bank_holidays)} bank holidays a year; seed {sim.seed}.")
+    first, last = dates.first_day(sim), dates.day_dates(sim)[-1].item()
+    closed = dates.closed_dates(sim)
+    calendar = {"england-and-wales": "England and Wales bank holidays", "none": "no bank holidays"}
+    typer.echo(f"Calendar: {sim.burn_in_years} burn-in year(s) from {first:%a %d %b %Y}, then {sim.years} reported "
+               f"year(s) of 52 weeks from {sim.start_date:%a %d %b %Y} to {last:%a %d %b %Y}; practices closed at "
+               f"weekends and on {len(closed)} other days ({calendar[sim.bank_holiday_calendar]}"
+               f"{', plus closed_dates' if sim.closed_dates else ''}); seed {sim.seed}.")
     if full:
         typer.echo(to_yaml(sc))
     else:

@@ -10,9 +10,10 @@ import io
 
 import numpy as np
 import pandas as pd
+from matplotlib import dates as mdates
 from matplotlib.figure import Figure
 
-from .. import metrics, registry
+from .. import dates, metrics, registry
 from ..results import WEEKLY_METRICS, Results
 from ..vocab import DAYS_PER_YEAR, ROLE_LABELS, ROLES
 from .record import RunRecord
@@ -69,11 +70,13 @@ def over_time(record: RunRecord, settings: tuple[str, ...], title: str) -> Figur
     base_name, variant_name = record.names
     for colour, setting in zip(PALETTE, settings, strict=False):
         for name, style, who in ((base_name, "-", "base"), (variant_name, "--", "with change")):
-            weekly = pd.Series(weekly_rates(record.comparison.results[name], setting)).rolling(4, min_periods=1).mean()
-            years = np.arange(len(weekly)) / 52
+            res = record.comparison.results[name]
+            weekly = pd.Series(weekly_rates(res, setting)).rolling(4, min_periods=1).mean()
+            starts = dates.week_starts(res.scenario.simulation, len(weekly))
             words = registry.SERIES_WORDS[setting]
-            ax.plot(years, weekly, style, color=colour, label=f"{words[0].upper()}{words[1:]} ({who})")
-    ax.set_xlabel("years since reporting began (model years have no calendar date)")
+            ax.plot(starts, weekly, style, color=colour, label=f"{words[0].upper()}{words[1:]} ({who})")
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
+    ax.set_xlabel("week starting")
     ax.set_ylabel("per 1,000 patients a year")
     ax.set_title(title)
     ax.set_ylim(bottom=0)

@@ -118,9 +118,9 @@ def override(sc: Scenario, alloc: Allocation) -> dict:
             fte.update({r: float(alloc.fte[i, j]) for i, r in enumerate(alloc.roles)})
             practices.append({**p.model_dump(), "fte": fte})
             j += 1
-        arrs = dict(pcn.arrs_fte if pcn.arrs_fte is not None else sc.workforce.pcn_fte)
+        arrs = sc.pcn_funded_fte(pcn)
         arrs.update({r: float(alloc.fte[i, n_p + c]) for i, r in enumerate(alloc.roles)})
-        pcns.append({"name": pcn.name, "practices": practices, "arrs_fte": arrs})
+        pcns.append({**pcn.model_dump(), "practices": practices, "arrs_fte": arrs})
     return {"pcns": pcns, "workforce": {"pcn_role_level": {**sc.workforce.pcn_role_level,
                                                            **dict.fromkeys(alloc.roles, "network")}}}
 
