@@ -9,10 +9,12 @@ it. The values of the `metric` columns are described by the metric registry (`pc
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from .vocab import COUNTER_NAMES, ROLE_LABELS, ROLES, SETTINGS
 
@@ -135,6 +137,69 @@ TABLES: dict[str, list[Column]] = {
 }
 
 
+# A comparison's folder (`pcnsim compare`): the paired differences, who they change, every replicate's
+# values and the base's fit to the evidence.
+SCENARIO = Column("scenario", "string", "", "the scenario compared with the base (its name)")
+INTERVAL = [Column("low_95", "number", "the metric's unit", "lower end of the 95% interval of the paired "
+                   "difference (t over replicates)"),
+            Column("high_95", "number", "the metric's unit", "upper end of the 95% interval of the paired difference")]
+COMPARISON_TABLES: dict[str, list[Column]] = {
+    "comparison.parquet": [
+        SCENARIO,
+        Column("metric", "string", "", "the metric (pcnsim metrics lists every one, with its label and unit)"),
+        Column("base", "number", "the metric's unit", "the base's value, mean over replicates"),
+        Column("value", "number", "the metric's unit", "the scenario's value, mean over replicates"),
+        Column("diff", "number", "the metric's unit", "mean paired difference, scenario minus base, over "
+               "replicates run with the same seeds"),
+        *INTERVAL,
+    ],
+    "by_group.parquet": [
+        SCENARIO,
+        Column("by", "string", "", "how people are grouped: age_band, sex, deprivation, practice, pcn or "
+               "complex_needs"),
+        Column("group", "string", "", "the group (an age band, male or female, a quintile, a practice or PCN name, "
+               "complex or not complex)"),
+        Column("ods_code", "string", "", "the practice's or PCN's ODS code on practice and pcn rows (empty "
+               "elsewhere, or where the scenario gives none)"),
+        Column("measure", "string", "", "what is counted, per 1,000 person-years in the group (primary-care "
+               "contacts, GP contacts, A&E attendances, admissions, unmet-need days, revisits)"),
+        Column("base", "number", "per 1,000 person-years", "the base's rate in the group, mean over replicates"),
+        Column("diff", "number", "per 1,000 person-years", "mean paired difference of the rate, scenario minus base"),
+        Column("low_95", "number", "per 1,000 person-years", "lower end of the 95% interval of the difference"),
+        Column("high_95", "number", "per 1,000 person-years", "upper end of the 95% interval of the difference"),
+    ],
+    "per_replicate.parquet": [
+        Column("scenario", "string", "", "the scenario (the base included)"),
+        Column("metric", "string", "", "the metric (pcnsim metrics lists every one)"),
+        Column("replicate", "integer", "", "replicate index, from 0; the same index means the same seeds"),
+        Column("value", "number", "the metric's unit", "the metric in that replicate, reported years pooled"),
+    ],
+    "fit.parquet": [
+        Column("target", "string", "", "the evidence target checked"),
+        Column("source", "string", "", "where the target's figure comes from"),
+        Column("measure", "string", "", "what is measured on the base's per-patient table"),
+        Column("low", "number", "the measure's unit", "the lower end of the target's range"),
+        Column("high", "number", "the measure's unit", "the upper end of the target's range"),
+        Column("model", "number", "the measure's unit", "the base's value, mean over replicates"),
+        Column("model_low_95", "number", "the measure's unit", "lower end of its 95% interval over replicates"),
+        Column("model_high_95", "number", "the measure's unit", "upper end of its 95% interval over replicates"),
+        Column("in_range", "boolean", "", "whether the model's mean lies in the target's range"),
+    ],
+}
+COMPARISON_TABLES["comparison.csv"] = COMPARISON_TABLES["comparison.parquet"]  # the same table, for a spreadsheet
+TABLES |= COMPARISON_TABLES
+
+
+def write(frame: pd.DataFrame, path: Path) -> None:
+    """Write a table to Parquet with each column's description and unit from the dictionary as field
+    metadata (the file's name says which entry)."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    described = field_metadata(path.name)
+    table = table.cast(pa.schema([f.with_metadata(described[f.name]) if f.name in described else f
+                                  for f in table.schema], metadata=table.schema.metadata))
+    pq.write_table(table, path)
+
+
 def columns(file: str) -> list[Column]:
     """The columns of a results file, in order (KeyError naming the file if it has no entry)."""
     try:
@@ -172,7 +237,8 @@ def datapackage(files: list[str], name: str) -> dict:
         fields = [{"name": c.name, "type": c.kind, "description": c.description, **({"unit": c.unit} if c.unit
                                                                                      else {})}
                   for c in TABLES[file]]
-        resources.append({"name": file.removesuffix(".parquet").replace("_", "-"), "path": file,
-                          "format": "parquet", "schema": {"fields": fields}})
+        stem, _, suffix = file.rpartition(".")
+        resources.append({"name": f"{stem}-{suffix}".replace("_", "-") if suffix == "csv" else stem.replace("_", "-"),
+                          "path": file, "format": suffix, "schema": {"fields": fields}})
     return {"name": name.lower().replace("_", "-").replace(" ", "-"), "profile": "data-package",
             "resources": resources}

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .. import churn, metrics, targets
+from .. import churn, dictionary, metrics, targets
 from ..registry import GROUP_COLUMNS
 from ..registry import KEY_METRICS as KEY_METRICS  # the measures a comparison shows first
 from ..results import WEEKLY_METRICS, Results
@@ -113,17 +113,20 @@ class Comparison:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         self.table.to_csv(out / "comparison.csv", index=False)
-        self.table.to_parquet(out / "comparison.parquet", index=False)
-        self.groups.to_parquet(out / "by_group.parquet", index=False)
+        dictionary.write(self.table, out / "comparison.parquet")
+        dictionary.write(self.groups, out / "by_group.parquet")
         values = []
         for name, table in self.values.items():
             long = table.rename_axis("metric").reset_index().melt(id_vars="metric", var_name="replicate",
                                                                    value_name="value")
             values.append(long.assign(scenario=name)[["scenario", "metric", "replicate", "value"]])
-        pd.concat(values, ignore_index=True).to_parquet(out / "per_replicate.parquet", index=False)
+        dictionary.write(pd.concat(values, ignore_index=True), out / "per_replicate.parquet")
         base = self.results[self.base]
         if base.patient_tables:
-            targets.fit_table(base.patients).to_parquet(out / "fit.parquet", index=False)
+            dictionary.write(targets.fit_table(base.patients), out / "fit.parquet")
+        described = sorted(p.name for p in out.iterdir() if p.name in dictionary.COMPARISON_TABLES)
+        (out / "datapackage.json").write_text(json.dumps(dictionary.datapackage(described, "comparison"), indent=1),
+                                              encoding="utf-8")
         for name, res in self.results.items():
             (out / f"scenario_{_file_name(name)}.yaml").write_text(to_yaml(res.scenario), encoding="utf-8")
         about = {
@@ -173,4 +176,9 @@ def compare(base: Scenario | str | Path, others: list, seed: int | None = None, 
     table = pd.DataFrame(rows, columns=["scenario", "metric", "base", "value", "diff", "low_95", "high_95"])
     groups = pd.DataFrame(group_rows, columns=["scenario", "by", "group", "measure", "base", "diff", "low_95",
                                                "high_95"])
+    # a practice's or a PCN's ODS code beside its name, so the rows join to NHS data
+    sc = results[base_name].scenario
+    codes = {("practice", p.name): p.ods_code for pcn in sc.pcns for p in pcn.practices}
+    codes |= {("pcn", pcn.name): pcn.code for pcn in sc.pcns}
+    groups.insert(3, "ods_code", [codes.get(key) for key in zip(groups["by"], groups["group"], strict=True)])
     return Comparison(results=results, base=base_name, table=table, groups=groups, values=values)
