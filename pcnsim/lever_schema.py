@@ -79,8 +79,9 @@ class ComplexCareTeam(LeverTiming):
     needs: list[NeedName] = Field(default_factory=lambda: ["complex", "mental_health", "social"],
                                   description="Need types the team takes over for enrolled patients (their requests "
                                   "are triaged to the team while it has slots).")
-    ae_multiplier: Probability = Field(0.75, description="Multiplier on enrolled patients' A&E propensity "
-                                       "(background, direct and after a failed request).")
+    ae_multiplier: Probability = Field(0.75, description="Care plan: multiplier on the chance that an enrolled "
+                                       "patient's need of a type in `needs` takes them to A&E (directly or after a "
+                                       "failed request); injuries and other needs are unchanged (start).")
     deescalation_multiplier: float = Field(1.5, ge=1.0, le=10.0, description="Multiplier on enrolled patients' "
                                            "monthly complexity de-escalation.")
 

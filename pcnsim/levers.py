@@ -13,8 +13,8 @@ rebuilt at most 20 times per lever. What each lever changes (staff: by staffing;
 - outreach: higher access propensity for chosen ages and deprivation quintiles;
 - complex-care team: MDT FTE in the pool (plus GP sessions gifted by the practices, which lose them)
   and a caseload, sized by the staff in post, that fills by monthly case finding; enrolled patients'
-  complex, mental-health and social needs go to the team, with lower A&E propensity and faster
-  de-escalation (engine), both as strong as the effect intensity;
+  complex, mental-health and social needs go to the team, which takes them to A&E less (a care plan;
+  not injuries or other needs) and de-escalates faster (engine), both as strong as the effect intensity;
 - shared expertise: sessions of one practice's skilled practitioner move to the network pool as the
   shared-expertise role, which resolves the named need with the skilled probability;
 - network of networks: a trust share of each member PCN's pool capacity in chosen roles moves to one

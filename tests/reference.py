@@ -290,9 +290,9 @@ class Reference:
     def can_reach(self, practice: int, role: int) -> bool:
         return any(self.P.cap_rate[unit][role] > 0.0 for unit in self.units_of(practice))
 
-    def ae_factor(self, patient: Patient, day: int) -> float:
-        """Patients on the complex-care caseload go to A&E less."""
-        return self.P.mdt_ae_mult if patient.enrolled(day) else 1.0
+    def care_plan_factor(self, patient: Patient, need: int, day: int) -> float:
+        """Patients on the complex-care caseload go to A&E less for the needs its care plan covers."""
+        return self.P.mdt_ae_mult if self.P.mdt_needs[need] and patient.enrolled(day) else 1.0
 
     def slots_needed(self, need: int, role: int) -> int:
         """A GP home visit takes several appointment slots; anything else one."""
@@ -457,7 +457,7 @@ class Reference:
             rate = P.onset_total[patient.seg][patient.sex][age][patient.dep] * P.cx_onset_mult[patient.cx]
             patient.next_onset = day + self.waiting_days(self.u(R.ONSET_TIME, pid, day, 0), rate)
             patient.next_bg_ae = day + self.waiting_days(self.u(R.BACKGROUND_AE, pid, day, 0),
-                                                         P.ae_bg_daily[age][patient.dep] * self.ae_factor(patient, day))
+                                                         P.ae_bg_daily[age][patient.dep])
             # Complex-care team: who is on the caseload, and who is eligible to join it.
             pcn = P.practice_pcn[patient.practice]
             if patient.enrolled(day):
@@ -655,7 +655,7 @@ class Reference:
                 patient.next_onset = day + 1 + self.waiting_days(self.u(R.ONSET_TIME, pid, day, 1), rate)
             if patient.next_bg_ae <= day:
                 ae_visits.append((patient, -1))
-                rate = P.ae_bg_daily[age][patient.dep] * self.ae_factor(patient, day)
+                rate = P.ae_bg_daily[age][patient.dep]
                 patient.next_bg_ae = day + 1 + self.waiting_days(self.u(R.BACKGROUND_AE, pid, day, 1), rate)
             for k in range(EPISODE_SLOTS):
                 ep = patient.episodes[k]
@@ -676,7 +676,8 @@ class Reference:
                     requests.append((patient, k))
                     ep.next_day = NEVER
                 else:
-                    p_direct = P.ae_direct[ep.urgency] * P.ae_mult[age][patient.dep] * self.ae_factor(patient, day)
+                    p_direct = (P.ae_direct[ep.urgency] * P.ae_mult[age][patient.dep]
+                                * self.care_plan_factor(patient, ep.need, day))
                     if self.u(R.DIRECT_AE, pid, day, k) < p_direct:
                         ae_visits.append((patient, k))
                         ep.next_day = NEVER
@@ -737,7 +738,7 @@ class Reference:
             age = patient.age(day, P.max_age)
             waited = day - ep.waiting_since
             p_ae = (P.ae_unserved[ep.urgency] * (1.0 + P.ae_wait_slope * waited) * P.ae_mult[age][patient.dep]
-                    * self.ae_factor(patient, day))
+                    * self.care_plan_factor(patient, ep.need, day))
             if self.u(R.AE_CHOICE, patient.pid, day, k) < p_ae:
                 ae_visits.append((patient, k))
                 self.stats["spill_over_ae"] += 1

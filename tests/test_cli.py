@@ -163,7 +163,24 @@ def test_deep_dive_prints_the_top_frequent_attenders_side_by_side(tmp_path):
                                        "community_nurse", "splw", "mhp", "fcp", "paramedic", "care_coordinator"])).all()
 
 
-@pytest.mark.parametrize("spec", ["top-fa:0", "top:5", "12,abc", "999999999"])
+def test_deep_dive_picks_the_longest_enrolled_in_the_lever_run():
+    """enrolled:N chooses from the lever run: its patients with the most months on the complex-care
+    caseload; their timelines show the team's contacts."""
+    from pcnsim.experiments.deepdive import deep_dive
+    from pcnsim.run import run
+    from pcnsim.scenario import load
+
+    team = load(ROOT / "scenarios" / "complex_care_team.yaml", overrides={"simulation": {"years": 1}})
+    dive = deep_dive(team, patients="enrolled:3")
+    assert len(dive.patient_ids) == 3
+    months = run(team, seed=load(BASELINE).simulation.seed, reps=1).patients.groupby("patient_id")[
+        "mdt_enrolled_months"].sum()
+    assert months.loc[dive.patient_ids].min() >= months.nlargest(3).iloc[-1] > 0
+    lever = dive.timelines[dive.timelines["scenario"] == team.name]
+    assert (lever["setting"] == "mdt").any()
+
+
+@pytest.mark.parametrize("spec", ["top-fa:0", "top:5", "12,abc", "999999999", "enrolled:2"])
 def test_deep_dive_bad_patients_is_one_line(spec):
     proc = pcnsim("deep-dive", BASELINE, "--patients", spec)
     assert proc.returncode == 2

@@ -15,6 +15,7 @@ import yaml
 
 from pcnsim import levers
 from pcnsim.experiments.compare import compare, paired_interval, per_replicate
+from pcnsim.lever_schema import ComplexCareTeam
 from pcnsim.run import run
 from pcnsim.scenario import Scenario, ScenarioError, from_dict, load
 from pcnsim.vocab import NEEDS, PRIMARY_CARE_ROLES, ROLES
@@ -181,6 +182,31 @@ def test_complex_care_team_lowers_revisits_and_ae_among_enrolled_patients(compar
         _, _, high = paired_interval((totals[f"{measure}_lever"] - totals[f"{measure}_base"]).to_numpy())
         assert high < 0, measure
     assert diff(comparison, "complex_care", "mdt_per_1000")["low_95"] > 0
+
+
+def test_the_care_plan_leaves_injuries_alone():
+    """The team's care plan lowers A&E only for the needs it covers. Two runs with the same seeds and a
+    team whose care plan removes every covered attendance (ae_multiplier 0) or none (1): the background
+    attendances (injuries and the like, tied to no need episode) of the enrolled are exactly the same,
+    while their A&E attendances for covered needs fall."""
+    place = {"simulation": {"burn_in_years": 0, "years": 1},
+             "pcns": [{"name": "p", "practices": [{"name": "a", "list_size": 3000}]}]}
+    team = {**FULL, "caseload": 300, "min_contacts": 1, "min_complexity": 1, "deescalation_multiplier": 1.0}
+    ledgers = {}
+    for multiplier in (0.0, 1.0):
+        sc = load(overrides={**place, "levers": {"complex_care": {**team, "ae_multiplier": multiplier},
+                                                 "delivery": {"project_manager_fte": 1.0}}})
+        res = run(sc, seed=8, reps=1, ledger=True)
+        ever = res.patients.loc[res.patients["mdt_enrolled_months"] > 0, "patient_id"]
+        ae = res.ledger[(res.ledger["setting"] == "ae") & res.ledger["patient_id"].isin(ever)]
+        ledgers[multiplier] = ae, set(ever)
+    (none, enrolled_none), (full, enrolled_full) = ledgers[0.0], ledgers[1.0]
+    assert enrolled_none == enrolled_full and len(enrolled_none) > 100
+    background = [t.loc[t["need"].isna(), ["patient_id", "day"]].sort_values(["patient_id", "day"]).to_numpy()
+                  for t in (none, full)]
+    assert len(background[0]) > 20 and np.array_equal(background[0], background[1])
+    covered = ComplexCareTeam().needs
+    assert none["need"].isin(covered).sum() < full["need"].isin(covered).sum()
 
 
 def wound_resolution(res, practices) -> np.ndarray:

@@ -115,8 +115,9 @@ def compare_command(
 @app.command("deep-dive")
 def deep_dive_command(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML (the lever side).", show_default=False)],
-    patients: Annotated[str, typer.Option(help="Who: top-fa:N (most primary-care contacts in the base run) or "
-                                               "patient ids, e.g. 12,345.")] = "top-fa:5",
+    patients: Annotated[str, typer.Option(help="Who: top-fa:N (most primary-care contacts in the base run), "
+                                               "enrolled:N (longest on the complex-care caseload in the lever "
+                                               "run) or patient ids, e.g. 12,345.")] = "top-fa:5",
     base: Annotated[Path | None, typer.Option(help="Base scenario (default: the embedded baseline).")] = None,
     years: Annotated[int | None, typer.Option(min=1, max=10, help="Reported years (default: scenario's).")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: the base's simulation.seed).")] = None,

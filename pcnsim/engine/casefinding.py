@@ -3,8 +3,8 @@
 Each month, patients with at least `mdt_min_contacts` primary-care contacts within `mdt_window` days and
 complexity of at least `mdt_min_cx` are candidates; the most complex first, then a counter-based random
 priority, join while their PCN's caseload has room, for `mdt_days`. Enrolled patients' complex,
-mental-health and social needs go to the team (`seeking.triage`), their A&E propensity is lower
-(`hospital.ae_factor`) and their complexity comes down faster (`complexity`).
+mental-health and social needs go to the team (`seeking.triage`), those needs take them to A&E less
+(`hospital.care_plan_factor`) and their complexity comes down faster (`complexity`).
 """
 
 import numpy as np

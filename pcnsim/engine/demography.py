@@ -17,7 +17,6 @@ from .complexity import move_complexity
 from .config import entry, jit
 from .episodes import K, close_episode, flush_all_unmet, next_event_of
 from .hints import AHEAD, prefetch_patient, prefetch_pays
-from .hospital import ae_factor
 from .state import (
     EXIT_DIED,
     EXIT_LEFT,
@@ -165,8 +164,7 @@ def redraw_clocks(S, P, i, day, redraw):
     seg, sex, dep = rec["seg"], rec["sex"], rec["dep"]
     rate = P.onset_total[seg, sex, age, dep] * P.cx_onset_mult[rec["cx"]]
     rec["next_onset"] = ring_day(day, R.uniform(keys[R.ONSET_TIME], pid, day, 0), rate, redraw)
-    bg = P.ae_bg_daily[age, dep] * ae_factor(S, P, i, day)
-    rec["next_bg_ae"] = ring_day(day, R.uniform(keys[R.BACKGROUND_AE], pid, day, 0), bg, redraw)
+    rec["next_bg_ae"] = ring_day(day, R.uniform(keys[R.BACKGROUND_AE], pid, day, 0), P.ae_bg_daily[age, dep], redraw)
     S.next_event[i] = next_event_of(S, i)
 
 

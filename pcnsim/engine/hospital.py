@@ -20,16 +20,19 @@ AE_COLUMN = N_ROLES  # the A&E column of the match matrix
 
 
 @jit
-def ae_factor(S, P, i, day):
-    """Multiplier on a patient's A&E propensity (lower while on the complex-care caseload)."""
-    return P.mdt_ae_mult if enrolled(S, i, day) else 1.0
+def care_plan_factor(S, P, i, k, day):
+    """Multiplier on the chance that episode k takes its patient to A&E: lower while the patient is on the
+    complex-care caseload and the need is one the team's care plan covers (`mdt_needs`); injuries and
+    other background attendances, and needs outside the plan, are untouched."""
+    rec = S.patients[i]
+    return P.mdt_ae_mult if P.mdt_needs[rec["ep_type"][k]] and enrolled(S, i, day) else 1.0
 
 
 @jit
 def goes_direct_to_ae(S, P, i, k, day, age):
     """Whether a patient who does not ask primary care about episode k goes straight to A&E."""
     rec = S.patients[i]
-    p_direct = P.ae_direct[rec["ep_urg"][k]] * P.ae_mult[age, rec["dep"]] * ae_factor(S, P, i, day)
+    p_direct = P.ae_direct[rec["ep_urg"][k]] * P.ae_mult[age, rec["dep"]] * care_plan_factor(S, P, i, k, day)
     return R.uniform(P.keys[R.DIRECT_AE], rec["pid"], day, k) < p_direct
 
 
@@ -41,7 +44,7 @@ def spills_to_ae(S, P, i, k, day, age):
     urgency = rec["ep_urg"][k]
     waited = day - rec["ep_wait"][k] if rec["ep_wait"][k] >= 0 else 0
     p_ae = (P.ae_unserved[urgency] * (1.0 + P.ae_wait_slope * waited) * P.ae_mult[age, rec["dep"]]
-            * ae_factor(S, P, i, day))
+            * care_plan_factor(S, P, i, k, day))
     return R.uniform(P.keys[R.AE_CHOICE], rec["pid"], day, k) < p_ae
 
 

@@ -19,7 +19,7 @@ from .config import jit
 from .counters import count
 from .episodes import K, close_episode, next_event_of, open_episode, schedule_return
 from .hints import AHEAD, prefetch_patient, prefetch_pays, slot
-from .hospital import ae_factor, goes_direct_to_ae, spills_to_ae
+from .hospital import goes_direct_to_ae, spills_to_ae
 from .prefetch import prefetch
 from .state import C_REQUESTS, M_SELF_RESOLVED, NEVER
 
@@ -142,7 +142,7 @@ def patient_pass(S, P, T, W, day):
             ae_i[n_ae] = i
             ae_k[n_ae] = -1
             n_ae += 1
-            rate = P.ae_bg_daily[age, rec["dep"]] * ae_factor(S, P, i, day)
+            rate = P.ae_bg_daily[age, rec["dep"]]
             rec["next_bg_ae"] = ring_day(day + 1, R.uniform(keys[R.BACKGROUND_AE], pid, day, 1), rate, redraw)
         due = np.uint64(0)  # the episodes asking today, as bits: no branch on each slot (taken at random)
         for k in range(K):

@@ -18,7 +18,7 @@ from ..run import resolve_scenario, run
 from ..scenario import Scenario
 from ..vocab import ROLE_LABELS
 
-SPEC = re.compile(r"^(top-fa:(?P<n>\d+)|(?P<ids>\d+(,\d+)*))$")
+SPEC = re.compile(r"^((?P<kind>top-fa|enrolled):(?P<n>\d+)|(?P<ids>\d+(,\d+)*))$")
 PROFILE_COLUMNS = ("practice", "age", "sex", "deprivation", "segment", "complexity", "primary_care_contacts",
                    "ae", "admission", "revisits", "unmet_days", "mdt_enrolled_months")
 SETTING_LABELS = {**ROLE_LABELS, "ae": "A&E", "admission": "emergency admission", "outpatient": "outpatients"}
@@ -54,12 +54,14 @@ def describe_events(t: pd.DataFrame) -> pd.Series:
     return setting + where + ": " + need + outcome
 
 
-def choose_patients(res, spec: str) -> list[int]:
-    """Patient ids from 'top-fa:N' (most primary-care contacts in the base run's reported years, ties by
-    id) or a comma-separated list of ids; raises ValueError for anything else."""
+def choose_patients(res, spec: str, lever=None) -> list[int]:
+    """Patient ids from 'top-fa:N' (most primary-care contacts in the base run `res`'s reported years, ties
+    by id), 'enrolled:N' (most months on the complex-care caseload in the `lever` run, then most contacts,
+    then id) or a comma-separated list of ids; raises ValueError for anything else."""
     m = SPEC.match(spec.strip())
     if m is None:
-        raise ValueError(f"--patients {spec!r}: expected top-fa:N (N >= 1) or patient ids like 12,345")
+        raise ValueError(f"--patients {spec!r}: expected top-fa:N or enrolled:N (N >= 1), or patient ids like "
+                         "12,345")
     if m["ids"]:
         ids = [int(x) for x in m["ids"].split(",")]
         known = set(res.patients["patient_id"])
@@ -70,7 +72,17 @@ def choose_patients(res, spec: str) -> list[int]:
         return ids
     n = int(m["n"])
     if n < 1:
-        raise ValueError("--patients top-fa:N needs N >= 1")
+        raise ValueError(f"--patients {m['kind']}:N needs N >= 1")
+    if m["kind"] == "enrolled":
+        source = res if lever is None else lever
+        totals = source.patients.groupby("patient_id")[["mdt_enrolled_months", "primary_care_contacts"]].sum()
+        totals = totals[totals["mdt_enrolled_months"] > 0].reset_index()
+        if totals.empty:
+            raise ValueError(f"--patients {spec}: no one was on a complex-care team's caseload in "
+                             f"{source.scenario.name!r}; choose a scenario with levers.complex_care enabled")
+        ranked = totals.sort_values(["mdt_enrolled_months", "primary_care_contacts", "patient_id"],
+                                    ascending=[False, False, True])
+        return [int(x) for x in ranked["patient_id"].head(n)]
     totals = res.patients.groupby("patient_id")["primary_care_contacts"].sum()
     ranked = totals.reset_index().sort_values(["primary_care_contacts", "patient_id"], ascending=[False, True])
     return [int(x) for x in ranked["patient_id"].head(n)]
@@ -85,7 +97,7 @@ def deep_dive(scenario: Scenario | str | Path, base: Scenario | str | Path | Non
     root = base_sc.simulation.seed if seed is None else seed
     pairs = [(base_sc, "base")] if base_sc == sc else [(base_sc, "base"), (sc, sc.name)]
     results = {label: run(s, seed=root, reps=1, ledger=True) for s, label in pairs}
-    ids = choose_patients(results["base"], patients)
+    ids = choose_patients(results["base"], patients, results[pairs[-1][1]])
     timelines, profiles = [], []
     for label, res in results.items():
         ledger = res.ledger[res.ledger["patient_id"].isin(ids)]
