@@ -45,8 +45,12 @@ class SocialPrescribing(LeverTiming):
 
 
 class CareNavigation(LeverTiming):
-    strength: Probability = Field(0.5, description="How far triage moves from the usual routing towards the "
-                                  "roles that best fit each need (weights proportional to match squared).")
+    extra_care_coordinator_fte: NonNegative = Field(
+        1.0, le=500, description="Care coordinator FTE per PCN added to the network pool to navigate (the PCN's "
+        "own care coordinators navigate too) (start).")
+    navigations_per_fte_day: float = Field(
+        40.0, gt=0, le=500, description="Requests one care coordinator FTE navigates in a working day: a "
+        "conversation of about ten minutes, with its notes and booking (start).")
 
 
 class Outreach(LeverTiming):

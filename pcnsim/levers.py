@@ -9,7 +9,10 @@ rebuilt at most 20 times per lever. What each lever changes (staff: by staffing;
 - pooled roles: a share of the PCN-funded practice-level FTE of chosen roles moves to the network pool;
 - acute visiting service: paramedic FTE in the pool, and urgent home visits routed to it;
 - social prescribing: link-worker FTE in the pool, higher referral and resolution of social needs;
-- care navigation: triage moves towards the roles that fit each need best (weights ~ match squared);
+- care navigation: care coordinators (the PCN's and extra ones hired into the pool) spend their time
+  navigating instead of seeing patients: each working day they take as many of the PCN's requests as they
+  have time for, in booking order, and book each with the best-fitting role that has a slot (engine);
+  fidelity lowers how many they navigate;
 - outreach: higher access propensity for chosen ages and deprivation quintiles;
 - complex-care team: MDT FTE in the pool (plus GP sessions gifted by the practices, which lose them)
   and a caseload, sized by the staff in post, that fills by monthly case finding; enrolled patients'
@@ -28,9 +31,9 @@ from typing import NamedTuple
 import numpy as np
 
 from .engine.state import Params
-from .params import Layout, routing, routing_weights
+from .params import Layout, navigation_order, routing, routing_weights
 from .scenario import Scenario
-from .vocab import DAYS_PER_YEAR, GP, MDT, NEEDS, ROLES, SHARED_EXPERTISE, URGENT_HOME_VISIT
+from .vocab import CARE_COORDINATOR, DAYS_PER_YEAR, GP, MDT, NEEDS, ROLES, SHARED_EXPERTISE, URGENT_HOME_VISIT
 
 STEPS = 20
 NAMES = ("pooled_roles", "acute_visiting", "social_prescribing", "care_navigation", "outreach", "complex_care",
@@ -111,6 +114,7 @@ def deploy(sc: Scenario, lay: Layout, units: list[Staff], x: dict[str, Intensity
     for pool in pools:
         pool.hire(PARAMEDIC, lv.acute_visiting.paramedic_fte * x["acute_visiting"].staff)
         pool.hire(SPLW, lv.social_prescribing.extra_splw_fte * x["social_prescribing"].staff)
+        pool.hire(CARE_COORDINATOR, lv.care_navigation.extra_care_coordinator_fte * x["care_navigation"].staff)
     in_post = x["complex_care"].staff
     if in_post > 0:
         for pool in pools:
@@ -143,12 +147,16 @@ def apply(sc: Scenario, base: Params, lay: Layout, x: dict[str, Intensity], cap_
         s = lv.acute_visiting.share_of_home_visits * effect["acute_visiting"]
         visit = weights[URGENT_HOME_VISIT] / weights[URGENT_HOME_VISIT].sum()
         weights[URGENT_HOME_VISIT] = (1 - s) * visit + s * np.eye(len(ROLES))[PARAMEDIC]
-    if effect["care_navigation"] > 0:
-        s = lv.care_navigation.strength * effect["care_navigation"]
-        fit = np.where(base.match[:, : len(ROLES)] > 0, base.match[:, : len(ROLES)], 0.0) ** 2
-        fit /= fit.sum(axis=1, keepdims=True)
-        norm = weights / weights.sum(axis=1, keepdims=True)
-        weights = (1 - s) * norm + s * fit
+    nav_per_day = base.nav_per_day
+    if effect["care_navigation"] > 0:  # care coordinators' slot time becomes navigation time
+        k = effect["care_navigation"]
+        cn, n_p = lv.care_navigation, lay.n_practices
+        per_slot = cn.navigations_per_fte_day / sc.workforce.roles["care_coordinator"].contacts_per_fte_day
+        slots = np.array([cap_rate[:n_p][lay.practice_pcn == c, CARE_COORDINATOR].sum()
+                          + cap_rate[n_p + c, CARE_COORDINATOR] for c in range(len(lay.pcn_names))])
+        nav_per_day = slots * per_slot * k
+        cap_rate = cap_rate.copy()
+        cap_rate[:, CARE_COORDINATOR] *= 1.0 - k
     access, referral, match = base.access, base.referral_prob, base.match.copy()
     if effect["shared_expertise"] > 0:
         se = lv.shared_expertise
@@ -175,5 +183,6 @@ def apply(sc: Scenario, base: Params, lay: Layout, x: dict[str, Intensity], cap_
     return base._replace(cap_rate=cap_rate, route_cum=routing(weights, cap_rate, lay.practice_pcn, lay.pcn_shared),
                          access=access, referral_prob=referral, match=match,
                          fit=(match >= sc.complexity.fit_threshold).astype(np.uint8), mdt_caseload=caseload,
+                         nav_per_day=nav_per_day, nav_order=navigation_order(match),
                          mdt_ae_mult=1.0 + (cc.ae_multiplier - 1.0) * effect["complex_care"],
                          mdt_desc_mult=1.0 + (cc.deescalation_multiplier - 1.0) * effect["complex_care"])

@@ -22,6 +22,7 @@ from .vocab import (
     DAYS_PER_MONTH,
     DAYS_PER_YEAR,
     MATCH_COLUMNS,
+    MDT,
     N_COMPLEXITY,
     N_DEPRIVATION,
     N_NEEDS,
@@ -154,6 +155,18 @@ def calendar(sc: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if working[d]:
             nxt = d
     return working, wd_index, next_working
+
+
+def navigation_order(match: np.ndarray) -> np.ndarray:
+    """Per need, the roles a care navigator tries, from the best fit (the match matrix's chance one contact
+    resolves the need) down, ties in role order, then -1: only roles that can resolve it, and never the
+    complex-care team, which takes only its caseload."""
+    order = np.full((N_NEEDS, N_ROLES), -1, np.int8)
+    for need in range(N_NEEDS):
+        fitting = [r for r in range(N_ROLES) if match[need, r] > 0 and r != MDT]
+        fitting.sort(key=lambda r: -match[need, r])
+        order[need, : len(fitting)] = fitting
+    return order
 
 
 def routing_weights(sc: Scenario) -> np.ndarray:
@@ -319,6 +332,7 @@ def build(sc: Scenario, seed: int, ids: PersonIds | None = None) -> tuple[Params
         mdt_min_contacts=int(cc.min_contacts), mdt_window=int(cc.window_days), mdt_min_cx=int(cc.min_complexity),
         mdt_days=int(cc.enrolment_days), mdt_needs=np.array([n in cc.needs for n in NEEDS], np.uint8),
         mdt_ae_mult=float(cc.ae_multiplier), mdt_desc_mult=float(cc.deescalation_multiplier),
+        nav_per_day=np.zeros(len(sc.pcns)), nav_order=navigation_order(match),  # the lever sets the capacity
         death_monthly=_deaths(sc, max_age),
         leave_monthly=1.0 - (1.0 - sc.demography.turnover_per_year) ** (1.0 / MONTHS_PER_YEAR),
         newborn_share=float(sc.demography.newborn_share), entrant_cdf=age_cdf, dep_cdf=dep_cdf,

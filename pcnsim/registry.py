@@ -195,6 +195,7 @@ SERIES_WORDS = {
     "onsets_merged": "new needs merged into open episodes", "deaths": "deaths", "leavers": "people leaving the list",
     "births": "births", "registrations": "new registrations", "gp_home_visits": "GP urgent home visits",
     "ae_background": "A&E attendances not tied to a need episode",
+    "navigated_requests": "requests a care navigator booked",
 }
 for _role, _label in ROLE_LABELS.items():
     SERIES_WORDS[f"overflow_to_network_{_role}"] = f"requests for a {_label} booked in a network pool"

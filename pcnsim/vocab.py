@@ -56,6 +56,7 @@ N_ROLES = len(ROLES)
 GP = ROLES.index("gp")
 NURSE = ROLES.index("nurse")
 MDT = ROLES.index("mdt")
+CARE_COORDINATOR = ROLES.index("care_coordinator")
 COMMUNITY_NURSE = ROLES.index("community_nurse")
 SHARED_EXPERTISE = ROLES.index("shared_expertise")
 PRIMARY_CARE_ROLES = tuple(r for r in ROLES if r != "community_nurse")
@@ -127,6 +128,6 @@ COUNTER_NAMES = (
 # could book for their role).
 WEEKLY_EVENT_NAMES = (
     "episodes_resolved", "episodes_self_resolved", "episodes_closed_by_exit", "onsets_merged", "deaths",
-    "leavers", "births", "registrations", "gp_home_visits", "ae_background",
+    "leavers", "births", "registrations", "gp_home_visits", "ae_background", "navigated_requests",
     *(f"overflow_to_network_{r}" for r in ROLES), *(f"unplaced_{r}" for r in ROLES),
 )

@@ -47,6 +47,7 @@ from pcnsim.engine.state import (
     M_HOME_VISITS,
     M_LEAVERS,
     M_MERGED,
+    M_NAVIGATED,
     M_REGISTRATIONS,
     M_RESOLVED,
     M_SELF_RESOLVED,
@@ -542,6 +543,18 @@ class Reference:
                     return unit, x
         return -1, -1
 
+    def navigate(self, day: int, practice: int, need: int, urgency: int) -> tuple[int, int, int]:
+        """The best-fitting role for the need that the practice can reach and that has a slot: (unit, day,
+        role), or (-1, -1, -1)."""
+        for role in self.P.nav_order[need]:
+            if role < 0:
+                break
+            if self.can_reach(practice, role):
+                unit, booked_day = self.find_slot(day, practice, role, need, urgency)
+                if unit >= 0:
+                    return unit, booked_day, role
+        return -1, -1, -1
+
     # ---- step 7: contacts ------------------------------------------------------------------------
     def note_primary_care_contact(self, patient: Patient, day: int):
         """Count a contact that comes with at least 3 earlier primary-care contacts in the last 30 days."""
@@ -691,7 +704,8 @@ class Reference:
             urgency_rank = (2 - patient.episodes[k].urgency) << 61
             return urgency_rank | (bits_py(keys[R.PRIORITY], patient.pid, day, k) >> 3)
 
-        # Steps 4-6: triage, booking, unserved requests.
+        # Steps 4-6: triage, navigation, booking, unserved requests.
+        navigations = [math.floor(x + 0.5) if P.working[day] else 0 for x in P.nav_per_day]
         for patient, k in sorted(requests, key=order_key):
             ep = patient.episodes[k]
             if ep.urgency == ROUTINE and not P.working[day]:
@@ -703,7 +717,16 @@ class Reference:
             unit, booked_day, role = -1, -1, -1
             if P.working[day]:
                 role = self.triage(patient, k, day)
-                unit, booked_day = self.find_slot(day, patient.practice, role, ep.need, ep.urgency)
+                pcn = P.practice_pcn[patient.practice]
+                if ep.referred_to < 0 and role != MDT and navigations[pcn] > 0:
+                    navigations[pcn] -= 1
+                    self.event(patient, M_NAVIGATED, day)
+                    unit, booked_day, fitted = self.navigate(day, patient.practice, ep.need, ep.urgency)
+                    if unit >= 0:
+                        role = fitted
+                        self.stats["navigated_to_fit"] += 1
+                if unit < 0:
+                    unit, booked_day = self.find_slot(day, patient.practice, role, ep.need, ep.urgency)
                 if unit < 0:  # no unit had a slot for that role
                     self.event(patient, M_UNPLACED + role, day)
                 elif unit >= P.n_practices and P.cap_rate[patient.practice][role] > 0.0:  # practice full

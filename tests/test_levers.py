@@ -16,6 +16,7 @@ import yaml
 from pcnsim import levers
 from pcnsim.experiments.compare import compare, paired_interval, per_replicate
 from pcnsim.lever_schema import ComplexCareTeam
+from pcnsim.results import WEEKLY_METRICS
 from pcnsim.run import run
 from pcnsim.scenario import Scenario, ScenarioError, from_dict, load
 from pcnsim.vocab import NEEDS, PRIMARY_CARE_ROLES, ROLES
@@ -89,9 +90,12 @@ def test_pooled_roles_move_capacity_to_the_network(comparison):
     res = comparison.results["pooled_roles"]
     base = comparison.results["baseline"]
     n_p = len(res.practice_names)
+    # the practices' diaries were open `horizon_days` ahead when the lever started: those slots stay offered
+    settled = -(-res.scenario.booking.horizon_days // 7) + 1
     for role in ("pharmacist", "fcp"):
         r = ROLES.index(role)
-        assert res.capacity_offered[:, :, :n_p, r].sum() == 0  # every practice-level slot moved
+        assert res.capacity_offered[:, settled:, :n_p, r].sum() == 0  # every practice-level slot moved
+        assert res.capacity_offered[:, :settled, :n_p, r].sum() > 0
         assert res.capacity_offered[:, :, n_p:, r].sum() > 0
         assert base.capacity_offered[:, :, n_p:, r].sum() == 0
     # GP capacity stays where it was.
@@ -106,6 +110,41 @@ def test_social_prescribing_sees_social_needs_and_cuts_unmet_need(comparison):
 
 def test_care_navigation_lowers_revisits(comparison):
     assert diff(comparison, "care_navigation", "revisit_rate")["high_95"] < 0
+
+
+def test_care_navigation_is_staffed_and_leaves_the_team_its_caseload():
+    """Navigation is done by care coordinators: with none in post it changes nothing at all; with them,
+    they navigate instead of seeing patients (their slots are gone at full effect), and a navigated
+    request never goes to the complex-care team, which sees only patients on its caseload. That a
+    navigated request gets the best-fitting role with a slot is checked against the plain-Python
+    reference (tests/test_reference.py, regime "care navigation")."""
+    place = {"simulation": {"burn_in_years": 0, "years": 1},
+             "pcns": [{"name": "p", "practices": [{"name": "a", "list_size": 2500},
+                                                  {"name": "b", "list_size": 1500}]}],
+             "workforce": {"pcn_fte": {"care_coordinator": 0.5}}}
+    team = {**FULL, "caseload": 40, "min_complexity": 1}
+
+    def go(navigation: dict | None, staffed: bool = True):
+        data = {**place, "levers": {"complex_care": team, "delivery": {"project_manager_fte": 1.0}}}
+        if navigation is not None:
+            data["levers"]["care_navigation"] = {**FULL, **navigation}
+        if not staffed:
+            data["workforce"] = {"pcn_fte": {"care_coordinator": 0.0}}
+        return run(load(overrides=data), seed=9, reps=1, ledger=True)
+
+    off = go(None, staffed=False)
+    unstaffed = go({"extra_care_coordinator_fte": 0.0}, staffed=False)
+    assert np.array_equal(off.weekly, unstaffed.weekly)
+    on = go({"extra_care_coordinator_fte": 1.0})
+    navigated = on.weekly[..., WEEKLY_METRICS.index("navigated_requests")].sum()
+    assert navigated > 1000
+    cc = ROLES.index("care_coordinator")
+    assert on.capacity_offered[..., cc].sum() == 0
+    years = on.patients.set_index(["patient_id", "year"])["mdt_enrolled_months"]
+    team_rows = on.ledger[on.ledger["setting"] == "mdt"]
+    assert len(team_rows) > 50
+    seen = years.reindex(list(zip(team_rows["patient_id"], team_rows["day"] // 364, strict=True)))
+    assert (seen > 0).all()
 
 
 def test_outreach_raises_contacts_in_the_targeted_ages(comparison):
@@ -334,3 +373,16 @@ def test_a_network_of_networks_that_would_share_nothing_is_refused_with_the_reas
         load(borough, overrides={"levers": sharing})
     pooled = {**sharing, "pooled_roles": {"enabled": True, "roles": ["pharmacist"]}}
     assert load(borough, overrides={"levers": pooled}).levers.network_of_networks.enabled
+
+
+def test_capacity_used_never_exceeds_what_was_offered_while_levers_ramp():
+    """Levers that move or remove slots as they ramp (pooling, navigation taking care coordinators' time)
+    leave the ledger consistent week by week: slots used lie between 0 and the slots the diaries opened."""
+    sc = load(overrides={"simulation": {"burn_in_years": 0, "years": 1},
+                         "pcns": [{"name": "p", "practices": [{"name": "a", "list_size": 3000}]}],
+                         "workforce": {"pcn_fte": {"care_coordinator": 1.0}},
+                         "levers": {"pooled_roles": {"enabled": True, "start_day": 20, "ramp_days": 120},
+                                    "care_navigation": {"enabled": True, "start_day": 10, "ramp_days": 90}}})
+    res = run(sc, seed=4, reps=1)
+    assert (res.capacity_used >= 0).all() and (res.capacity_used <= res.capacity_offered).all()
+    assert res.capacity_offered[..., ROLES.index("care_coordinator")].sum() > 0

@@ -63,6 +63,15 @@ OVERRIDES = {
         "onset": {"base": {"urgent_home_visit": 0.05}, "segment_extra": {"frail": {"urgent_home_visit": 3.0}}},
         "needs": {"urgent_home_visit": {"urgent_share": 0.5, "same_day_share": 0.3}},
     },
+    # Care navigation by the PCN's care coordinators and one more (a few navigations a day), beside a
+    # complex-care team: navigated requests go to the best-fitting role with a slot, never to the team.
+    "care navigation": {
+        "levers": {
+            "delivery": {"project_manager_fte": 1.0, "fte_for_full_delivery": 1.0, "ramp_days": 0},
+            "care_navigation": {"enabled": True, "extra_care_coordinator_fte": 0.1},
+            "complex_care": {"enabled": True, "fte": 0.2, "caseload": 8, "min_contacts": 4, "min_complexity": 1},
+        },
+    },
     # Two PCNs sharing pooled roles through a network of networks (trust 0.5), a complex-care team with
     # a small caseload filled by case finding, and practice A's nurse giving leg-ulcer sessions to its PCN;
     # levers at full strength from day 0.
@@ -338,6 +347,13 @@ def test_regimes_exercise_what_they_claim(runs, seed):
     t, ref = runs["home visits", seed][-2:]
     assert t.weekly.sum(axis=(0, 1))[st.M_HOME_VISITS] > 10
     assert ref.stats["multi_slot_booking_same_day"] > 10 and ref.stats["multi_slot_booking_routine"] > 0
+
+    # Care navigation: navigators book requests with the best-fitting role that has a slot, and some of
+    # those they navigate find none and follow the usual routing; the team still sees its caseload.
+    t, ref = runs["care navigation", seed][-2:]
+    navigated = t.weekly.sum(axis=(0, 1))[st.M_NAVIGATED]
+    assert ref.stats["navigated_to_fit"] > 20 and navigated > ref.stats["navigated_to_fit"]
+    assert ref.stats["mdt_triage"] > 10
 
     # Network levers: patients enrolled by case finding and seen by the team, shared-pool contacts from
     # both PCNs, skilled leg-ulcer sessions; the last-contact memory is as deep as case finding needs.

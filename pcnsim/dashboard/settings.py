@@ -70,8 +70,8 @@ LEVERS = (
     Lever(_switch("Acute visiting service", "acute_visiting"), (
         Control("Paramedics", "levers.acute_visiting.paramedic_fte", "float", 0, 20, 0.5, "FTE", (0.5, 6)),)),
     Lever(_switch("Care navigation", "care_navigation"), (
-        Control("Strength", "levers.care_navigation.strength", "float", 0, 1, 0.05,
-                "(0 = usual routing, 1 = best-fit role)", (0.1, 0.8)),)),
+        Control("Extra care coordinators", "levers.care_navigation.extra_care_coordinator_fte", "float", 0, 20,
+                0.5, "FTE per PCN", (0.5, 6)),)),
     Lever(_switch("Outreach to young people", "outreach"), (
         Control("Access multiplier", "levers.outreach.access_multiplier", "float", 1, 3, 0.1, "x usual", (1, 2)),)),
 )

@@ -54,7 +54,8 @@ STEPS = (
          "contacts booked on earlier days for today: did-not-attend, or attend and maybe resolve"),
     Step("booking", "every day", book,
          "each request in order takes a slot (own practice, then network pool, then shared pool; GP as the "
-         "fall-back role) or waits for the next working day or goes to A&E"),
+         "fall-back role), care navigators first booking those they have time for with the best-fitting "
+         "role that has a slot; or waits for the next working day or goes to A&E"),
     Step("capacity ledger", "every day", record_capacity,
          "slots offered and used by unit and role; today's unbooked routine slots expire"),
     Step("booking outcomes", "every day", take_bookings,

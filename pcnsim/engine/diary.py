@@ -4,8 +4,10 @@ Each unit (practice, network pool, shared pool) offers slots by role on working 
 of routine days over the booking horizon plus today's same-day reserve. The day's requests are booked in
 order (urgency, then a random priority): same-day and urgent ones take today's slots, routine ones the
 earliest free slot within the horizon; own practice first, then the network pool, then any shared pool;
-a role with no slot falls back to the GP. A request not booked waits for the next working day or, if so
-decided when it was listed (`hospital.spills_to_ae`), goes to A&E.
+a role with no slot falls back to the GP. With care navigation, each PCN's navigators take its requests
+in booking order while they have time that day and book each with the best-fitting role that has a
+slot. A request not booked waits for the next working day or, if so decided when it was listed
+(`hospital.spills_to_ae`), goes to A&E.
 """
 
 import numpy as np
@@ -14,7 +16,8 @@ from ..vocab import GP, N_ROLES, ROUTINE, SAME_DAY, URGENT_HOME_VISIT
 from .clocks import week_of
 from .config import entry, jit
 from .hints import slot
-from .state import M_TO_NETWORK, M_UNPLACED, NEVER
+from .seeking import reachable
+from .state import M_NAVIGATED, M_TO_NETWORK, M_UNPLACED, NEVER
 
 WAITING, UNSERVED = -1, -2  # booking's unit for a request not booked: a routine one waiting, or unserved
 
@@ -40,6 +43,7 @@ def open_diary(S, P, day):
         for r in range(N_ROLES):
             total, same_day = day_capacity(P, u, r, target)
             S.routine_free[u, r, target % ring] = total - same_day
+            S.routine_opened[u, r, target % ring] = total - same_day
             S.routine_left[u, r] += total - same_day
             total, same_day = day_capacity(P, u, r, day)
             S.sameday_free[u, r] = same_day
@@ -58,6 +62,7 @@ def init_diary(S, P, day):
             for r in range(N_ROLES):
                 total, same_day = day_capacity(P, u, r, x)
                 S.routine_free[u, r, x % ring] = total - same_day
+                S.routine_opened[u, r, x % ring] = total - same_day
                 S.routine_left[u, r] += total - same_day
 
 
@@ -128,6 +133,22 @@ def find_slot(S, P, day, practice, role, need, urgency):
 
 
 @jit
+def navigate(S, P, day, practice, need, urgency):
+    """A navigator's booking: the best-fitting role for the need (`nav_order`) that the practice's patients
+    can reach and that has a slot (today for a same-day or urgent request, within the horizon for a routine
+    one). Returns (unit, day, role), or (-1, -1, -1) if no fitting role has one."""
+    for j in range(N_ROLES):
+        role = P.nav_order[need, j]
+        if role < 0:
+            break
+        if reachable(P, practice, role):
+            unit, booked_day = find_slot(S, P, day, practice, role, need, urgency)
+            if unit >= 0:
+                return unit, booked_day, np.int64(role)
+    return np.int64(-1), np.int64(-1), np.int64(-1)
+
+
+@jit
 def book(S, P, T, W, day):
     """Book the day's requests in booking order (`W.order`; sequential: every booking depends on the ones
     before): each gets a unit and day, or waits, or is unserved; contacts booked for today join the day's
@@ -136,6 +157,8 @@ def book(S, P, T, W, day):
     req_i, req_k, con_i, con_k, ae_i, ae_k = W.req_i, W.req_k, W.con_i, W.con_k, W.ae_i, W.ae_k
     n_con, n_ae = W.n_contacts[0], W.n_ae[0]
     next_day = P.next_working[day] if day + 1 < P.working.shape[0] else day + 1
+    for c in range(P.nav_per_day.shape[0]):
+        W.nav_left[c] = np.int64(np.floor(P.nav_per_day[c] + 0.5)) if P.working[day] else 0
     for q in range(W.n_requests[0]):
         o = slot(W.order[q])
         urgency = W.req_urg[o]
@@ -148,7 +171,16 @@ def book(S, P, T, W, day):
         unit, booked_day = -1, -1
         if P.working[day]:
             role = W.req_role[o]
-            unit, booked_day = find_slot(S, P, day, practice, role, need, urgency)
+            pcn = P.practice_pcn[practice]
+            if W.req_nav[o] and W.nav_left[pcn] > 0:
+                W.nav_left[pcn] -= 1
+                T.weekly[week_of(day), practice, M_NAVIGATED] += 1
+                unit, booked_day, fitted = navigate(S, P, day, practice, need, urgency)
+                if unit >= 0:
+                    role = fitted
+                    W.req_role[o] = role
+            if unit < 0:
+                unit, booked_day = find_slot(S, P, day, practice, role, need, urgency)
             if unit < 0:
                 T.weekly[week_of(day), practice, M_UNPLACED + role] += 1
             elif unit >= P.practice_pcn.shape[0] and P.cap_rate[practice, role] > 0.0:
@@ -179,14 +211,17 @@ def book(S, P, T, W, day):
 @jit
 def record_capacity(S, P, T, day):
     """Step 9's capacity ledger: slots offered and used today by unit and role; today's unbooked routine
-    slots expire."""
+    slots expire. Offered is what the diary opened for today: its routine slots as opened `horizon` days
+    ago and today's same-day reserve, so a capacity that changed since (a lever ramping up) is not
+    counted at its new size against bookings made at the old."""
     ring = P.horizon + 1
     wk = week_of(day)
     for u in range(P.cap_rate.shape[0]):
         for r in range(N_ROLES):
-            total, _ = day_capacity(P, u, r, day)
-            if total > 0:
+            _, same_day = day_capacity(P, u, r, day)
+            offered = same_day + S.routine_opened[u, r, day % ring]
+            if offered > 0:
                 free = S.sameday_free[u, r] + S.routine_free[u, r, day % ring]
-                T.cap_offered[wk, u, r] += total
-                T.cap_used[wk, u, r] += total - free
+                T.cap_offered[wk, u, r] += offered
+                T.cap_used[wk, u, r] += offered - free
             S.routine_left[u, r] -= S.routine_free[u, r, day % ring]

@@ -92,7 +92,8 @@ def triage(S, P, i, k, day):
 def list_request(S, P, W, r, i, k, day, age):
     """Put patient i's episode k at place r of the day's requests with its booking order key (urgency first,
     then a counter-based random priority) and what booking needs of it: need, urgency, practice, the role
-    triage sends it to (on working days) and whether it goes to A&E if no slot is found."""
+    triage sends it to (on working days), whether care navigation may redirect it, and whether it goes to
+    A&E if no slot is found."""
     rec = S.patients[i]
     urgency = rec["ep_urg"][k]
     W.req_i[r] = i
@@ -102,8 +103,12 @@ def list_request(S, P, W, r, i, k, day, age):
     W.req_need[r] = rec["ep_type"][k]
     W.req_urg[r] = urgency
     W.req_practice[r] = rec["practice"]
-    W.req_role[r] = triage(S, P, i, k, day) if P.working[day] else -1
+    role = triage(S, P, i, k, day) if P.working[day] else -1
+    W.req_role[r] = role
     W.req_spill[r] = spills_to_ae(S, P, i, k, day, age)
+    # care navigation may redirect a request triaged by the practice's routing, not a referral's or the
+    # complex-care team's (`diary.navigate`)
+    W.req_nav[r] = role >= 0 and rec["ep_pref"][k] < 0 and role != MDT
 
 
 @jit

@@ -48,9 +48,10 @@ M_BIRTHS = N_COUNTERS + 6
 M_REGISTRATIONS = N_COUNTERS + 7
 M_HOME_VISITS = N_COUNTERS + 8
 M_AE_BACKGROUND = N_COUNTERS + 9
+M_NAVIGATED = N_COUNTERS + 10
 # Overflow by role (column + role): requests the practice could not book for a role it holds, booked in a
 # network pool instead; and requests no unit could book for their role (fell back to the GP or unserved).
-M_TO_NETWORK = N_COUNTERS + 10
+M_TO_NETWORK = N_COUNTERS + 11
 M_UNPLACED = M_TO_NETWORK + N_ROLES
 N_WEEKLY = M_UNPLACED + N_ROLES
 
@@ -85,6 +86,9 @@ Params = namedtuple(
         # complex-care team: case finding, caseload per PCN, enrolment, effects on enrolled patients
         "mdt_caseload", "mdt_min_contacts", "mdt_window", "mdt_min_cx", "mdt_days", "mdt_needs", "mdt_ae_mult",
         "mdt_desc_mult",
+        # care navigation: navigations a working day per PCN, and each need's roles from the best fit down
+        # (-1 after the last)
+        "nav_per_day", "nav_order",
         # demography and new persons
         "death_monthly", "leave_monthly", "newborn_share", "entrant_cdf", "dep_cdf", "seg_cdf", "cx_cdf",
         "max_age",
@@ -102,8 +106,8 @@ Params = namedtuple(
 # contiguous, and compiled anew).
 KernelState = namedtuple(
     "KernelState",
-    ["patients", "rows", "next_event", "last_contacts", "sameday_free", "routine_free", "routine_left",
-     "routine_first", "next_pid"],
+    ["patients", "rows", "next_event", "last_contacts", "sameday_free", "routine_free", "routine_opened",
+     "routine_left", "routine_first", "next_pid"],
 )
 
 # The state as Python sees it: every field of the records as an array of its own (views of the records),
@@ -115,8 +119,8 @@ State = namedtuple(
         "next_onset", "next_bg_ae", "next_event", "unmet_month", "fit_month", "enrolled_until",
         "ep_type", "ep_urg", "ep_open", "ep_next", "ep_selfres", "ep_n", "ep_booked", "ep_unit", "ep_role",
         "ep_lead", "ep_wait", "ep_acc", "ep_pref",
-        "last_contacts", "counters", "sameday_free", "routine_free", "routine_left", "routine_first",
-        "next_pid", "patients", "kernel",
+        "last_contacts", "counters", "sameday_free", "routine_free", "routine_opened", "routine_left",
+        "routine_first", "next_pid", "patients", "kernel",
     ],
 )
 
@@ -128,13 +132,15 @@ Workspace = namedtuple(
         # the day's requests for care (or the month's case-finding candidates): patient slot, episode,
         # booking-order key, what booking needs of each, what it decided, and the sort into booking order
         "req_i", "req_k", "order_key", "req_need", "req_urg", "req_practice", "req_role", "req_spill",
-        "req_unit", "req_day", "order", "sorted_key", "buckets",
+        "req_nav", "req_unit", "req_day", "order", "sorted_key", "buckets",
         # the day's contacts (patient slot, episode) and A&E attendances (episode -1: not tied to one)
         "con_i", "con_k", "ae_i", "ae_k",
         # booked slots released by closing episodes, given back to the diaries before booking
         "released",
         # the complex-care team's caseload per PCN during case finding
         "caseload",
+        # navigations left today per PCN
+        "nav_left",
         # lengths of the lists above (one-element arrays): requests, contacts (and how many of them were
         # booked on earlier days), A&E attendances, case-finding candidates, released slots
         "n_requests", "n_contacts", "n_earlier_contacts", "n_ae", "n_candidates", "n_released",
@@ -189,6 +195,7 @@ def _state_parts(n: int, n_units: int, horizon: int, contact_memory: int, n_grou
         "last_contacts": ((n, max(contact_memory, CLUSTER_CONTACTS)), np.int32),
         "sameday_free": ((n_units, N_ROLES), np.int32),
         "routine_free": ((n_units, N_ROLES, horizon + 1), np.int32),
+        "routine_opened": ((n_units, N_ROLES, horizon + 1), np.int32),
         "routine_left": ((n_units, N_ROLES), np.int32),
         "routine_first": ((n_units, N_ROLES), np.int32),
         "next_pid": ((n_groups,), np.int64),
@@ -255,10 +262,12 @@ def allocate_workspace(n: int, n_pcns: int = 1) -> Workspace:
         active=np.zeros(n, i32), req_i=np.zeros(m, i32), req_k=np.zeros(m, i32),
         order_key=np.zeros(m, np.uint64), req_need=np.zeros(m, np.uint8), req_urg=np.zeros(m, np.uint8),
         req_practice=np.zeros(m, np.uint32), req_role=np.zeros(m, np.int8), req_spill=np.zeros(m, np.bool_),
+        req_nav=np.zeros(m, np.bool_),
         req_unit=np.zeros(m, i32), req_day=np.zeros(m, i32), order=np.zeros(m, i32),
         sorted_key=np.zeros(m, np.uint64), buckets=np.zeros((1 << SORT_BITS) + 1, i32),
         con_i=np.zeros(m, i32), con_k=np.zeros(m, i32), ae_i=np.zeros(m + n, i32), ae_k=np.zeros(m + n, i32),
         released=np.zeros(m, np.int64), caseload=np.zeros(max(n_pcns, 1), np.int64),
+        nav_left=np.zeros(max(n_pcns, 1), np.int64),
         n_requests=length(), n_contacts=length(), n_earlier_contacts=length(), n_ae=length(),
         n_candidates=length(), n_released=length(),
     )

@@ -45,7 +45,7 @@ LEVERS = {
                              "sessions_per_week": 2.0},
         "social_prescribing": {"enabled": True, "start_day": 120, "extra_splw_fte": 0.3},
         "acute_visiting": {"enabled": True, "start_day": 45, "paramedic_fte": 0.4},
-        "care_navigation": {"enabled": True, "start_day": 150, "strength": 0.5},
+        "care_navigation": {"enabled": True, "start_day": 150, "extra_care_coordinator_fte": 0.5},
         "outreach": {"enabled": True, "start_day": 10, "age_from": 7, "age_to": 28,
                      "deprivation_quintiles": [1, 2], "access_multiplier": 1.5},
         "network_of_networks": {"enabled": True, "start_day": 200, "trust": 0.5,
