@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .atomic import TEMP_INFIX
+from .atomic import FOLDER_MODE, TEMP_INFIX
 
 try:
     import fcntl
@@ -256,9 +256,7 @@ def replace_dir(target: Path, fill: Callable[[Path], None], overwrite: bool = Fa
         (tmp / TEMP_MARKER).write_text(json.dumps({"generator": GENERATOR, "pid": os.getpid()}), encoding="utf-8")
         fill(tmp)
         (tmp / TEMP_MARKER).unlink()
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o777 & ~umask)  # as a folder made by mkdir (mkdtemp makes it private)
+        tmp.chmod(FOLDER_MODE)  # as a folder made by mkdir (mkdtemp makes it private)
         check_target(target, overwrite, what)  # again: a user may have put something there meanwhile
         with _deferred_signals():
             if target.exists():
@@ -324,7 +322,7 @@ class Claim:
     def _lock(self) -> None:
         if fcntl is None:
             try:
-                self._fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+                self._fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
             except FileExistsError:
                 raise ResultsError(f"{self.target}: another pcnsim command is writing this {self.what} now (or one "
                                    f"was killed: then delete {self.lock_path})") from None
@@ -334,7 +332,7 @@ class Claim:
             return
         while True:
             try:
-                fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+                fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o666)
             except OSError as exc:
                 raise ResultsError(f"{self.target}: {self.what} cannot be written ({exc.strerror})") from None
             try:

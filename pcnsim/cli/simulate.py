@@ -81,10 +81,9 @@ def compare_command(
 
     Example: pcnsim compare scenarios/baseline.yaml scenarios/complex_care_team.yaml --reps 10 --years 3
     """
-    from .. import display, plots
+    from .. import display
     from ..experiments.compare import KEY_METRICS, compare
     from ..scenario import load
-    from ..verify import write_manifest
 
     stops.terminate_as_interrupt()
     with user_errors(), ExitStack() as held:
@@ -97,13 +96,7 @@ def compare_command(
             task = bar.add_task(f"{len(scenarios)} scenarios x {reps} paired replicates", total=n_days * reps)
             result = compare(scenarios[0], scenarios[1:], seed=seed, years=years, reps=reps,
                              progress=lambda days: bar.advance(task, days))
-
-        def fill(d: Path) -> None:
-            result.save(d)
-            plots.save(plots.comparison(result.table, KEY_METRICS), d / "comparison.png")
-            write_manifest(d, "compare")
-
-        claim.write(fill)
+        result.save(target, claim=claim)
     patients = scenarios[0].n_patients
     for name in list(result.results)[1:]:
         rows = result.table[(result.table["scenario"] == name) & result.table["metric"].isin(KEY_METRICS)]
