@@ -74,8 +74,7 @@ def _ours_by_manifest(folder: Path) -> str | None:
         if entry.name in listed:
             if not entry.is_file() or (entry.name in sizes and entry.stat().st_size != sizes[entry.name]):
                 return f"{entry.name} differs from its manifest"
-        elif not ((entry.name == "report" and entry.is_dir() and ours(entry) is None)  # `pcnsim report` default
-                  or _ours_hidden(folder, entry.name)):  # the report's lock, or leftovers of a killed report
+        elif not (_our_report(entry) or _ours_hidden(folder, entry.name)):  # hidden: a report's lock, leftovers
             return f"it holds {entry.name}, which pcnsim did not write"
     missing = sorted(listed - {p.name for p in folder.iterdir()})
     return f"{missing[0]} is missing" if missing else None
@@ -93,7 +92,8 @@ def _ours_by_marker(folder: Path, names: tuple[str, ...]) -> str | None:
         if not isinstance(marker, dict) or marker.get("generator") != GENERATOR:
             return f"its {OUTPUT_MARKER} was not written by pcnsim"
     for entry in sorted(folder.iterdir()):
-        if entry.name != OUTPUT_MARKER and entry.name not in names and not _ours_hidden(folder, entry.name):
+        if entry.name != OUTPUT_MARKER and entry.name not in names and not (_our_report(entry)
+                                                                            or _ours_hidden(folder, entry.name)):
             return f"it holds {entry.name}, which pcnsim did not write"
     if not marker_path.exists() and not (folder / names[0]).exists():
         return "it was not written by pcnsim"
@@ -106,6 +106,11 @@ def ours(folder: Path, names: tuple[str, ...] | None = None) -> str | None:
     if names is not None:
         return _ours_by_marker(folder, names)
     return _ours_by_manifest(folder)
+
+
+def _our_report(entry: Path) -> bool:
+    """The report folder `pcnsim report` writes inside a results folder by default, if pcnsim wrote it."""
+    return entry.name == "report" and entry.is_dir() and ours(entry) is None
 
 
 def _ours_hidden(folder: Path, name: str) -> bool:

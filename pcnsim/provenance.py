@@ -15,7 +15,7 @@ import re
 import shlex
 import subprocess
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -100,7 +100,7 @@ def collect(started: float | None, seeds: dict, scenarios: list[str], **extra) -
         "platform": platform.platform(),
         "command": command,
         "working_directory": _working_directory(),
-        "started": datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="seconds"),
+        "started": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
         "wall_seconds": round(time.time() - started, 3),
         "seeds": seeds,
         "scenarios": scenarios,

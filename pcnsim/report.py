@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import boardpaper, churn, outdir, plots, registry, targets
+from . import boardpaper, churn, outdir, plots, targets
 from . import verify as verify_mod
 from .metrics import HEADLINE, format_number
 from .results import Results, ResultsError
@@ -62,7 +62,7 @@ def churn_section(patients: pd.DataFrame) -> str:
 
 def fit_section(patients: pd.DataFrame) -> tuple[str, int, int]:
     fit = targets.fit_table(patients)
-    fit["measure"] = fit["measure"].map(lambda m: targets.MEASURE_LABELS.get(m, registry.label(m)))  # plain words
+    fit["measure"] = fit["measure"].map(targets.measure_label)  # plain words
     fit["range"] = [f"{_fmt(lo)} - {_fmt(hi)}" for lo, hi in zip(fit["low"], fit["high"], strict=True)]
     fit["model (95% interval)"] = [f"{_fmt(m)} ({_fmt(lo)}-{_fmt(hi)})" for m, lo, hi in
                                    zip(fit["model"], fit["model_low_95"], fit["model_high_95"], strict=True)]
