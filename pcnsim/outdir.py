@@ -118,6 +118,15 @@ def _ours_hidden(folder: Path, name: str) -> bool:
     return name.startswith(".") and (name.endswith(".lock") or TEMP_INFIX in name or ASIDE_INFIX in name)
 
 
+def marked_kind(folder: Path) -> str | None:
+    """The kind of command filling a folder run by run (its output marker's), or None without a marker."""
+    try:
+        marker = json.loads((folder / OUTPUT_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return marker.get("kind") if isinstance(marker, dict) and marker.get("generator") == GENERATOR else None
+
+
 def mark(folder: Path, kind: str) -> None:
     """Mark a folder pcnsim fills run by run (a sweep's, the optimiser's) as its own."""
     if not (folder / OUTPUT_MARKER).exists():
