@@ -385,6 +385,16 @@ class Claim:
                     p.rmdir()
 
 
+def write_folder(target: Path, fill: Callable[[Path], None], overwrite: bool = False, claim: Claim | None = None,
+                 what: str = "--out") -> Path:
+    """Write a folder atomically with `fill(tmp)` (`replace_dir`), through `claim` if the caller holds the
+    target already (the command line claims it before simulating), else under a claim of its own."""
+    if claim is not None:
+        return claim.write(fill)
+    with Claim(Path(target), overwrite, what=what) as own:
+        return own.write(fill)
+
+
 def recover(target: Path) -> list[str]:
     """Before reading a folder that is missing: restore it if a replacement was killed between its renames
     (`tidy`), unless another pcnsim holds it. Returns what was done."""

@@ -196,10 +196,7 @@ class Results:
 
         An existing non-empty directory is replaced only with overwrite=True and only if pcnsim wrote it.
         claim: the output already claimed by the caller (the command line claims it before simulating)."""
-        if claim is not None:
-            return claim.write(self._write)
-        with outdir.Claim(Path(path), overwrite, what="results directory") as own:
-            return own.write(self._write)
+        return outdir.write_folder(Path(path), self._write, overwrite, claim, what="results directory")
 
     def _write(self, d: Path) -> None:
         # The per-patient table, the largest file by far (~3.3 GB of columns for 100 replicates x 5 years: ~10 s,

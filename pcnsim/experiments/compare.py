@@ -117,10 +117,7 @@ class Comparison:
 
         An existing non-empty folder is replaced only with overwrite=True and only if pcnsim wrote it.
         claim: the output already claimed by the caller (the command line claims it before simulating)."""
-        if claim is not None:
-            return claim.write(self._write)
-        with outdir.Claim(Path(path), overwrite, what="comparison directory") as own:
-            return own.write(self._write)
+        return outdir.write_folder(Path(path), self._write, overwrite, claim, what="comparison directory")
 
     def _write(self, out: Path) -> None:
         from .. import plots  # matplotlib, only when a comparison is saved
