@@ -12,7 +12,8 @@ plain data and its replicate index; replicate seeds are spawned from the experim
 The client writes each finished run to `runs/<run id>.json` atomically, with a checksum of its content, so
 an interrupted or crashed sweep loses nothing finished and a rerun skips what is done (a damaged or edited
 record is set aside as `<id>.json.corrupt` and its run done again); the combined table is written when
-every run is in. The output folder is claimed first (`pcnsim.outdir`: one sweep at a time, never a folder
+every run is in, then the manifest (`origin.keep`), which lists every run's record, whichever session
+made it; while runs are being added the folder has none. The output folder is claimed first (`pcnsim.outdir`: one sweep at a time, never a folder
 pcnsim did not write), and pool workers end with the command, however it ends (`pcnsim.stops`).
 """
 
