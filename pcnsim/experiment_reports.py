@@ -38,7 +38,7 @@ POLICY_WORDS = {"current": "today's placement", "by_list_size": "shared by list 
                 "need_weighted": "shared by need (list size x a Carr-Hill-style need index)",
                 "pooled": "all in the network pool"}
 OBJECTIVE = registry.Metric("objective", "Objective", "weighted sum of the measures", "The quantity minimised.",
-                            better="lower", decimals=3)
+                            better="lower", decimals=2)
 
 
 def _yaml(path: Path) -> dict:
