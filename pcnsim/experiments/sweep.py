@@ -13,8 +13,9 @@ The client writes each finished run to `runs/<run id>.json` atomically, with a c
 an interrupted or crashed sweep loses nothing finished and a rerun skips what is done (a damaged or edited
 record is set aside as `<id>.json.corrupt` and its run done again); the combined table is written when
 every run is in, then the manifest (`origin.keep`), which lists every run's record, whichever session
-made it; while runs are being added the folder has none. The output folder is claimed first (`pcnsim.outdir`: one sweep at a time, never a folder
-pcnsim did not write), and pool workers end with the command, however it ends (`pcnsim.stops`).
+made it; while runs are being added the folder has none. The output folder is claimed first
+(`pcnsim.outdir`: one sweep at a time, never a folder pcnsim did not write), and pool workers end with the
+command, however it ends (`pcnsim.stops`).
 """
 
 from __future__ import annotations
@@ -558,9 +559,9 @@ def write_outputs(plan: Plan, records: dict[str, dict]) -> list[Path]:
     seeds = {"root": exp.seed, "replicates": [seed for _, seed in sorted({(r["replicate"], r["seed"])
                                                                          for r in records.values()})],
              "design": exp.design.seed}
-    origin.keep(out, "sweep", plan.text, plan.base, exp.seed, exp.years, plan.started, seeds,
-                     subfolders=("runs",), points=len(plan.design), runs=len(table),
-                     run_seconds=round(sum(r.get("wall_seconds", 0.0) for r in records.values()), 3))
+    origin.keep(out, "sweep", plan.text, plan.base, exp.seed, exp.years, plan.started, seeds, subfolders=("runs",),
+                points=len(plan.design), runs=len(table),
+                run_seconds=round(sum(r.get("wall_seconds", 0.0) for r in records.values()), 3))
     return [*written, *(out / name for name in origin.NAMES)]
 
 
