@@ -3,24 +3,19 @@
 costs, who it changes, how well the base fits the evidence, and the caveats that apply.
 
 One self-contained HTML file (figures embedded as data, a print stylesheet), made from a folder that
-`pcnsim compare` wrote (`Comparison.save`), with a Jinja2 template (`templates/comparison.html.j2`).
-Every metric is named and formatted by the metric registry.
+`pcnsim compare` wrote (`Comparison.save`), with a Jinja2 template (`templates/comparison.html.j2`, on the
+pages every report shares: `pcnsim.report_page`). Every metric is named and formatted by the metric registry.
 """
 
 from __future__ import annotations
 
-import base64
-import io
 import json
-from datetime import date
-from importlib.metadata import version
 from pathlib import Path
 
-import jinja2
 import pandas as pd
 import yaml
 
-from . import plots, registry
+from . import plots, registry, report_page
 from .metrics import AGE_BAND_LABELS
 from .registry import GROUP_COLUMNS, KEY_METRICS
 
@@ -44,18 +39,6 @@ CAVEATS = (
 )
 
 
-def is_comparison(folder: Path) -> bool:
-    """Whether a folder is one `pcnsim compare` wrote."""
-    return (folder / "comparison.parquet").is_file() and (folder / "comparison.json").is_file()
-
-
-def _png(fig) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    plots.plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-
-
 def _flat(data, prefix: str = "") -> dict[str, object]:
     """A scenario's settings by dotted path (mappings opened, lists kept whole)."""
     if not isinstance(data, dict):
@@ -74,12 +57,8 @@ def _differing_settings(base: dict, other: dict) -> list[tuple[str, str, str]]:
         if path in ("name", "description"):
             continue
         if a.get(path) != b.get(path):
-            rows.append((path, _text(a.get(path, "(not set)")), _text(b.get(path, "(not set)"))))
+            rows.append((path, report_page.text(a.get(path, "(not set)")), report_page.text(b.get(path, "(not set)"))))
     return rows
-
-
-def _text(value) -> str:
-    return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
 
 
 def _headline(rows: pd.DataFrame) -> list[dict]:
@@ -173,17 +152,11 @@ def html(folder: str | Path) -> str:
             "headline": _headline(rows), "own_terms": _own_terms(rows, patients),
             "money": _money(table[table["scenario"] == name], patients), "groups": _groups(groups, name),
         })
-    figure = _png(plots.comparison(table, KEY_METRICS, title=f"What each change does against {base}"))
-    fit_rows = None if fit is None else [
-        {"target": r.target, "source": r.source, "range": f"{r.low:,.3g} to {r.high:,.3g}",
-         "model": f"{r.model:,.3g} ({r.model_low_95:,.3g} to {r.model_high_95:,.3g})", "ok": bool(r.in_range)}
-        for r in fit.itertuples()]
-    env = jinja2.Environment(loader=jinja2.PackageLoader("pcnsim", "templates"), autoescape=True,
-                             undefined=jinja2.StrictUndefined)
-    return env.get_template("comparison.html.j2").render(
-        base=base, base_description=about["scenarios"][base]["description"], changes=changes, figure=figure,
-        about=about, patients=patients, group_measures=GROUP_MEASURES, fit=fit_rows, caveats=CAVEATS,
-        made=date.today().isoformat(), version=version("pcnsim"))
+    figure = report_page.figure(plots.comparison(table, KEY_METRICS, title=f"What each change does against {base}"))
+    return report_page.render(
+        "comparison.html.j2", folder, base=base, base_description=about["scenarios"][base]["description"],
+        changes=changes, figure=figure, about=about, patients=patients, group_measures=GROUP_MEASURES,
+        fit=None if fit is None else report_page.fit_table(fit), caveats=CAVEATS)
 
 
 def write(folder: str | Path, target: Path) -> Path:

@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .atomic import TEMP_INFIX
+from .atomic import FOLDER_MODE, TEMP_INFIX
 
 try:
     import fcntl
@@ -74,8 +74,7 @@ def _ours_by_manifest(folder: Path) -> str | None:
         if entry.name in listed:
             if not entry.is_file() or (entry.name in sizes and entry.stat().st_size != sizes[entry.name]):
                 return f"{entry.name} differs from its manifest"
-        elif not ((entry.name == "report" and entry.is_dir() and ours(entry) is None)  # `pcnsim report` default
-                  or _ours_hidden(folder, entry.name)):  # the report's lock, or leftovers of a killed report
+        elif not (_our_report(entry) or _ours_hidden(folder, entry.name)):  # hidden: a report's lock, leftovers
             return f"it holds {entry.name}, which pcnsim did not write"
     missing = sorted(listed - {p.name for p in folder.iterdir()})
     return f"{missing[0]} is missing" if missing else None
@@ -93,7 +92,8 @@ def _ours_by_marker(folder: Path, names: tuple[str, ...]) -> str | None:
         if not isinstance(marker, dict) or marker.get("generator") != GENERATOR:
             return f"its {OUTPUT_MARKER} was not written by pcnsim"
     for entry in sorted(folder.iterdir()):
-        if entry.name != OUTPUT_MARKER and entry.name not in names and not _ours_hidden(folder, entry.name):
+        if entry.name != OUTPUT_MARKER and entry.name not in names and not (_our_report(entry)
+                                                                            or _ours_hidden(folder, entry.name)):
             return f"it holds {entry.name}, which pcnsim did not write"
     if not marker_path.exists() and not (folder / names[0]).exists():
         return "it was not written by pcnsim"
@@ -108,9 +108,23 @@ def ours(folder: Path, names: tuple[str, ...] | None = None) -> str | None:
     return _ours_by_manifest(folder)
 
 
+def _our_report(entry: Path) -> bool:
+    """The report folder `pcnsim report` writes inside a results folder by default, if pcnsim wrote it."""
+    return entry.name == "report" and entry.is_dir() and ours(entry) is None
+
+
 def _ours_hidden(folder: Path, name: str) -> bool:
     """pcnsim's own hidden leftovers next to or inside an output (locks, temporaries, asides)."""
     return name.startswith(".") and (name.endswith(".lock") or TEMP_INFIX in name or ASIDE_INFIX in name)
+
+
+def marked_kind(folder: Path) -> str | None:
+    """The kind of command filling a folder run by run (its output marker's), or None without a marker."""
+    try:
+        marker = json.loads((folder / OUTPUT_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return marker.get("kind") if isinstance(marker, dict) and marker.get("generator") == GENERATOR else None
 
 
 def mark(folder: Path, kind: str) -> None:
@@ -256,9 +270,7 @@ def replace_dir(target: Path, fill: Callable[[Path], None], overwrite: bool = Fa
         (tmp / TEMP_MARKER).write_text(json.dumps({"generator": GENERATOR, "pid": os.getpid()}), encoding="utf-8")
         fill(tmp)
         (tmp / TEMP_MARKER).unlink()
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o777 & ~umask)  # as a folder made by mkdir (mkdtemp makes it private)
+        tmp.chmod(FOLDER_MODE)  # as a folder made by mkdir (mkdtemp makes it private)
         check_target(target, overwrite, what)  # again: a user may have put something there meanwhile
         with _deferred_signals():
             if target.exists():
@@ -324,7 +336,7 @@ class Claim:
     def _lock(self) -> None:
         if fcntl is None:
             try:
-                self._fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+                self._fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
             except FileExistsError:
                 raise ResultsError(f"{self.target}: another pcnsim command is writing this {self.what} now (or one "
                                    f"was killed: then delete {self.lock_path})") from None
@@ -334,7 +346,7 @@ class Claim:
             return
         while True:
             try:
-                fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+                fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o666)
             except OSError as exc:
                 raise ResultsError(f"{self.target}: {self.what} cannot be written ({exc.strerror})") from None
             try:
@@ -371,6 +383,16 @@ class Claim:
             for p in self._made:  # parents this claim created, if nothing went into them
                 with contextlib.suppress(OSError):
                     p.rmdir()
+
+
+def write_folder(target: Path, fill: Callable[[Path], None], overwrite: bool = False, claim: Claim | None = None,
+                 what: str = "--out") -> Path:
+    """Write a folder atomically with `fill(tmp)` (`replace_dir`), through `claim` if the caller holds the
+    target already (the command line claims it before simulating), else under a claim of its own."""
+    if claim is not None:
+        return claim.write(fill)
+    with Claim(Path(target), overwrite, what=what) as own:
+        return own.write(fill)
 
 
 def recover(target: Path) -> list[str]:

@@ -8,6 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from . import churn, metrics, registry
 
@@ -141,12 +142,14 @@ def comparison(table: pd.DataFrame, metrics_shown: tuple[str, ...], title: str |
 
 
 def sensitivity(si: pd.DataFrame, kind: str):
-    """Sobol total and first-order indices, or Morris mu* and sigma, per parameter; one panel per metric."""
+    """Sobol total and first-order indices, or Morris mu* and sigma, per parameter, ranked (the most
+    influential at the top); one panel per metric."""
     metrics_shown = list(dict.fromkeys(si["metric"]))
     fig, axes = plt.subplots(1, len(metrics_shown), figsize=(4.5 * len(metrics_shown), 0.45 * si["parameter"].nunique()
                                                               + 1.8), squeeze=False)
+    rank = "ST" if kind == "sobol_indices" else "mu_star"
     for ax, metric in zip(axes[0], metrics_shown, strict=True):
-        rows = si[si["metric"] == metric]
+        rows = si[si["metric"] == metric].sort_values(rank, kind="stable")  # barh draws upwards: largest on top
         y = np.arange(len(rows))
         if kind == "sobol_indices":
             ax.barh(y + 0.2, rows["ST"], 0.4, xerr=rows["ST_conf"], label="total (ST)")
@@ -160,6 +163,43 @@ def sensitivity(si: pd.DataFrame, kind: str):
         ax.set_title(registry.label(metric))
         ax.grid(axis="x", alpha=0.3)
     axes[0][0].legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def sweep_effects(summary: pd.DataFrame, parameters: list[str], metrics_shown: list[str]):
+    """Each metric (a row of panels) against each parameter (a column): every design point's mean over
+    replicates with its 95% interval, so what moves a metric shows as a slope."""
+    fig, axes = plt.subplots(len(metrics_shown), len(parameters), figsize=(3.4 * len(parameters) + 0.6,
+                                                                            2.6 * len(metrics_shown) + 0.4),
+                             squeeze=False)
+    for i, metric in enumerate(metrics_shown):
+        rows = summary[summary["metric"] == metric]
+        for j, parameter in enumerate(parameters):
+            ax = axes[i][j]
+            ax.errorbar(rows[parameter], rows["mean"], yerr=[rows["mean"] - rows["low_95"],
+                                                             rows["high_95"] - rows["mean"]],
+                        fmt="o", ms=3.5, alpha=0.7, elinewidth=0.8, capsize=2)
+            ax.grid(alpha=0.3)
+            if i == len(metrics_shown) - 1:
+                ax.set_xlabel(parameter)
+            if j == 0:
+                ax.set_ylabel(registry.label(metric), fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def convergence(evaluations: pd.DataFrame):
+    """A calibration's cost at each evaluation (finite-difference runs included) and the best so far."""
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    ax.plot(evaluations["evaluation"], evaluations["cost"], "o", ms=4, alpha=0.6, label="each evaluation")
+    ax.step(evaluations["evaluation"], evaluations["cost"].cummin(), where="post", color="crimson",
+            label="best so far")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("evaluation (simulation run)")
+    ax.set_ylabel("least-squares cost (0 = every check mid-range)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 

@@ -1,6 +1,8 @@
-"""`pcnsim report RESULTS_DIR`: a readable HTML report (with PNG figures) of a saved run.
+"""`pcnsim report RESULTS_DIR`: the report of any results folder, by its manifest's kind: of a comparison, a
+sweep, an optimisation or a calibration, one self-contained page (`pcnsim.boardpaper`,
+`pcnsim.experiment_reports`); of a run, a readable HTML report with PNG figures, made here.
 
-Sections: headline summary with 95% intervals, contacts by age and sex, who never comes, A&E by age
+The run report's sections: headline summary with 95% intervals, contacts by age and sex, who never comes, A&E by age
 and deprivation, the frequent-attender churn table and flow figure, and the fit to the evidence of
 docs/model.md. Written to RESULTS_DIR/report/ via a temporary sibling, so it is complete or absent,
 with a manifest.json of its own; an existing folder is replaced only with overwrite and only if pcnsim
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import boardpaper, churn, outdir, plots, registry, targets
+from . import boardpaper, churn, experiment_reports, outdir, plots, provenance, targets
 from . import verify as verify_mod
 from .metrics import HEADLINE, format_number
 from .results import Results, ResultsError
@@ -62,7 +64,7 @@ def churn_section(patients: pd.DataFrame) -> str:
 
 def fit_section(patients: pd.DataFrame) -> tuple[str, int, int]:
     fit = targets.fit_table(patients)
-    fit["measure"] = fit["measure"].map(lambda m: targets.MEASURE_LABELS.get(m, registry.label(m)))  # plain words
+    fit["measure"] = fit["measure"].map(targets.measure_label)  # plain words
     fit["range"] = [f"{_fmt(lo)} - {_fmt(hi)}" for lo, hi in zip(fit["low"], fit["high"], strict=True)]
     fit["model (95% interval)"] = [f"{_fmt(m)} ({_fmt(lo)}-{_fmt(hi)})" for m, lo, hi in
                                    zip(fit["model"], fit["model_low_95"], fit["model_high_95"], strict=True)]
@@ -72,37 +74,70 @@ def fit_section(patients: pd.DataFrame) -> tuple[str, int, int]:
     return _table(fit[cols], raw_columns=("range", "model (95% interval)", "fit")), int(fit["in_range"].sum()), len(fit)
 
 
+KINDS = {"results": "run", "compare": "comparison", "sweep": "sweep", "optimise": "optimisation",
+         "calibrate": "calibration", "report": "report"}  # a manifest's kind, in words
+PAGES = {"compare": boardpaper.html, **experiment_reports.PAGES}  # one self-contained page by folder kind
+
+
 def build(results_dir: str | Path, out: str | Path | None = None, verify: bool = True,
           overwrite: bool = False) -> Path:
-    """Write the report for a saved results directory; returns the path of index.html.
+    """Write the report of a results folder of any kind (run, compare, sweep, optimise, calibrate: its
+    manifest's `kind`); returns the path of index.html.
 
     The report folder (default RESULTS/report) must be absent or empty, or with overwrite a report pcnsim
     wrote; it is claimed before anything is read, and swapped in whole (`pcnsim.outdir`). verify=False
-    reads results whose files no longer match their manifest (edited on purpose)."""
+    reads results whose files no longer match their manifest (edited on purpose). A folder of another
+    kind, or none, is a ResultsError naming it, before any report folder is made."""
     results_dir = Path(results_dir)
     target = Path(out) if out is not None else results_dir / "report"
-    if boardpaper.is_comparison(results_dir):  # a comparison's report: one page for a board paper
-        manifest = verify_mod.read_manifest(results_dir, verify)
-        if verify:
-            verify_mod.check_files(results_dir, manifest)
+    manifest = _source_manifest(results_dir, verify)
+    kind = manifest.get("kind", "results")
+    if kind == "results":
         with outdir.Claim(target, overwrite) as claim:
-            return claim.write(lambda d: _write_comparison(results_dir, d)) / "index.html"
-    if not (results_dir / "manifest.json").is_file():  # refused before any report folder is made
-        Results.load(results_dir, verify=verify)
+            res = Results.load(results_dir, verify=verify)
+            if res.patients is None:
+                raise ResultsError(f"{results_dir}: the run kept no per-patient table (--no-patients); the report "
+                                   "needs it")
+            return claim.write(lambda d: _write(res, d, results_dir, manifest)) / "index.html"
+    page = PAGES.get(kind)
+    if page is None:
+        raise ResultsError(f"{results_dir}: a {KINDS.get(kind, repr(kind))} folder has no report; pcnsim report "
+                           "reads the folders of run, compare, sweep, optimise and calibrate")
+    if verify:
+        verify_mod.check_files(results_dir, manifest)
+
+    def fill(d: Path) -> None:
+        (d / "index.html").write_text(page(results_dir), encoding="utf-8")
+        _finish(d, results_dir, manifest)
+
     with outdir.Claim(target, overwrite) as claim:
-        res = Results.load(results_dir, verify=verify)
-        if res.patients is None:
-            raise ResultsError(f"{results_dir}: the run kept no per-patient table (--no-patients); the report "
-                               "needs it")
-        return claim.write(lambda d: _write(res, d)) / "index.html"
+        return claim.write(fill) / "index.html"
 
 
-def _write_comparison(folder: Path, d: Path) -> None:
-    boardpaper.write(folder, d)
-    verify_mod.write_manifest(d, "report")
+def _source_manifest(folder: Path, verify: bool) -> dict:
+    """The manifest of the folder to report on; an unfinished sweep or optimisation says so."""
+    outdir.recover(folder)  # a replacement killed between its renames left the folder aside
+    if not folder.is_dir():
+        raise ResultsError(f"{folder}: not a pcnsim results directory ("
+                           + ("not a directory)" if folder.exists() else "not found)"))
+    unfinished = outdir.marked_kind(folder)
+    if unfinished is not None and not (folder / "manifest.json").exists():
+        raise ResultsError(f"{folder}: this {KINDS.get(unfinished, unfinished)} has not finished (no manifest.json "
+                           f"yet); run pcnsim {unfinished} on its experiment file again to finish it")
+    return verify_mod.read_manifest(folder, verify)
 
 
-def _write(res: Results, d: Path) -> None:
+def _finish(d: Path, source: Path, manifest: dict) -> None:
+    """The report folder's manifest: its own provenance, with the seeds and checksum of the folder it reports."""
+    seeds = (manifest.get("provenance") or {}).get("seeds") or {"root": manifest.get("root_seed"),
+                                                                "replicates": manifest.get("replicate_seeds", [])}
+    origin = provenance.collect(None, seeds, [], source={"folder": str(source.resolve()),
+                                                         "kind": manifest.get("kind", "results"),
+                                                         "manifest_sha256": manifest.get("manifest_sha256")})
+    verify_mod.write_manifest(d, "report", origin)
+
+
+def _write(res: Results, d: Path, source: Path, manifest: dict) -> None:
     p = res.patients
     figures = {
         "contacts_by_age_sex.png": plots.contacts_by_age_sex(p),
@@ -138,4 +173,4 @@ who were not FAs in year t. Complex = complexity level 2-3. Persistence needs at
     page = f"<!doctype html><html><head><meta charset='utf-8'><title>pcnsim report: {html.escape(sc.name)}</title>" \
            f"<style>{CSS}</style></head><body>{body}</body></html>"
     (d / "index.html").write_text(page, encoding="utf-8")
-    verify_mod.write_manifest(d, "report", results_root_seed=res.root_seed)
+    _finish(d, source, manifest)

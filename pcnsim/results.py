@@ -1,8 +1,8 @@
 """Results of a run: weekly series, capacity use, per-patient yearly table, optional ledger; save and load.
 
 On disk (a stable contract, docs/outputs.md):
-    scenario.yaml            the fully resolved scenario, root seed, replicate seeds, versions
-    manifest.json            file list with SHA-256 checksums, wall time, replicate seeds
+    scenario.yaml            the fully resolved scenario, root seed, replicate seeds
+    manifest.json            file list with SHA-256 checksums, wall time, seeds, provenance
     summary.parquet          replicate, year, metric, value
     series.parquet           replicate, week, week start, financial year, practice (or "all"), codes, metric,
                              value
@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from . import dates, dictionary, metrics, outdir
+from . import dates, dictionary, metrics, outdir, provenance
 from . import verify as _verify
 from .outdir import ResultsError
 from .pages import empty_on_small_pages
@@ -61,6 +60,7 @@ class Results:
     ledger: pd.DataFrame | None = None
     wall_seconds: float = 0.0
     patient_days: int = 0
+    started: float | None = None  # when the run began (time.time()), for the manifest's provenance
     extra: dict = field(default_factory=dict)
 
     @property
@@ -258,10 +258,7 @@ class Results:
 
         An existing non-empty directory is replaced only with overwrite=True and only if pcnsim wrote it.
         claim: the output already claimed by the caller (the command line claims it before simulating)."""
-        if claim is not None:
-            return claim.write(self._write)
-        with outdir.Claim(Path(path), overwrite, what="results directory") as own:
-            return own.write(self._write)
+        return outdir.write_folder(Path(path), self._write, overwrite, claim, what="results directory")
 
     def _write(self, d: Path) -> None:
         # The per-patient table, the largest file by far (~3.3 GB of columns for 100 replicates x 5 years: ~10 s,
@@ -285,14 +282,16 @@ class Results:
         (d / "datapackage.json").write_text(json.dumps(package, indent=1), encoding="utf-8")
         scenario = self.scenario.model_copy(deep=True)
         scenario.simulation.seed = self.root_seed
-        versions = ", ".join(f"{k} {v}" for k, v in _versions().items())
         (d / "scenario.yaml").write_text(
             "# Fully resolved scenario of this run, root seed included: `pcnsim run` on this file with\n"
-            f"# --reps {self.replicates} reproduces it. Replicate seeds: {self.seeds}\n# Versions: {versions}\n"
-            + to_yaml(scenario),
+            f"# --reps {self.replicates} reproduces it. Replicate seeds: {self.seeds}\n"
+            f"# pcnsim {provenance.pcnsim_version()}; its libraries' versions, the commit and the command line are "
+            "in manifest.json.\n" + to_yaml(scenario),
             encoding="utf-8",
         )
-        _verify.write_manifest(d, "results", root_seed=self.root_seed, replicate_seeds=self.seeds,
+        origin = provenance.collect(self.started, {"root": self.root_seed, "replicates": self.seeds},
+                                    ["scenario.yaml"])
+        _verify.write_manifest(d, "results", origin, root_seed=self.root_seed, replicate_seeds=self.seeds,
                                wall_seconds=self.wall_seconds, patient_days=self.patient_days,
                                practices=self.practice_names, units=self.unit_names, weeks=int(self.weekly.shape[1]))
 
@@ -443,12 +442,3 @@ def join_tables(tables: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Categorical.from_codes(joined[name], dtype=dtypes[name], validate=False)
                          if categorical else joined[name] for name, categorical in kinds.items()}, copy=False)
 
-
-def _versions() -> dict[str, str]:
-    out = {}
-    for pkg in ("pcnsim", "numpy", "numba", "pandas", "pyarrow", "mesa", "pydantic"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = "unknown"
-    return out

@@ -89,6 +89,7 @@ def run(
         raise ValueError(f"replicates must be indices in [0, {reps})")
     all_seeds = replicate_seeds(root, reps)
     seeds = [all_seeds[r] for r in chosen]
+    began = time.time()
     started = time.perf_counter()
 
     lay = params.layout(sc)
@@ -148,6 +149,7 @@ def run(
         patient_tables=tables,  # one a replicate, joined on first use (`Results.patients`)
         ledger=pd.concat(ledgers, ignore_index=True) if ledgers else None,
         wall_seconds=time.perf_counter() - started,
+        started=began,
         patient_days=int(sc.n_patients) * outcomes[0].n_days * len(seeds),
     )
 

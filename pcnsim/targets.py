@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import churn, metrics
+from . import churn, metrics, registry
 from .vocab import DAYS_PER_YEAR, ROLES
 
 
@@ -82,6 +82,11 @@ MEASURE_LABELS = {
     "ae_admitted_share": "Share of A&E attendances admitted",
     "dna_rate": "Missed appointments (DNA rate)",
 }
+
+
+def measure_label(measure: str) -> str:
+    """A check's measure in words (the metric registry's label where the measure is one of its metrics)."""
+    return MEASURE_LABELS.get(measure, registry.label(measure))
 
 
 @dataclass(frozen=True)

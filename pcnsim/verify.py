@@ -16,8 +16,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import dictionary
-from .outdir import FORMAT, GENERATOR, TEMP_MARKER, ResultsError
+from . import atomic, dictionary
+from .outdir import FORMAT, GENERATOR, ResultsError
 
 NO_VERIFY_HINT = "pcnsim report --no-verify (or Results.load(..., verify=False)) reads it anyway"
 
@@ -51,18 +51,25 @@ def schema_of(path: Path) -> list[list[str]]:
     return [[f.name, str(f.type)] for f in pq.read_schema(path)]
 
 
-def write_manifest(folder: Path, kind: str, **extra) -> dict:
-    """Write `folder`/manifest.json: generator, kind, every file's SHA-256 and size, each parquet table's
-    schema, `extra`, and the manifest's own checksum. Written last: a folder with a manifest is complete."""
-    files = [p for p in sorted(folder.iterdir()) if p.is_file() and p.name not in ("manifest.json", TEMP_MARKER)]
+def write_manifest(folder: Path, kind: str, provenance: dict, subfolders: tuple[str, ...] = (), **extra) -> dict:
+    """Write `folder`/manifest.json: generator, kind, every file's SHA-256 and size (with those in
+    `subfolders`, as "sub/name"), each parquet table's schema, where the folder came from (`provenance`,
+    from `pcnsim.provenance.collect`), `extra`, and the manifest's own checksum. Written last: a folder with
+    a manifest is complete. Hidden files (pcnsim's markers, locks and temporaries) are not listed."""
+    found = [p for p in sorted(folder.iterdir()) if p.is_file()]
+    for sub in subfolders:
+        found += sorted(p for p in (folder / sub).iterdir() if p.is_file())
+    files = {p.relative_to(folder).as_posix(): p for p in found if not p.name.startswith(".")
+             and p.name != "manifest.json"}
     manifest = seal({
         "generator": GENERATOR, "format": FORMAT, "kind": kind,
-        "files": {p.name: sha256_file(p) for p in files},
-        "bytes": {p.name: p.stat().st_size for p in files},
-        "schemas": {p.name: schema_of(p) for p in files if p.suffix == ".parquet"},
+        "files": {name: sha256_file(p) for name, p in files.items()},
+        "bytes": {name: p.stat().st_size for name, p in files.items()},
+        "schemas": {name: schema_of(p) for name, p in files.items() if p.suffix == ".parquet"},
+        "provenance": provenance,
         **extra,
     }, "manifest_sha256")
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    atomic.write_text(folder / "manifest.json", json.dumps(manifest, indent=2))
     return manifest
 
 

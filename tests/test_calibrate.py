@@ -105,6 +105,7 @@ def test_rerunning_the_committed_calibration_reproduces_the_committed_baseline(t
     exp = yaml.safe_load((ROOT / "experiments" / "calibration.yaml").read_text())
     exp["base"] = str(ROOT / "scenarios" / "baseline_uncalibrated.yaml")
     exp["output"] = str(tmp_path / "baseline.yaml")
+    exp["results"] = str(tmp_path / "calibration")
     path = tmp_path / "calibration.yaml"
     path.write_text(yaml.safe_dump(exp))
     proc = run_cli("calibrate", path)

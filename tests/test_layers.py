@@ -18,7 +18,8 @@ ENGINE_MAY_USE = ("pcnsim.engine", "pcnsim.vocab", "pcnsim.pages")
 INTERFACES = ("pcnsim.cli", "pcnsim.dashboard", "pcnsim.__main__")
 # results and what they are read with: tables, metrics, figures, reports
 RESULTS = ("pcnsim.results", "pcnsim.metrics", "pcnsim.registry", "pcnsim.display", "pcnsim.churn", "pcnsim.targets",
-           "pcnsim.plots", "pcnsim.report", "pcnsim.dictionary", "pcnsim.boardpaper")
+           "pcnsim.plots", "pcnsim.report", "pcnsim.dictionary", "pcnsim.boardpaper", "pcnsim.report_page",
+           "pcnsim.experiment_reports", "pcnsim.provenance")
 
 
 def module_name(path: Path) -> str:

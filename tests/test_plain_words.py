@@ -65,3 +65,22 @@ def test_figures_name_metrics_in_words():
     figure = plots.comparison(result.table, KEY_METRICS)
     texts = " ".join(t.get_text() for t in figure.findobj(matplotlib.text.Text))
     assert registry.get("ae_per_1000").label in texts and not raw_keys(texts)
+
+
+def test_experiment_commands_reports_and_figures_use_plain_names(folders):
+    """sweep, optimise and calibrate: what they print, their reports and their reports' figures."""
+    import pandas as pd
+
+    kinds = ("sweep", "optimise", "calibrate")
+    outputs = {kind: folders.stdout[kind] for kind in kinds}
+    outputs.update({f"{kind} report": (folders.folder[kind] / "report" / "index.html").read_text() for kind in kinds})
+    summary = pd.read_parquet(folders.folder["sweep"] / "summary.parquet")
+    si = pd.read_csv(folders.folder["sweep"] / "sensitivity.csv")
+    figures = {"sweep effects": plots.sweep_effects(summary, ["ae_after_failed_request", "same_day_share"],
+                                                    list(dict.fromkeys(summary["metric"]))),
+               "sensitivity": plots.sensitivity(si, "sobol_indices")}
+    outputs.update({name: " ".join(t.get_text() for t in figure.findobj(matplotlib.text.Text))
+                    for name, figure in figures.items()})
+    assert registry.get("ae_per_1000").label in outputs["sweep effects"]
+    found = {name: raw_keys(text) for name, text in outputs.items()}
+    assert not any(found.values()), f"raw metric keys shown: {found}"

@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from .. import outdir
+from .. import outdir, provenance
 from ..outdir import ResultsError
 from ..scenario import ScenarioError
 
@@ -92,6 +92,7 @@ def main(
 
     Example: pcnsim run scenarios/complex_care_team.yaml --years 2 --reps 5
     """
+    provenance.command_started(sys.argv)  # folders this command writes record its command line and start
 
 
 @contextmanager

@@ -11,7 +11,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from .. import stops
+from .. import registry, stops
 from ..metrics import format_number
 from .common import (
     UserError,
@@ -65,9 +65,9 @@ def sweep_command(
                               soft_wrap=True)  # one line: a path broken across lines cannot be copied
             raise typer.Exit(code=130) from None
         pool.close()
-        table = sweep.combine(plan, records)
-        written = sweep.write_outputs(plan, table)
-    typer.echo(f"{len(table)} runs. Results: {plan.output} ({', '.join(p.name for p in written)})")
+        written = sweep.write_outputs(plan, records)
+    typer.echo(f"{len(records)} runs. Results: {plan.output} ({', '.join(p.name for p in written)}); "
+               f"a report: pcnsim report {plan.output}")
 
 @app.command("optimise")
 def optimise_command(
@@ -104,10 +104,11 @@ def optimise_command(
     for col in ("policy", "measure", "policy value", "best - policy", "95% interval"):
         val.add_column(col, justify="left" if col in ("policy", "measure") else "right")
     for row in outcome.validation.itertuples():
-        val.add_row(row.policy, row.measure, format_number(row.policy_value), f"{row.diff:+.4g}",
+        val.add_row(row.policy, registry.label(row.measure), format_number(row.policy_value), f"{row.diff:+.4g}",
                     f"{row.low_95:+.4g} to {row.high_95:+.4g}")
     console.print(val)
-    typer.echo(f"Results: {problem.output} (best.yaml, trials.csv, validation.csv, tradeoff.png)")
+    typer.echo(f"Results: {problem.output} (best.yaml, trials.csv, validation.csv, tradeoff.png); a report: "
+               f"pcnsim report {problem.output}")
 
 @app.command("calibrate")
 def calibrate_command(
@@ -116,7 +117,7 @@ def calibrate_command(
 ) -> None:
     """Fit free parameters to the evidence targets and write the calibrated scenario (extends the base)."""
     from ..experiments import calibrate as cal
-    from ..run import run
+    from ..targets import measure_label
 
     with user_errors():
         exp, _ = cal.load_experiment(experiment)
@@ -132,11 +133,8 @@ def calibrate_command(
     typer.echo(f"{report['evaluations']} evaluations, cost {report['cost']:.4f} ({report['status']})")
     for path, x in report["x"].items():
         typer.echo(f"  {path} = {x:.6g}")
-    from ..targets import fit_table
-
-    res = run(report["output"], seed=exp.seed, years=exp.years, reps=exp.replicates)
-    table = fit_table(res.patients)
-    for row in table.itertuples():
+    for row in report["fit"].itertuples():
         mark = "in range " if row.in_range else "OUT      "
-        typer.echo(f"  {mark} {row.measure:32s} {row.model:10.3f}  [{row.low:g}, {row.high:g}]")
-    typer.echo(f"wrote {report['output']}")
+        typer.echo(f"  {mark} {measure_label(row.measure):45s} {row.model:10.3f}  [{row.low:g}, {row.high:g}]")
+    typer.echo(f"wrote {report['output']} and the fit's record in {report['results']}; a report: pcnsim report "
+               f"{report['results']}")

@@ -81,10 +81,9 @@ def compare_command(
 
     Example: pcnsim compare scenarios/baseline.yaml scenarios/complex_care_team.yaml --reps 10 --years 3
     """
-    from .. import display, plots
+    from .. import display
     from ..experiments.compare import KEY_METRICS, compare
     from ..scenario import load
-    from ..verify import write_manifest
 
     stops.terminate_as_interrupt()
     with user_errors(), ExitStack() as held:
@@ -97,13 +96,7 @@ def compare_command(
             task = bar.add_task(f"{len(scenarios)} scenarios x {reps} paired replicates", total=n_days * reps)
             result = compare(scenarios[0], scenarios[1:], seed=seed, years=years, reps=reps,
                              progress=lambda days: bar.advance(task, days))
-
-        def fill(d: Path) -> None:
-            result.save(d)
-            plots.save(plots.comparison(result.table, KEY_METRICS), d / "comparison.png")
-            write_manifest(d, "compare")
-
-        claim.write(fill)
+        result.save(target, claim=claim)
     patients = scenarios[0].n_patients
     for name in list(result.results)[1:]:
         rows = result.table[(result.table["scenario"] == name) & result.table["metric"].isin(KEY_METRICS)]
@@ -167,16 +160,19 @@ def deep_dive_command(
 
 @app.command("report")
 def report_command(
-    results: Annotated[Path, typer.Argument(help="Results directory written by pcnsim run or pcnsim compare.",
-                                            show_default=False)],
+    results: Annotated[Path, typer.Argument(help="Results folder written by pcnsim run, compare, sweep, optimise "
+                                                 "or calibrate.", show_default=False)],
     out: Annotated[Path | None, typer.Option(help="Report directory (default: RESULTS/report).")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing report directory written by pcnsim.")] = False,
     verify: Annotated[bool, typer.Option(help="Check the results against their manifest's checksums (--no-verify "
                                          "reads files edited on purpose).")] = True,
 ) -> None:
-    """Write an HTML report. Of a run: summary, contacts by age and sex, who never comes, A&E, frequent-attender
-    churn, fit to the evidence. Of a comparison: one self-contained page for a board paper (what was
-    compared, each change with its % and interval, in the PCN's own terms, net cost, who it changes).
+    """Write an HTML report of a results folder. Of a run: summary, contacts by age and sex, who never comes,
+    A&E, frequent-attender churn, fit to the evidence. Of a comparison, a sweep, an optimisation or a
+    calibration, one self-contained page with a print layout: for a board paper (what was compared, each
+    change with its % and interval, in the PCN's own terms, net cost, who it changes); what was swept and
+    what each measure does across it (sensitivity indices ranked); the best allocation, the policies and
+    the check on fresh seeds; targets against fitted values, fitted parameters and convergence.
 
     Example: pcnsim report results/compare-20261207-101500
     """

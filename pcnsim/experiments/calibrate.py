@@ -6,7 +6,9 @@ replicate seeds (common random numbers), so the objective is a deterministic fun
 parameters and the fit reruns to the same numbers. The objective is least squares over every target
 check: residual = distance beyond the inner half of the range in half-widths, so a cost of 0 means
 every check sits in the middle half of its range and |residual| <= 0.5 means in range.
-The result is written as a scenario file that `extends:` the base and sets only the fitted values.
+The result is written as a scenario file that `extends:` the base and sets only the fitted values, and
+the fit is recorded in a results folder (`results:`): the fitted scenario's value of every target check,
+the parameters, every evaluation, the resolved scenarios and the manifest, which `pcnsim report` reads.
 
 Parameters are dotted paths into the scenario (`pcnsim.paths`): kind `value` sets the leaves to x, kind
 `scale` multiplies the base values by x.
@@ -16,12 +18,14 @@ from __future__ import annotations
 
 import copy
 import os
+import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 import yaml
 from pydantic import Field, model_validator
 from scipy import optimize
@@ -30,6 +34,7 @@ from .. import atomic, outdir, targets
 from ..paths import apply, leaves, parse_path, require, resolved_data
 from ..run import run
 from ..scenario import (
+    Scenario,
     Strict,
     allowed_roots,
     check_output,
@@ -41,6 +46,7 @@ from ..scenario import (
 from ..scenario import (
     base_path as checked_base,
 )
+from . import origin
 
 
 class Parameter(Strict):
@@ -72,6 +78,10 @@ class Calibration(Strict):
     name: str = Field("calibration", description="Name of the experiment.")
     base: str = Field(description="Scenario to calibrate, relative to this file.")
     output: str = Field(description="Scenario file to write (extends the base), relative to this file.")
+    results: str | None = Field(None, description="Folder for the fit's record, relative to this file: the "
+                                "fitted values against each target, the parameters, every evaluation and the "
+                                "manifest; `pcnsim report` reads it (default: beside `output`, named after it, "
+                                "e.g. baseline-calibration/ for baseline.yaml).")
     output_name: str = Field("baseline", description="`name:` of the written scenario.")
     seed: int = Field(1, ge=0, le=2**63 - 1, description="Root seed: the same replicate seeds are used at every "
                       "evaluation.")
@@ -109,9 +119,18 @@ def load_experiment(path: str | Path) -> tuple[Calibration, Path]:
     exp = validate_file(Calibration, path)
     base = resolved_data(checked_base(path, exp.base))
     check_output(path, exp.output, "file")
+    check_output(path, results_folder(exp), "directory")
     require(base, exp.parameters, path)
     from_dict(apply(base, exp.parameters, start_values(exp, base), path), path)  # the paths name real fields
     return exp, path.parent
+
+
+def results_folder(exp: Calibration) -> str:
+    """The folder of the fit's record, relative to the experiment file."""
+    if exp.results is not None:
+        return exp.results
+    output = Path(exp.output)
+    return str(output.with_name(f"{output.stem}-calibration"))
 
 
 def start_values(exp: Calibration, base: dict) -> np.ndarray:
@@ -144,18 +163,39 @@ HEADER = "# Calibrated by `pcnsim calibrate`"  # the first line of every scenari
 
 
 def calibrate(path: str | Path, progress: Callable[[int, float], None] | None = None) -> dict:
-    """Run the calibration experiment; write the fitted scenario; return a report dictionary.
+    """Run the calibration experiment; write the fitted scenario and the fit's results folder; return a report
+    dictionary: the fitted x by path, cost, evaluations, status, the scenario file written (`output`), the
+    folder (`results`) and the fitted scenario's fit to the targets (`fit`, `pcnsim.targets.fit_table`).
 
-    The output file is claimed before the fit (`pcnsim.outdir`): it must be absent or a scenario calibrate
-    wrote (first line `HEADER`), in a writable folder, with no other writer."""
+    Both outputs are claimed before the fit (`pcnsim.outdir`): the scenario file must be absent or one
+    calibrate wrote (first line `HEADER`), the folder absent, empty or one pcnsim wrote; no other writer."""
+    started = time.time()
+    path = Path(path)
     exp, folder = load_experiment(path)
-    with outdir.Claim(folder / exp.output, what="output", header=HEADER):
-        return _fit(exp, folder, progress)
+    text = path.read_text(encoding="utf-8")
+    base = resolved_data(folder / exp.base)
+    with outdir.Claim(folder / exp.output, what="output", header=HEADER), \
+            outdir.Claim(folder / results_folder(exp), overwrite=True, what="results") as record:
+        report, history, start = _fit(exp, folder, base, progress)
+        fitted = run(report["output"], seed=exp.seed, years=exp.years, reps=exp.replicates)
+        report["fit"] = targets.fit_table(fitted.patients)
+
+        def fill(d: Path) -> None:
+            _write_record(d, exp, report, history, start, fitted.scenario)
+            origin.keep(d, "calibrate", text, base, exp.seed, exp.years, started,
+                        {"root": exp.seed, "replicates": fitted.seeds}, scenarios=("fitted.yaml",),
+                        cost=report["cost"], evaluations=report["evaluations"], status=report["status"],
+                        output=str(report["output"].resolve()))
+
+        report["results"] = record.write(fill)
+    return report
 
 
-def _fit(exp: Calibration, folder: Path, progress: Callable[[int, float], None] | None) -> dict:
+def _fit(exp: Calibration, folder: Path, base: dict, progress: Callable[[int, float], None] | None
+         ) -> tuple[dict, list[tuple[np.ndarray, float]], np.ndarray]:
+    """The least-squares fit from the base's data; writes the fitted scenario file. Returns the report, every
+    evaluation (x, cost) in order, and the start values."""
     base_path = folder / exp.base
-    base = resolved_data(base_path)
     params = exp.parameters
     checks = [c for t in targets.TARGETS for c in t.checks]
     lo = np.array([p.low for p in params])
@@ -186,8 +226,28 @@ def _fit(exp: Calibration, folder: Path, progress: Callable[[int, float], None] 
     fitted = apply(base, params, best_x)
     out_path = folder / exp.output
     write_scenario(out_path, base_path, exp, fitted, params, best_x, best_cost, len(evaluations))
-    return {"output": out_path, "x": dict(zip([p.path for p in params], best_x.tolist(), strict=True)),
-            "cost": best_cost, "evaluations": len(evaluations), "status": status}
+    report = {"output": out_path, "x": dict(zip([p.path for p in params], best_x.tolist(), strict=True)),
+              "cost": best_cost, "evaluations": len(evaluations), "status": status}
+    return report, evaluations, start
+
+
+def _write_record(d: Path, exp: Calibration, report: dict, history: list[tuple[np.ndarray, float]],
+                  start: np.ndarray, fitted: Scenario) -> None:
+    """The fit's own files in its results folder: fit.parquet (each target check: its range, the fitted
+    scenario's value and interval, in range or not), parameters.parquet (bounds, start and fitted x),
+    evaluations.parquet (every run's x and cost, in order) and fitted.yaml (the fitted scenario, fully
+    resolved, with the fit's root seed)."""
+    report["fit"].to_parquet(d / "fit.parquet", index=False)
+    paths = [p.path for p in exp.parameters]
+    pd.DataFrame([{"evaluation": i + 1, "cost": cost, **dict(zip(paths, x.tolist(), strict=True))}
+                  for i, (x, cost) in enumerate(history)]).to_parquet(d / "evaluations.parquet", index=False)
+    pd.DataFrame([{"path": p.path, "kind": p.kind, "low": p.low, "high": p.high, "start": float(x0),
+                   "fitted": report["x"][p.path]} for p, x0 in zip(exp.parameters, start, strict=True)]
+                 ).to_parquet(d / "parameters.parquet", index=False)
+    header = (f"# {report['output'].name} fully resolved (every field explicit), with the fit's root seed and "
+              "reported years.\n")
+    atomic.write_text(d / "fitted.yaml", origin.resolved(fitted.model_dump(mode="json"), exp.seed, exp.years,
+                                                         header))
 
 
 def write_scenario(out_path: Path, base_path: Path, exp: Calibration, fitted: dict, params, x, cost, n) -> None:

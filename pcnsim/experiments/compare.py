@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .. import churn, dictionary, metrics, targets
+from .. import churn, dictionary, metrics, outdir, provenance, targets, verify
 from ..registry import GROUP_COLUMNS
 from ..registry import KEY_METRICS as KEY_METRICS  # the measures a comparison shows first
 from ..results import WEEKLY_METRICS, Results
@@ -104,16 +105,26 @@ class Comparison:
     groups: pd.DataFrame  # scenario, by, group, measure, base, diff, low_95, high_95
     values: dict[str, pd.DataFrame]  # each scenario's metric x replicate table (`per_replicate`)
 
-    def save(self, out: str | Path) -> Path:
-        """In `out` (a figure is written by the caller): comparison.csv/.parquet (each metric's paired
-        difference), by_group.parquet (who it changes), per_replicate.parquet (every scenario's value of every
-        metric in each replicate), fit.parquet (the base's fit to the calibration targets, when it kept its
-        per-patient table), comparison.json (what was compared: names, descriptions, seeds, replicates,
-        years, list size) and scenario_<name>.yaml (each scenario as it ran)."""
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
+    started: float | None = None  # when the comparison began (time.time()), for the manifest's provenance
+
+    def save(self, path: str | Path, overwrite: bool = False, claim: outdir.Claim | None = None) -> Path:
+        """Write the comparison folder atomically (a temporary sibling, then swapped in; `pcnsim.outdir`):
+        comparison.csv/.parquet (each metric's paired difference), comparison.png (the key measures' changes),
+        by_group.parquet (who it changes), per_replicate.parquet (every scenario's value of every metric in
+        each replicate), fit.parquet (the base's fit to the calibration targets, when it kept its per-patient
+        table), comparison.json (what was compared: names, descriptions, seeds, replicates, years, list
+        size), scenario_<name>.yaml (each scenario as it ran, root seed included) and manifest.json.
+
+        An existing non-empty folder is replaced only with overwrite=True and only if pcnsim wrote it.
+        claim: the output already claimed by the caller (the command line claims it before simulating)."""
+        return outdir.write_folder(Path(path), self._write, overwrite, claim, what="comparison directory")
+
+    def _write(self, out: Path) -> None:
+        from .. import plots  # matplotlib, only when a comparison is saved
+
         self.table.to_csv(out / "comparison.csv", index=False)
         dictionary.write(self.table, out / "comparison.parquet")
+        plots.save(plots.comparison(self.table, KEY_METRICS), out / "comparison.png")
         dictionary.write(self.groups, out / "by_group.parquet")
         values = []
         for name, table in self.values.items():
@@ -127,18 +138,23 @@ class Comparison:
         described = sorted(p.name for p in out.iterdir() if p.name in dictionary.COMPARISON_TABLES)
         (out / "datapackage.json").write_text(json.dumps(dictionary.datapackage(described, "comparison"), indent=1),
                                               encoding="utf-8")
+        files = {name: f"scenario_{_file_name(name)}.yaml" for name in self.results}
         for name, res in self.results.items():
-            (out / f"scenario_{_file_name(name)}.yaml").write_text(to_yaml(res.scenario), encoding="utf-8")
+            scenario = res.scenario.model_copy(deep=True)
+            scenario.simulation.seed = res.root_seed
+            (out / files[name]).write_text(to_yaml(scenario), encoding="utf-8")
         about = {
             "base": self.base,
-            "scenarios": {name: {"description": res.scenario.description, "file": f"scenario_{_file_name(name)}.yaml"}
+            "scenarios": {name: {"description": res.scenario.description, "file": files[name]}
                           for name, res in self.results.items()},
             "root_seed": base.root_seed, "replicate_seeds": base.seeds, "replicates": base.replicates,
             "years": base.scenario.simulation.years, "burn_in_years": base.scenario.simulation.burn_in_years,
             "patients": base.scenario.n_patients, "pcns": len(base.scenario.pcns),
         }
         (out / "comparison.json").write_text(json.dumps(about, indent=1), encoding="utf-8")
-        return out
+        origin = provenance.collect(self.started, {"root": base.root_seed, "replicates": base.seeds},
+                                    list(files.values()))
+        verify.write_manifest(out, "compare", origin)
 
 
 def _file_name(name: str) -> str:
@@ -154,6 +170,7 @@ def compare(base: Scenario | str | Path, others: list, seed: int | None = None, 
     if len(set(names)) != len(names):  # keep results apart when two files share a name
         names = [f"{n}#{i}" if names.count(n) > 1 else n for i, n in enumerate(names)]
     root = scenarios[0].simulation.seed if seed is None else seed
+    began = time.time()
     results = {name: run(sc, seed=root, reps=reps, progress=progress) for name, sc in zip(names, scenarios,
                                                                                            strict=True)}
     base_name = names[0]
@@ -181,4 +198,4 @@ def compare(base: Scenario | str | Path, others: list, seed: int | None = None, 
     codes = {("practice", p.name): p.ods_code for pcn in sc.pcns for p in pcn.practices}
     codes |= {("pcn", pcn.name): pcn.code for pcn in sc.pcns}
     groups.insert(3, "ods_code", [codes.get(key) for key in zip(groups["by"], groups["group"], strict=True)])
-    return Comparison(results=results, base=base_name, table=table, groups=groups, values=values)
+    return Comparison(results=results, base=base_name, table=table, groups=groups, values=values, started=began)

@@ -16,6 +16,7 @@ the optimiser's luck on its own seeds.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,7 @@ from .. import atomic, outdir
 from ..paths import resolved_data
 from ..scenario import ScenarioError, Strict, base_path, check_output, from_dict, validate_file
 from ..schema_types import RoleName
-from . import workforce
+from . import origin, workforce
 from .compare import paired_interval, per_replicate, replicate_metric_names
 
 WEIGHT_LEVELS = 10
@@ -104,6 +105,9 @@ class Problem:
     ranges: dict[str, tuple[float, float]]
     costs: dict[str, float]
     policy_totals: dict[str, float]  # what the simple policies share out: today's totals, within ranges and budget
+    base_data: dict  # the base scenario's data, as resolved
+    text: str  # the experiment file as it was read
+    started: float  # when the optimisation began, time.time()
 
     @property
     def n_units(self) -> int:
@@ -117,6 +121,7 @@ class Problem:
 def load(path: str | Path) -> Problem:
     """Validate an optimisation experiment; budget and constraint problems are one-line ScenarioErrors."""
     path = Path(path)
+    started = time.time()
     exp = validate_file(WorkforceExperiment, path)
     base_file = base_path(path, exp.base)
     base_data = resolved_data(base_file)
@@ -145,7 +150,8 @@ def load(path: str | Path) -> Problem:
         cut = max((r for r in ranges if policy_totals[r] > ranges[r][0]), key=lambda r: costs[r])
         policy_totals[cut] -= exp.step  # today's mix does not fit the budget: trim the dearest ranged role
     return Problem(exp=exp, source=path, output=check_output(path, exp.output, "directory"), base=base, roles=roles,
-                   totals=totals, ranges=ranges, costs=costs, policy_totals=policy_totals)
+                   totals=totals, ranges=ranges, costs=costs, policy_totals=policy_totals, base_data=base_data,
+                   text=path.read_text(encoding="utf-8"), started=started)
 
 
 def _on_step(x: float, step: float) -> bool:
@@ -195,7 +201,7 @@ class Outcome:
     best: str
 
 
-OUTPUT_NAMES = ("trials.csv", "validation.csv", "best.yaml", "tradeoff.png")
+OUTPUT_NAMES = ("trials.csv", "validation.csv", "best.yaml", "tradeoff.png", *origin.NAMES)
 
 
 def claim(problem: Problem, notify: Callable[[str], None] | None = None) -> outdir.Claim:
@@ -310,14 +316,23 @@ def scenario_file(outcome: Outcome) -> str:
 
 
 def write_outputs(outcome: Outcome) -> list[Path]:
+    """trials.csv, validation.csv, best.yaml and tradeoff.png, then the experiment's copy, its resolved base
+    scenario and, last, the manifest (`origin.keep`)."""
     from .. import plots
+    from ..run import replicate_seeds
 
-    out = outcome.problem.output
+    problem, exp = outcome.problem, outcome.problem.exp
+    out = problem.output
     out.mkdir(parents=True, exist_ok=True)
     outdir.mark(out, "optimise")
+    (out / "manifest.json").unlink(missing_ok=True)  # complete again once the new manifest is written
     atomic.write_text(out / "trials.csv", outcome.trials.to_csv(index=False))
     atomic.write_text(out / "validation.csv", outcome.validation.to_csv(index=False))
     atomic.write_text(out / "best.yaml", scenario_file(outcome))
     plots.save(plots.tradeoff(outcome.trials, outcome.best), out / "tradeoff.png")
+    seeds = {"root": exp.seed, "replicates": replicate_seeds(exp.seed, exp.replicates),
+             "validation_root": exp.seed + 1,
+             "validation_replicates": replicate_seeds(exp.seed + 1, exp.validation_replicates)}
+    origin.keep(out, "optimise", problem.text, problem.base_data, exp.seed, exp.years, problem.started, seeds,
+                best=outcome.best, allocations=len(outcome.trials))
     return [out / n for n in OUTPUT_NAMES]
-

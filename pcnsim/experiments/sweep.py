@@ -12,8 +12,10 @@ plain data and its replicate index; replicate seeds are spawned from the experim
 The client writes each finished run to `runs/<run id>.json` atomically, with a checksum of its content, so
 an interrupted or crashed sweep loses nothing finished and a rerun skips what is done (a damaged or edited
 record is set aside as `<id>.json.corrupt` and its run done again); the combined table is written when
-every run is in. The output folder is claimed first (`pcnsim.outdir`: one sweep at a time, never a folder
-pcnsim did not write), and pool workers end with the command, however it ends (`pcnsim.stops`).
+every run is in, then the manifest (`origin.keep`), which lists every run's record, whichever session
+made it; while runs are being added the folder has none. The output folder is claimed first
+(`pcnsim.outdir`: one sweep at a time, never a folder pcnsim did not write), and pool workers end with the
+command, however it ends (`pcnsim.stops`).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from scipy.stats import qmc
 from .. import atomic, outdir, stops, verify
 from ..paths import apply, leaves, parse_path, require, resolved_data, set_value
 from ..scenario import ScenarioError, Strict, base_path, check_output, from_dict, validate_file
+from . import origin
 from .compare import per_replicate, replicate_metric_names
 
 DESIGNS = ("grid", "list", "latin_hypercube", "sobol_sequence", "sobol_indices", "morris")
@@ -185,6 +188,9 @@ class Plan:
     design: pd.DataFrame  # point, one column per parameter label
     unit: np.ndarray | None  # the sampler's unit-cube points (for SALib analysis)
     runs: list[RunSpec]
+    base: dict  # the base scenario's data, fixed settings applied
+    text: str  # the experiment file as it was read
+    started: float  # when the sweep (this session of it) began, time.time()
 
 
 # ---- designs ---------------------------------------------------------------------------------------------
@@ -227,6 +233,7 @@ def salib_problem(exp: Experiment) -> dict:
 def load(path: str | Path) -> Plan:
     """Validate an experiment file and every design point's scenario; ScenarioError names the problem."""
     path = Path(path)
+    started = time.time()
     exp = validate_file(Experiment, path)
     base = resolved_data(base_path(path, exp.base))
     for dotted, value in exp.set.items():
@@ -259,7 +266,7 @@ def load(path: str | Path) -> Plan:
                                 seed=exp.seed, years=exp.years, scenario=data, metrics=tuple(exp.metrics), key=key))
     design = pd.DataFrame(values, columns=[p.label for p in exp.parameters]).rename_axis("point").reset_index()
     return Plan(experiment=exp, source=path, output=check_output(path, exp.output, "directory"), design=design,
-                unit=unit, runs=runs)
+                unit=unit, runs=runs, base=base, text=path.read_text(encoding="utf-8"), started=started)
 
 
 # ---- running ---------------------------------------------------------------------------------------------
@@ -382,7 +389,7 @@ def local_cluster(n_workers: int = 2, folder: Path | None = None) -> Iterator[tu
 
 
 RUN_NAMES = ("runs", "results.parquet", "results.csv", "summary.parquet", "summary.csv", "sensitivity.csv",
-             "sensitivity.png", "sweep.png")  # what a sweep writes into its output folder
+             "sensitivity.png", "sweep.png", *origin.NAMES)  # what a sweep writes into its output folder
 
 
 def claim(plan: Plan, notify: Callable[[str], None] | None = None) -> outdir.Claim:
@@ -447,6 +454,8 @@ def execute(plan: Plan, workers: Workers, progress: Callable[[int, int], None] |
     (plan.output / "runs").mkdir(exist_ok=True)
     done = _done(plan, notify)
     todo = [r for r in plan.runs if r.run_id not in done]
+    if todo:  # a manifest says the folder is complete: not while runs are added
+        (plan.output / "manifest.json").unlink(missing_ok=True)
     total = len(plan.runs)
     if progress:
         progress(len(done), total)
@@ -521,11 +530,15 @@ def sensitivity(plan: Plan, table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_outputs(plan: Plan, table: pd.DataFrame) -> list[Path]:
-    """results.parquet/.csv, summary.csv, and for sensitivity designs sensitivity.csv and .png."""
+def write_outputs(plan: Plan, records: dict[str, dict]) -> list[Path]:
+    """From every run's record: results.parquet/.csv, summary.parquet/.csv, for sensitivity designs
+    sensitivity.csv and .png (else sweep.png, for up to two parameters), then the experiment's copy, its
+    resolved base scenario and, last, the manifest (`origin.keep`), listing the runs' records too."""
     from .. import plots
 
     out = plan.output
+    (out / "manifest.json").unlink(missing_ok=True)  # complete again once the new manifest is written
+    table = combine(plan, records)
     written = []
     for name, frame in (("results", table), ("summary", point_summary(plan, table))):
         atomic.write_bytes(out / f"{name}.parquet", frame.to_parquet(index=False))
@@ -542,7 +555,14 @@ def write_outputs(plan: Plan, table: pd.DataFrame) -> list[Path]:
         if figure is not None:
             plots.save(figure, out / "sweep.png")
             written.append(out / "sweep.png")
-    return written
+    exp = plan.experiment
+    seeds = {"root": exp.seed, "replicates": [seed for _, seed in sorted({(r["replicate"], r["seed"])
+                                                                         for r in records.values()})],
+             "design": exp.design.seed}
+    origin.keep(out, "sweep", plan.text, plan.base, exp.seed, exp.years, plan.started, seeds, subfolders=("runs",),
+                points=len(plan.design), runs=len(table),
+                run_seconds=round(sum(r.get("wall_seconds", 0.0) for r in records.values()), 3))
+    return [*written, *(out / name for name in origin.NAMES)]
 
 
 def sweep(experiment: str | Path, workers: int | None = None, scheduler: str | None = None,
@@ -557,6 +577,5 @@ def sweep(experiment: str | Path, workers: int | None = None, scheduler: str | N
             pool.stop()
             raise
         pool.close()
-        table = combine(plan, records)
-        write_outputs(plan, table)
-    return table
+        write_outputs(plan, records)
+    return combine(plan, records)
