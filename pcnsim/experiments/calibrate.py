@@ -41,6 +41,7 @@ from ..scenario import (
 from ..scenario import (
     base_path as checked_base,
 )
+from ..yamlio import MODELINE
 
 
 class Parameter(Strict):
@@ -104,9 +105,12 @@ def override_for(data: dict, params: list[Parameter]) -> dict:
 # ---- the fit -------------------------------------------------------------------------------------------
 
 
-def load_experiment(path: str | Path) -> tuple[Calibration, Path]:
+def load_experiment(path: str | Path, raw: dict | None = None, overrides: dict | None = None
+                    ) -> tuple[Calibration, Path]:
+    """The experiment, checked with its base scenario and parameter paths, and the folder its paths are
+    relative to. raw: the file's content if read already; overrides: fields set on the command line."""
     path = Path(path)
-    exp = validate_file(Calibration, path)
+    exp = validate_file(Calibration, path, raw, overrides)
     base = resolved_data(checked_base(path, exp.base))
     check_output(path, exp.output, "file")
     require(base, exp.parameters, path)
@@ -143,17 +147,24 @@ def residuals(patients, checks) -> np.ndarray:
 HEADER = "# Calibrated by `pcnsim calibrate`"  # the first line of every scenario file calibrate writes
 
 
-def calibrate(path: str | Path, progress: Callable[[int, float], None] | None = None) -> dict:
+def calibrate(path: str | Path, progress: Callable[[int, float], None] | None = None, overrides: dict | None = None,
+              overwrite: bool = False, threads: int | None = None) -> dict:
     """Run the calibration experiment; write the fitted scenario; return a report dictionary.
 
-    The output file is claimed before the fit (`pcnsim.outdir`): it must be absent or a scenario calibrate
-    wrote (first line `HEADER`), in a writable folder, with no other writer."""
-    exp, folder = load_experiment(path)
-    with outdir.Claim(folder / exp.output, what="output", header=HEADER):
-        return _fit(exp, folder, progress)
+    The output file is claimed before the fit (`pcnsim.outdir`): it must be absent, or with overwrite a
+    scenario calibrate wrote (first line `HEADER`), in a writable folder, with no other writer. overrides:
+    fields replacing the file's (`load_experiment`); threads: each evaluation's (`pcnsim.run.run`)."""
+    exp, folder = load_experiment(path, overrides=overrides)
+    target = folder / exp.output
+    with outdir.Claim(target, what="output", header=HEADER):
+        if target.exists() and not overwrite:
+            raise outdir.ResultsError(f"{target}: output exists, a scenario pcnsim calibrate wrote (choose another, "
+                                      "or --overwrite it)")
+        return _fit(exp, folder, progress, threads)
 
 
-def _fit(exp: Calibration, folder: Path, progress: Callable[[int, float], None] | None) -> dict:
+def _fit(exp: Calibration, folder: Path, progress: Callable[[int, float], None] | None,
+         threads: int | None = None) -> dict:
     base_path = folder / exp.base
     base = resolved_data(base_path)
     params = exp.parameters
@@ -169,7 +180,7 @@ def _fit(exp: Calibration, folder: Path, progress: Callable[[int, float], None] 
             raise _BudgetSpent
         x = lo + np.clip(z, 0.0, 1.0) * (hi - lo)
         sc = from_dict(apply(base, params, x), base_path)
-        res = run(sc, seed=exp.seed, years=exp.years, reps=exp.replicates)
+        res = run(sc, seed=exp.seed, years=exp.years, reps=exp.replicates, threads=threads)
         r = residuals(res.patients, checks)
         cost = float(0.5 * np.sum(r**2))
         evaluations.append((x, cost))
@@ -206,9 +217,20 @@ def write_scenario(out_path: Path, base_path: Path, exp: Calibration, fitted: di
         "# Fitted parameters (x per path; scale = multiplier on the base value):",
         *[f"#   {p.path} ({p.kind}) = {v:.6g}" for p, v in zip(params, x, strict=True)],
         "# Everything else comes from the scenario named in `extends`.",
+        *_schema_line(out_path),
     ]
     text = "\n".join(header) + "\n" + yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
     check = yaml.safe_load(text)
     check.pop("extends")
     from_dict(deep_merge(load_raw(base_path), check), out_path)  # what is written must load
     atomic.write_text(out_path, text)
+
+
+def _schema_line(path: Path) -> list[str]:
+    """The editors' schema line (`pcnsim.yamlio.MODELINE`) of the file about to be replaced, if it has
+    one, so the fitted scenario keeps it."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    except (OSError, UnicodeDecodeError):
+        return []
+    return [line for line in lines if line.startswith(MODELINE)][:1]

@@ -59,33 +59,35 @@ def choose_patients(res, spec: str) -> list[int]:
     id) or a comma-separated list of ids; raises ValueError for anything else."""
     m = SPEC.match(spec.strip())
     if m is None:
-        raise ValueError(f"--patients {spec!r}: expected top-fa:N (N >= 1) or patient ids like 12,345")
+        raise ValueError(f"--who {spec!r}: expected top-fa:N (N >= 1) or patient ids like 12,345")
     if m["ids"]:
         ids = [int(x) for x in m["ids"].split(",")]
         known = set(res.patients["patient_id"])
         missing = [i for i in ids if i not in known]
         if missing:
-            raise ValueError(f"--patients: no patient with id {missing[0]} in this run (ids run from 0 to "
+            raise ValueError(f"--who: no patient with id {missing[0]} in this run (ids run from 0 to "
                              f"{max(known)})")
         return ids
     n = int(m["n"])
     if n < 1:
-        raise ValueError("--patients top-fa:N needs N >= 1")
+        raise ValueError("--who top-fa:N needs N >= 1")
     totals = res.patients.groupby("patient_id")["primary_care_contacts"].sum()
     ranked = totals.reset_index().sort_values(["primary_care_contacts", "patient_id"], ascending=[False, True])
     return [int(x) for x in ranked["patient_id"].head(n)]
 
 
 def deep_dive(scenario: Scenario | str | Path, base: Scenario | str | Path | None = None,
-              patients: str = "top-fa:5", years: int | None = None, seed: int | None = None) -> DeepDive:
+              who: str = "top-fa:5", years: int | None = None, seed: int | None = None,
+              threads: int | None = None) -> DeepDive:
     """Run the base (default: the embedded baseline) and the scenario on one seed with the ledger kept,
-    choose patients in the base run, and return their timelines in both."""
+    choose patients in the base run (`who`: top-fa:N or ids, `choose_patients`), and return their timelines
+    in both. threads: as `pcnsim.run.run`'s (the groups of a larger place run side by side)."""
     sc = resolve_scenario(scenario, years)
     base_sc = resolve_scenario(base, years if years is not None else sc.simulation.years)
     root = base_sc.simulation.seed if seed is None else seed
     pairs = [(base_sc, "base")] if base_sc == sc else [(base_sc, "base"), (sc, sc.name)]
-    results = {label: run(s, seed=root, reps=1, ledger=True) for s, label in pairs}
-    ids = choose_patients(results["base"], patients)
+    results = {label: run(s, seed=root, reps=1, ledger=True, threads=threads) for s, label in pairs}
+    ids = choose_patients(results["base"], who)
     timelines, profiles = [], []
     for label, res in results.items():
         ledger = res.ledger[res.ledger["patient_id"].isin(ids)]
