@@ -50,7 +50,8 @@ def main() -> None:
             "practices": [{"name": f"Practice {i + 1:04d}", "list_size": int(sizes[i]),
                            "deprivation_mix": deprivation_mix(centre, rng)} for i in members],
         })
-    header = (f"# All of England: {PCNS:,} PCNs, {PRACTICES:,} practices, {sizes.sum():,} patients (synthetic,\n"
+    header = ("# yaml-language-server: $schema=../schemas/scenario.schema.json\n"
+              f"# All of England: {PCNS:,} PCNs, {PRACTICES:,} practices, {sizes.sum():,} patients (synthetic,\n"
               "# realistic spread; written by benchmarks/make_england.py, seed "
               f"{args.seed}). National questions: the calibrated\n# baseline's parameters on the whole country; "
               "network staff per 1,000 patients as in the baseline.\n")

@@ -134,18 +134,22 @@ def scenario_defaults() -> dict:
     return data
 
 
-def load_raw(path: str | Path, _seen: tuple[Path, ...] = (), _top: Path | None = None) -> dict:
+def load_raw(path: str | Path, data: dict | None = None, _seen: tuple[Path, ...] = (), _top: Path | None = None
+             ) -> dict:
     """Read a scenario file and resolve its `extends:` chain into one plain mapping.
 
     The file named may be any readable file of at most 16 MiB; each parent it extends must pass
     `pcnsim.yamlio.check_parent` (a regular YAML file; a relative path stays within the folder of the named
-    file, or of the last file reached by an absolute path, or that folder's parent)."""
+    file, or of the last file reached by an absolute path, or that folder's parent). data: the named file's
+    content, if it has been read already (a pipe can be read only once)."""
     path = Path(path)
     top = _top or path
     if path.resolve() in _seen:
         chain = " -> ".join(p.name for p in (*_seen, path.resolve()))
         raise ScenarioError(path, "extends", f"circular inheritance: {chain}")
-    data = read_yaml(path, "YAML scenario file", regular_only=bool(_seen))
+    if data is None:
+        data = read_yaml(path, "YAML scenario file", regular_only=bool(_seen))
+    data = dict(data)
     parent = data.pop("extends", None)
     if parent is None:
         return data
@@ -153,7 +157,7 @@ def load_raw(path: str | Path, _seen: tuple[Path, ...] = (), _top: Path | None =
         raise ScenarioError(path, "extends", "must be the path of another scenario file")
     parent_path = check_parent(path, parent, top)
     next_top = parent_path if Path(parent).is_absolute() else top
-    return deep_merge(load_raw(parent_path, (*_seen, path.resolve()), next_top), data)
+    return deep_merge(load_raw(parent_path, None, (*_seen, path.resolve()), next_top), data)
 
 
 def base_path(experiment: Path, base: str) -> Path:
@@ -190,7 +194,9 @@ def to_yaml(scenario: Scenario) -> str:
 
 
 def json_schema() -> dict:
-    """JSON Schema of a scenario file, for editor autocompletion and documentation."""
+    """JSON Schema of a whole scenario (every field, its default, bounds and which are required) and
+    `extends:`: what the parameters page documents. The schema published for files, in which every field
+    is optional, is `pcnsim.file_schemas.file_schema("scenario")` (`pcnsim schema`)."""
     schema = Scenario.model_json_schema()
     schema["properties"]["extends"] = {
         "type": "string",

@@ -35,6 +35,8 @@ MAX_DEPTH = 40
 MAX_NODES = 2_000_000
 MAX_SHOWN = 80
 YAML_SUFFIXES = (".yaml", ".yml")
+MODELINE = "# yaml-language-server: $schema="
+"""The comment line naming the JSON Schema a file follows, for editors (`pcnsim.file_schemas`)."""
 
 
 class ScenarioError(ValueError):
@@ -316,14 +318,19 @@ def _structural(annotation: Any) -> Any:
     return annotation
 
 
-def validate_file(model: type[BaseModel], path: Path) -> Any:
+def validate_file(model: type[BaseModel], path: Path, raw: dict | None = None, overrides: dict | None = None) -> Any:
     """Read a YAML file and validate it against `model` (an experiment schema); the first error becomes a
-    one-line ScenarioError naming the file and the field."""
-    raw = read_yaml(path, "experiment file")
+    one-line ScenarioError naming the file and the field.
+
+    raw: the file's content, if it has been read already; overrides: top-level fields set on the command
+    line (`--reps` and the like), which replace the file's (an error in one says so)."""
+    raw = read_yaml(path, "experiment file") if raw is None else raw
     try:
-        return model.model_validate(raw)
+        return model.model_validate({**raw, **(overrides or {})})
     except ValidationError as exc:
         field, msg = first_error(exc, model)
+        if field.split(".")[0].split("[")[0] in (overrides or {}):
+            field = f"{field} (as set on the command line)"
         raise ScenarioError(path, field, msg) from None
     except RecursionError:
         raise ScenarioError(path, "", f"nested too deeply (at most {MAX_DEPTH} levels)") from None

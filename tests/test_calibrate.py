@@ -54,7 +54,7 @@ def test_small_fit_is_deterministic_and_writes_a_loadable_scenario(tmp_path):
     exp = small_experiment(tmp_path)
     first = cal.calibrate(exp)
     text_1 = (tmp_path / "small_fitted.yaml").read_text()
-    second = cal.calibrate(exp)
+    second = cal.calibrate(exp, overwrite=True)
     assert first["x"] == second["x"] and first["cost"] == second["cost"]
     assert (tmp_path / "small_fitted.yaml").read_text().split("\n", 1)[1] == text_1.split("\n", 1)[1]
     fitted = load(tmp_path / "small_fitted.yaml")

@@ -144,7 +144,7 @@ def test_help(command):
 def test_deep_dive_prints_the_top_frequent_attenders_side_by_side(tmp_path):
     lever = ROOT / "scenarios" / "complex_care_team.yaml"
     out = tmp_path / "timelines.csv"
-    proc = pcnsim("deep-dive", lever, "--patients", "top-fa:2", "--out", out)
+    proc = pcnsim("deep-dive", lever, "--who", "top-fa:2", "--out", out)
     assert proc.returncode == 0, proc.stderr
     timelines = pd.read_csv(out)
     ids = list(dict.fromkeys(timelines["patient_id"]))
@@ -171,7 +171,7 @@ def test_deep_dive_picks_the_longest_enrolled_in_the_lever_run():
     from pcnsim.scenario import load
 
     team = load(ROOT / "scenarios" / "complex_care_team.yaml", overrides={"simulation": {"years": 1}})
-    dive = deep_dive(team, patients="enrolled:3")
+    dive = deep_dive(team, who="enrolled:3")
     assert len(dive.patient_ids) == 3
     months = run(team, seed=load(BASELINE).simulation.seed, reps=1).patients.groupby("patient_id")[
         "mdt_enrolled_months"].sum()
@@ -182,9 +182,9 @@ def test_deep_dive_picks_the_longest_enrolled_in_the_lever_run():
 
 @pytest.mark.parametrize("spec", ["top-fa:0", "top:5", "12,abc", "999999999", "enrolled:2"])
 def test_deep_dive_bad_patients_is_one_line(spec):
-    proc = pcnsim("deep-dive", BASELINE, "--patients", spec)
+    proc = pcnsim("deep-dive", BASELINE, "--who", spec)
     assert proc.returncode == 2
-    assert len(proc.stderr.strip().splitlines()) == 1 and "--patients" in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "--who" in proc.stderr, proc.stderr
 
 
 def test_a_run_too_big_for_memory_is_refused_before_allocating(tmp_path):

@@ -89,3 +89,10 @@ def test_nothing_below_the_interfaces_imports_them(module):
 
 def test_the_vocabulary_imports_nothing_of_the_package():
     assert not [i for i in MODULES["pcnsim.vocab"] if i.startswith("pcnsim")]
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if not within(m, (*INTERFACES, "pcnsim.file_schemas"))))
+def test_only_the_interfaces_use_the_published_schemas(module):
+    """pcnsim.file_schemas reads every kind of file's model (experiments included), so it sits just below the
+    interfaces: nothing it describes may import it."""
+    assert not any(within(i, ("pcnsim.file_schemas",)) for i in MODULES[module]), module

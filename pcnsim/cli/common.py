@@ -1,5 +1,5 @@
-"""What every command shares: the application, its one-line errors, output claims, progress bars and the
-first-run compile.
+"""What every command shares: the application, its one-line errors, the options that mean the same in every
+command, the examples that end each --help, output claims, progress bars and the first-run compile.
 
 User mistakes (a bad scenario, an unwritable --out, a bad option) print one line to stderr and exit 2.
 """
@@ -63,12 +63,39 @@ class _OneLineErrors(typer.Typer):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+def examples(*lines: str) -> str:
+    """The end of a command's --help: example command lines, each a whole `pcnsim ...` command that parses (a
+    comment after `#` says what it does; a long one goes on after a trailing backslash), each line fitting an
+    80-column terminal."""
+    return "Examples:\n\n" + "\n".join(lines)
+
+
 app = _OneLineErrors(
     name="pcnsim",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    epilog=examples("pcnsim run scenarios/complex_care_team.yaml --years 2 --reps 5",
+                    "pcnsim compare scenarios/baseline.yaml scenarios/complex_care_team.yaml",
+                    "pcnsim validate scenarios/*.yaml experiments/*.yaml"),
 )
+
+# The options several commands share mean the same everywhere: the same name, value and first sentence of
+# help (a command adds what is particular to it). Where a command has none of one, docs/commands.md says why.
+MEANINGS = {
+    "out": "Where to write the output.",
+    "overwrite": "Replace an earlier output at --out instead of refusing it.",
+    "reps": "Replicates: runs on seeds spawned from the root seed, the same seeds for every scenario or point.",
+    "years": "Reported years of each run, after its burn-in.",
+    "seed": "Root seed: the same inputs and seed give the same numbers.",
+    "threads": "Cores to use at once (default: all of them); the numbers do not depend on it.",
+    "patients": "Keep the per-patient yearly tables; --no-patients saves memory on very large places.",
+}
+
+
+def option(name: str, detail: str = "", *names: str, **kwargs):
+    """A shared option (`MEANINGS[name]`), with what is particular to this command after its meaning."""
+    return typer.Option(*names, help=f"{MEANINGS[name]} {detail}".strip(), **kwargs)
 
 
 class UserError(Exception):
@@ -88,10 +115,7 @@ def main(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print pcnsim's version and exit.")] = False,
 ) -> None:
-    """Simulate an NHS Primary Care Network: patients, practices, network services and A&E.
-
-    Example: pcnsim run scenarios/complex_care_team.yaml --years 2 --reps 5
-    """
+    """Simulate an NHS Primary Care Network: patients, practices, network services and A&E."""
     provenance.command_started(sys.argv)  # folders this command writes record its command line and start
 
 
@@ -112,6 +136,13 @@ def claimed(held: ExitStack, target: Path, overwrite: bool = False, **kwargs) ->
     """Claim an output before any work, held until `held` closes (`pcnsim.outdir`): checked, locked,
     leftovers of killed runs tidied (saying so on stderr)."""
     return held.enter_context(outdir.Claim(target, overwrite, notify=note, **kwargs))
+
+
+def file_out(target: Path, overwrite: bool) -> None:
+    """Check a file named by --out before any work: writable, not a folder, and replaced only with --overwrite."""
+    outdir.check_location(target, "--out", file=True)
+    if target.exists() and not overwrite:
+        raise UserError(f"{target}: --out already exists (choose another, or pass --overwrite)")
 
 
 def note(message: str) -> None:

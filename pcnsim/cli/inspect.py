@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -13,55 +14,103 @@ import typer
 from rich.table import Table
 
 from .. import atomic, dates, stops
+from ..file_schemas import KINDS
 from .common import (
     UserError,
     app,
     console,
+    examples,
+    file_out,
+    option,
     user_errors,
 )
 
+FileKindName = Enum("FileKindName", {name: name for name in KINDS}, type=str)
+"""The kinds of file `pcnsim schema` describes, as a choice on the command line."""
 
-@app.command("validate")
+
+@app.command("validate", epilog=examples(
+    "pcnsim validate scenarios/complex_care_team.yaml",
+    "pcnsim validate scenarios/*.yaml experiments/*.yaml",
+))
 def validate_command(
-    files: Annotated[list[Path], typer.Argument(help="Scenario YAML files to check.", show_default=False)],
+    files: Annotated[list[Path], typer.Argument(help="Scenario or experiment YAML files to check.",
+                                                show_default=False)],
 ) -> None:
-    """Check scenario files against the schema (resolving extends:); one line per file."""
-    from ..scenario import load
-
+    """Check scenario and experiment files; one line per file. Which kind each is comes from its fields (see
+    pcnsim schema). A scenario is checked once its extends: are resolved; an experiment with its base
+    scenario and every run it would make. The first mistake is one line naming the file, field and what is
+    allowed (exit code 2)."""
     with user_errors():
         for path in files:
-            sc = load(path)
-            n_practices = sum(len(p.practices) for p in sc.pcns)
-            typer.echo(f"ok: {path}: {sc.name}: {sc.n_patients:,} patients, {n_practices} practices, "
-                       f"{len(sc.pcns)} PCN(s)")
+            typer.echo(f"ok: {path}: {checked(path)}")
 
-@app.command("schema")
+
+def checked(path: Path) -> str:
+    """Check one file as the command that reads it would; what it holds, in a few words."""
+    from ..file_schemas import kind_of
+    from ..scenario import from_dict, load_raw
+    from ..yamlio import read_yaml
+
+    raw = read_yaml(path, "scenario or experiment file")
+    kind = kind_of(raw)
+    if kind == "scenario":
+        sc = from_dict(load_raw(path, raw), path)
+        n_practices = sum(len(p.practices) for p in sc.pcns)
+        return f"{sc.name}: {sc.n_patients:,} patients, {n_practices} practices, {len(sc.pcns)} PCN(s)"
+    if kind == "sweep":
+        from ..experiments import sweep
+
+        plan = sweep.load(path, raw)
+        return (f"sweep {plan.experiment.name}: {len(plan.design)} design point(s) x {plan.experiment.replicates} "
+                f"replicate(s) = {len(plan.runs)} runs of {plan.experiment.years} year(s), into {plan.output}")
+    if kind == "optimise":
+        from ..experiments import optimise
+
+        problem = optimise.load(path, raw)
+        return (f"optimise {problem.exp.name}: {', '.join(problem.roles)} over {problem.n_units} places, "
+                f"{problem.exp.trials} trials, into {problem.output}")
+    from ..experiments import calibrate
+
+    exp, folder = calibrate.load_experiment(path, raw)
+    return (f"calibrate {exp.name}: {len(exp.parameters)} parameter(s), at most {exp.optimiser.max_evaluations} "
+            f"evaluations, writes {(folder / exp.output).resolve()}")
+
+
+@app.command("schema", epilog=examples(
+    "pcnsim schema --out scenario.schema.json",
+    "pcnsim schema --kind sweep --out schemas/sweep.schema.json --overwrite",
+))
 def schema_command(
-    out: Annotated[Path | None, typer.Option(help="Write the JSON Schema to this file instead of stdout.")] = None,
+    kind: Annotated[FileKindName, typer.Option(help="Which kind of file: scenario, or the experiment files of "
+                                               "sweep, optimise and calibrate.")] = "scenario",
+    out: Annotated[Path | None, option("out", "A JSON file; default: print it.")] = None,
+    overwrite: Annotated[bool, option("overwrite")] = False,
 ) -> None:
-    """Print the JSON Schema of scenario files (for editor autocompletion and documentation)."""
-    from ..scenario import json_schema
+    """Print the JSON Schema (draft 2020-12) of a kind of file, for editors: with the line
+    `# yaml-language-server: $schema=PATH` at the top of a YAML file, an editor with a YAML language server
+    completes and checks it. A scenario file's schema has every field optional, as a file names only what
+    it changes; pcnsim validate checks the whole scenario once merged."""
+    from ..file_schemas import file_schema
 
-    text = json.dumps(json_schema(), indent=2) + "\n"
+    text = json.dumps(file_schema(kind.value), indent=2) + "\n"
     if out is None:
         sys.stdout.write(text)
         return
     with user_errors():
+        file_out(out, overwrite)
         try:
             atomic.write_text(out, text)
         except OSError as exc:
             raise UserError(f"{out}: cannot write ({exc.strerror})") from None
     typer.echo(f"wrote {out}")
 
-@app.command("metrics")
+@app.command("metrics", epilog=examples("pcnsim metrics", "pcnsim metrics --csv > metrics.csv"))
 def metrics_command(
     csv: Annotated[bool, typer.Option(help="Print the list as CSV (key, label, unit, better, meaning).")] = False,
 ) -> None:
     """List every output metric: its name in tables, key in the results files, unit, which direction is better
-    and what it measures.
-
-    Example: pcnsim metrics --csv > metrics.csv
-    """
+    and what it measures."""
     from ..registry import METRICS
 
     if csv:
@@ -76,7 +125,7 @@ def metrics_command(
         table.add_row(m.label, m.key, m.unit, m.better or "neither", m.how)
     console.print(table)
 
-@app.command("describe")
+@app.command("describe", epilog=examples("pcnsim describe", "pcnsim describe scenarios/borough.yaml --full"))
 def describe_command(
     scenario: Annotated[Path | None, typer.Argument(help="Scenario YAML file (default: the embedded baseline).",
                                                        show_default=False)] = None,
@@ -132,7 +181,8 @@ def fte_table(sc, lay) -> Table:
             table.add_row(role, *[f"{x:.1f}" for x in fte[:, r]])
     return table
 
-@app.command("dashboard")
+@app.command("dashboard", epilog=examples("pcnsim dashboard   # then open http://127.0.0.1:8765",
+                                          "pcnsim dashboard --host 0.0.0.0 --port 8080"))
 def dashboard_command(
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to serve on (0: any free port).")] = 8765,
     host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 opens it to the network.")] = "127.0.0.1",

@@ -11,6 +11,8 @@ from .common import (
     UserError,
     app,
     err_console,
+    examples,
+    option,
     user_errors,
 )
 
@@ -18,15 +20,23 @@ from .common import (
 # pcnsim scenario from-practices: a scenario for a real PCN from NHS England's open practice data
 # --------------------------------------------------------------------------------------------------
 
-scenario_app = typer.Typer(help="Build scenario files from public data.", no_args_is_help=True)
+EXAMPLE = ("pcnsim scenario from-practices --registered gp-reg-pat-prac-quin-age.csv \\",
+           "    --mapping gp-reg-pat-prac-map.csv --pcn U12345 --out my_pcn.yaml")
+
+scenario_app = typer.Typer(help="Build scenario files from public data.", no_args_is_help=True,
+                           epilog=examples(*EXAMPLE))
 app.add_typer(scenario_app, name="scenario")
 
 
-@scenario_app.command("from-practices")
+@scenario_app.command("from-practices", epilog=examples(
+    *EXAMPLE,
+    "pcnsim scenario from-practices --registered gp-reg-pat-prac-quin-age.csv \\",
+    "    --practices A81001,A81002 --deprivation fingertips-imd.csv --out two.yaml",
+))
 def scenario_from_practices_command(
     registered: Annotated[Path, typer.Option(help="Patients Registered at a GP Practice, practice level by sex and "
                                              "5-year age band (gp-reg-pat-prac-quin-age.csv).", show_default=False)],
-    out: Annotated[Path, typer.Option(help="Scenario YAML file to write.", show_default=False)],
+    out: Annotated[Path, option("out", "The scenario YAML file.", show_default=False)],
     mapping: Annotated[Path | None, typer.Option(help="Practice-to-PCN mapping of the same publication "
                                                  "(gp-reg-pat-prac-map.csv); needed for --pcn and --icb.")] = None,
     pcn: Annotated[str | None, typer.Option(help="PCN code (PCN_CODE in the mapping), e.g. U12345.")] = None,
@@ -41,14 +51,10 @@ def scenario_from_practices_command(
                                                    "nurse FTE per practice).")] = None,
     name: Annotated[str | None, typer.Option(help="Scenario name (default: from the PCN, ICB or practice codes).")
                     ] = None,
-    overwrite: Annotated[bool, typer.Option(help="Replace an existing --out file.")] = False,
+    overwrite: Annotated[bool, option("overwrite")] = False,
 ) -> None:
     """Build a scenario for a real PCN from NHS England's open practice data; each default used for missing
-    data is noted on stderr.
-
-    Example: pcnsim scenario from-practices --registered gp-reg-pat-prac-quin-age.csv --mapping
-    gp-reg-pat-prac-map.csv --pcn U12345 --deprivation fingertips-imd.csv --out my_pcn.yaml
-    """
+    data is noted on stderr."""
     from ..practice_data import from_practices
 
     with user_errors():

@@ -19,26 +19,31 @@ from .common import (
     compile_engine_once,
     console,
     err_console,
+    examples,
+    file_out,
     load_or_fail,
+    option,
     progress_bar,
     user_errors,
 )
 
 
-@app.command("run")
+@app.command("run", epilog=examples(
+    "pcnsim run   # the embedded baseline, one replicate",
+    "pcnsim run scenarios/complex_care_team.yaml --years 2 --reps 5",
+    "pcnsim run scenarios/borough.yaml --no-patients --threads 4 --out borough",
+))
 def run_command(
     scenario: Annotated[Path | None, typer.Argument(help="Scenario YAML file (default: the embedded baseline).",
                                                        show_default=False)] = None,
-    years: Annotated[int | None, typer.Option(min=1, max=50, help="Reported years (default: scenario's).")] = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: scenario's simulation.seed).")] = None,
-    reps: Annotated[int, typer.Option(min=1, max=10_000, help="Replicates (seeds spawned from the root seed).")] = 1,
-    out: Annotated[Path | None, typer.Option(help="Results directory (default: results/<name>-<date-time>).")] = None,
+    years: Annotated[int | None, option("years", "Default: the scenario's simulation.years.", min=1, max=50)] = None,
+    seed: Annotated[int | None, option("seed", "Default: the scenario's simulation.seed.", min=0)] = None,
+    reps: Annotated[int, option("reps", min=1, max=10_000)] = 1,
+    out: Annotated[Path | None, option("out", "A results folder; default results/<name>-<date-time>.")] = None,
     ledger: Annotated[bool, typer.Option(help="Also keep one row per touchpoint (ledger.parquet).")] = False,
-    patients: Annotated[bool, typer.Option(help="Keep the per-patient yearly table (patients_yearly.parquet).")
-                        ] = True,
-    overwrite: Annotated[bool, typer.Option(help="Replace an existing results directory written by pcnsim.")] = False,
-    threads: Annotated[int | None, typer.Option(min=1, max=1024, help="Threads to use (default: one per core); "
-                                                "the numbers do not depend on it.")] = None,
+    patients: Annotated[bool, option("patients", "They are written as patients_yearly.parquet.")] = True,
+    overwrite: Annotated[bool, option("overwrite", "Only a results folder pcnsim wrote is replaced.")] = False,
+    threads: Annotated[int | None, option("threads", min=1, max=1024)] = None,
 ) -> None:
     """Simulate a scenario and write its results; prints a summary with 95% intervals over replicates."""
     from .. import display, memory
@@ -65,22 +70,29 @@ def run_command(
     typer.echo(f"{res.patient_days:,} patient-days in {res.wall_seconds:.1f} s ({rate / 1e6:.0f}M/s). "
                f"Results: {target}")
 
-@app.command("compare")
+@app.command("compare", epilog=examples(
+    "pcnsim compare scenarios/baseline.yaml scenarios/social_prescribing.yaml",
+    "pcnsim compare scenarios/baseline.yaml scenarios/care_navigation.yaml \\",
+    "    scenarios/complex_care_team.yaml --reps 10 --years 3 --out cmp",
+))
 def compare_command(
     base: Annotated[Path, typer.Argument(help="Baseline scenario YAML.", show_default=False)],
     others: Annotated[list[Path], typer.Argument(help="Scenario(s) to compare with it.", show_default=False)],
-    years: Annotated[int | None, typer.Option(min=1, max=50, help="Reported years (default: scenario's).")] = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Root seed shared by every scenario.")] = None,
-    reps: Annotated[int, typer.Option(min=2, max=10_000, help="Replicates (paired across scenarios).")] = 5,
-    out: Annotated[Path | None, typer.Option(help="Output directory (default: results/compare-<date-time>).")] = None,
-    overwrite: Annotated[bool, typer.Option(help="Replace an existing comparison directory written by pcnsim.")
-                         ] = False,
+    years: Annotated[int | None, option("years", "Default: each scenario's simulation.years.", min=1, max=50)
+                     ] = None,
+    seed: Annotated[int | None, option("seed", "Default: the base's simulation.seed; shared by every scenario.",
+                                       min=0)] = None,
+    reps: Annotated[int, option("reps", "At least 2, for the intervals of the paired changes.", min=2,
+                                max=10_000)] = 5,
+    out: Annotated[Path | None, option("out", "A comparison folder; default results/compare-<date-time>.")] = None,
+    overwrite: Annotated[bool, option("overwrite", "Only a comparison folder pcnsim wrote is replaced.")] = False,
+    patients: Annotated[bool, option("patients", "Without them a comparison leaves out who a change reaches "
+                                     "(by_group) and frequent-attender churn.")] = True,
+    threads: Annotated[int | None, option("threads", min=1, max=1024)] = None,
 ) -> None:
     """Paired comparison with common random numbers: each measure's change from the baseline, with the 95%
-    confidence interval of the mean change, and who it changes (age, deprivation, practice, complex needs).
-
-    Example: pcnsim compare scenarios/baseline.yaml scenarios/complex_care_team.yaml --reps 10 --years 3
-    """
+    confidence interval of the mean change, and who it changes (age, sex, deprivation, practice, PCN, complex
+    needs)."""
     from .. import display
     from ..experiments.compare import KEY_METRICS, compare
     from ..scenario import load
@@ -94,8 +106,8 @@ def compare_command(
         compile_engine_once()
         with progress_bar() as bar:
             task = bar.add_task(f"{len(scenarios)} scenarios x {reps} paired replicates", total=n_days * reps)
-            result = compare(scenarios[0], scenarios[1:], seed=seed, years=years, reps=reps,
-                             progress=lambda days: bar.advance(task, days))
+            result = compare(scenarios[0], scenarios[1:], seed=seed, years=years, reps=reps, patients=patients,
+                             threads=threads, progress=lambda days: bar.advance(task, days))
         result.save(target, claim=claim)
     patients = scenarios[0].n_patients
     for name in list(result.results)[1:]:
@@ -105,29 +117,38 @@ def compare_command(
     typer.echo(f"Results: {target} (comparison.csv, by_group.parquet, comparison.png); "
                f"for a board paper: pcnsim report {target}")
 
-@app.command("deep-dive")
+@app.command("deep-dive", epilog=examples(
+    "pcnsim deep-dive scenarios/complex_care_team.yaml --who top-fa:5",
+    "pcnsim deep-dive scenarios/social_prescribing.yaml --who 12,345 --out notes.csv",
+))
 def deep_dive_command(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML (the lever side).", show_default=False)],
-    patients: Annotated[str, typer.Option(help="Who: top-fa:N (most primary-care contacts in the base run), "
-                                               "enrolled:N (longest on the complex-care caseload in the lever "
-                                               "run) or patient ids, e.g. 12,345.")] = "top-fa:5",
+    who: Annotated[str, typer.Option(help="Who: top-fa:N (most primary-care contacts in the base run), "
+                                          "enrolled:N (longest on the complex-care caseload in the lever run) "
+                                          "or patient ids, e.g. 12,345.")] = "top-fa:5",
     base: Annotated[Path | None, typer.Option(help="Base scenario (default: the embedded baseline).")] = None,
-    years: Annotated[int | None, typer.Option(min=1, max=10, help="Reported years (default: scenario's).")] = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: the base's simulation.seed).")] = None,
-    out: Annotated[Path | None, typer.Option(help="Also write the timelines to this CSV file.")] = None,
+    years: Annotated[int | None, option("years", "Default: the scenario's simulation.years.", min=1, max=10)
+                     ] = None,
+    seed: Annotated[int | None, option("seed", "Default: the base's simulation.seed.", min=0)] = None,
+    threads: Annotated[int | None, option("threads", "One replicate each: threads help a place of several "
+                                          "PCN groups.", min=1, max=1024)] = None,
+    out: Annotated[Path | None, option("out", "Also write the timelines to this CSV file.")] = None,
+    overwrite: Annotated[bool, option("overwrite")] = False,
 ) -> None:
     """Each chosen patient's dated touchpoint timeline (GP, nurse, network, A&E, admissions, outpatients),
-    base and lever side by side: the notes review a PCN meeting looks at."""
+    base and lever side by side: the notes review a PCN meeting looks at. One replicate of each, on one seed."""
     from ..experiments.deepdive import deep_dive
 
     with user_errors():
         sc = load_or_fail(scenario)
         base_sc = load_or_fail(base)
+        if out is not None:
+            file_out(out, overwrite)
         n_days = 2 * (sc.simulation.burn_in_years + (years or sc.simulation.years)) * 364
         with progress_bar() as bar:
             task = bar.add_task("running base and lever with the touchpoint ledger", total=n_days)
             try:
-                dive = deep_dive(sc, base_sc, patients=patients, years=years, seed=seed)
+                dive = deep_dive(sc, base_sc, who=who, years=years, seed=seed, threads=threads)
             except ValueError as exc:
                 raise UserError(str(exc)) from None
             bar.update(task, completed=n_days)
@@ -158,12 +179,15 @@ def deep_dive_command(
     if out is not None:
         typer.echo(f"wrote {out}")
 
-@app.command("report")
+@app.command("report", epilog=examples(
+    "pcnsim report results/compare-20261207-101500   # a board paper",
+    "pcnsim report results/baseline-20261207-101500 --out report --overwrite",
+))
 def report_command(
     results: Annotated[Path, typer.Argument(help="Results folder written by pcnsim run, compare, sweep, optimise "
                                                  "or calibrate.", show_default=False)],
-    out: Annotated[Path | None, typer.Option(help="Report directory (default: RESULTS/report).")] = None,
-    overwrite: Annotated[bool, typer.Option(help="Replace an existing report directory written by pcnsim.")] = False,
+    out: Annotated[Path | None, option("out", "A report folder; default RESULTS/report.")] = None,
+    overwrite: Annotated[bool, option("overwrite", "Only a report folder pcnsim wrote is replaced.")] = False,
     verify: Annotated[bool, typer.Option(help="Check the results against their manifest's checksums (--no-verify "
                                          "reads files edited on purpose).")] = True,
 ) -> None:
@@ -172,10 +196,7 @@ def report_command(
     calibration, one self-contained page with a print layout: for a board paper (what was compared, each
     change with its % and interval, in the PCN's own terms, net cost, who it changes); what was swept and
     what each measure does across it (sensitivity indices ranked); the best allocation, the policies and
-    the check on fresh seeds; targets against fitted values, fitted parameters and convergence.
-
-    Example: pcnsim report results/compare-20261207-101500
-    """
+    the check on fresh seeds; targets against fitted values, fitted parameters and convergence."""
     from .. import report
 
     with user_errors():

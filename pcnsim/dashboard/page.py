@@ -418,7 +418,7 @@ def DeepDive(record: RunRecord) -> None:
         if not asked.value:
             return None
         try:
-            return deep_dive(record.variant, record.base, patients="top-fa:1")
+            return deep_dive(record.variant, record.base, who="top-fa:1")
         except Exception as exc:  # a sentence on the page, never a traceback
             problem.set(plain_error(exc))
             return None

@@ -46,6 +46,7 @@ from ..scenario import (
 from ..scenario import (
     base_path as checked_base,
 )
+from ..yamlio import MODELINE
 from . import origin
 
 
@@ -114,9 +115,12 @@ def override_for(data: dict, params: list[Parameter]) -> dict:
 # ---- the fit -------------------------------------------------------------------------------------------
 
 
-def load_experiment(path: str | Path) -> tuple[Calibration, Path]:
+def load_experiment(path: str | Path, raw: dict | None = None, overrides: dict | None = None
+                    ) -> tuple[Calibration, Path]:
+    """The experiment, checked with its base scenario and parameter paths, and the folder its paths are
+    relative to. raw: the file's content if read already; overrides: fields set on the command line."""
     path = Path(path)
-    exp = validate_file(Calibration, path)
+    exp = validate_file(Calibration, path, raw, overrides)
     base = resolved_data(checked_base(path, exp.base))
     check_output(path, exp.output, "file")
     check_output(path, results_folder(exp), "directory")
@@ -162,22 +166,29 @@ def residuals(patients, checks) -> np.ndarray:
 HEADER = "# Calibrated by `pcnsim calibrate`"  # the first line of every scenario file calibrate writes
 
 
-def calibrate(path: str | Path, progress: Callable[[int, float], None] | None = None) -> dict:
+def calibrate(path: str | Path, progress: Callable[[int, float], None] | None = None, overrides: dict | None = None,
+              overwrite: bool = False, threads: int | None = None) -> dict:
     """Run the calibration experiment; write the fitted scenario and the fit's results folder; return a report
     dictionary: the fitted x by path, cost, evaluations, status, the scenario file written (`output`), the
     folder (`results`) and the fitted scenario's fit to the targets (`fit`, `pcnsim.targets.fit_table`).
 
-    Both outputs are claimed before the fit (`pcnsim.outdir`): the scenario file must be absent or one
-    calibrate wrote (first line `HEADER`), the folder absent, empty or one pcnsim wrote; no other writer."""
+    Both outputs are claimed before the fit (`pcnsim.outdir`): the scenario file must be absent, or with
+    overwrite one calibrate wrote (first line `HEADER`); the folder absent, empty or one pcnsim wrote; no
+    other writer. overrides: fields replacing the file's (`load_experiment`); threads: each evaluation's
+    (`pcnsim.run.run`)."""
     started = time.time()
     path = Path(path)
-    exp, folder = load_experiment(path)
+    exp, folder = load_experiment(path, overrides=overrides)
     text = path.read_text(encoding="utf-8")
     base = resolved_data(folder / exp.base)
-    with outdir.Claim(folder / exp.output, what="output", header=HEADER), \
+    target = folder / exp.output
+    with outdir.Claim(target, what="output", header=HEADER), \
             outdir.Claim(folder / results_folder(exp), overwrite=True, what="results") as record:
-        report, history, start = _fit(exp, folder, base, progress)
-        fitted = run(report["output"], seed=exp.seed, years=exp.years, reps=exp.replicates)
+        if target.exists() and not overwrite:
+            raise outdir.ResultsError(f"{target}: output exists, a scenario pcnsim calibrate wrote (choose another, "
+                                      "or --overwrite it)")
+        report, history, start = _fit(exp, folder, base, progress, threads)
+        fitted = run(report["output"], seed=exp.seed, years=exp.years, reps=exp.replicates, threads=threads)
         report["fit"] = targets.fit_table(fitted.patients)
 
         def fill(d: Path) -> None:
@@ -191,8 +202,8 @@ def calibrate(path: str | Path, progress: Callable[[int, float], None] | None = 
     return report
 
 
-def _fit(exp: Calibration, folder: Path, base: dict, progress: Callable[[int, float], None] | None
-         ) -> tuple[dict, list[tuple[np.ndarray, float]], np.ndarray]:
+def _fit(exp: Calibration, folder: Path, base: dict, progress: Callable[[int, float], None] | None,
+         threads: int | None = None) -> tuple[dict, list[tuple[np.ndarray, float]], np.ndarray]:
     """The least-squares fit from the base's data; writes the fitted scenario file. Returns the report, every
     evaluation (x, cost) in order, and the start values."""
     base_path = folder / exp.base
@@ -209,7 +220,7 @@ def _fit(exp: Calibration, folder: Path, base: dict, progress: Callable[[int, fl
             raise _BudgetSpent
         x = lo + np.clip(z, 0.0, 1.0) * (hi - lo)
         sc = from_dict(apply(base, params, x), base_path)
-        res = run(sc, seed=exp.seed, years=exp.years, reps=exp.replicates)
+        res = run(sc, seed=exp.seed, years=exp.years, reps=exp.replicates, threads=threads)
         r = residuals(res.patients, checks)
         cost = float(0.5 * np.sum(r**2))
         evaluations.append((x, cost))
@@ -266,9 +277,20 @@ def write_scenario(out_path: Path, base_path: Path, exp: Calibration, fitted: di
         "# Fitted parameters (x per path; scale = multiplier on the base value):",
         *[f"#   {p.path} ({p.kind}) = {v:.6g}" for p, v in zip(params, x, strict=True)],
         "# Everything else comes from the scenario named in `extends`.",
+        *_schema_line(out_path),
     ]
     text = "\n".join(header) + "\n" + yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
     check = yaml.safe_load(text)
     check.pop("extends")
     from_dict(deep_merge(load_raw(base_path), check), out_path)  # what is written must load
     atomic.write_text(out_path, text)
+
+
+def _schema_line(path: Path) -> list[str]:
+    """The editors' schema line (`pcnsim.yamlio.MODELINE`) of the file about to be replaced, if it has
+    one, so the fitted scenario keeps it."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    except (OSError, UnicodeDecodeError):
+        return []
+    return [line for line in lines if line.startswith(MODELINE)][:1]

@@ -163,26 +163,33 @@ def _file_name(name: str) -> str:
 
 
 def compare(base: Scenario | str | Path, others: list, seed: int | None = None, years: int | None = None,
-            reps: int = 5, progress=None) -> Comparison:
-    """Run the baseline and each other scenario on the same replicate seeds; pair their differences."""
+            reps: int = 5, progress=None, patients: bool = True, threads: int | None = None) -> Comparison:
+    """Run the baseline and each other scenario on the same replicate seeds; pair their differences.
+
+    patients=False keeps no per-patient tables (for very large places): who a change reaches (`groups`)
+    and frequent-attender churn are then left out. threads: as `pcnsim.run.run`'s."""
     scenarios = [resolve_scenario(s, years) for s in [base, *others]]
     names = [sc.name for sc in scenarios]
     if len(set(names)) != len(names):  # keep results apart when two files share a name
         names = [f"{n}#{i}" if names.count(n) > 1 else n for i, n in enumerate(names)]
     root = scenarios[0].simulation.seed if seed is None else seed
     began = time.time()
-    results = {name: run(sc, seed=root, reps=reps, progress=progress) for name, sc in zip(names, scenarios,
-                                                                                           strict=True)}
+    results = {name: run(sc, seed=root, reps=reps, progress=progress, patients=patients, threads=threads)
+               for name, sc in zip(names, scenarios, strict=True)}
     base_name = names[0]
     values = {name: per_replicate(res) for name, res in results.items()}
     b = values[base_name]
-    b_groups = group_rates(results[base_name]).set_index(["by", "group", "replicate"]).sort_index()
+    b_groups = None
+    if patients:
+        b_groups = group_rates(results[base_name]).set_index(["by", "group", "replicate"]).sort_index()
     rows, group_rows = [], []
     for name in names[1:]:
         o = values[name]
         for metric in b.index.intersection(o.index):
             mean, lo, hi = paired_interval((o.loc[metric] - b.loc[metric]).to_numpy())
             rows.append((name, metric, float(b.loc[metric].mean()), float(o.loc[metric].mean()), mean, lo, hi))
+        if b_groups is None:
+            continue
         og = group_rates(results[name]).set_index(["by", "group", "replicate"]).sort_index()
         diff = og[list(GROUP_COLUMNS)] - b_groups[list(GROUP_COLUMNS)]
         for (by, group), d in diff.groupby(level=["by", "group"]):

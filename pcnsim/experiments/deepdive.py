@@ -60,25 +60,24 @@ def choose_patients(res, spec: str, lever=None) -> list[int]:
     then id) or a comma-separated list of ids; raises ValueError for anything else."""
     m = SPEC.match(spec.strip())
     if m is None:
-        raise ValueError(f"--patients {spec!r}: expected top-fa:N or enrolled:N (N >= 1), or patient ids like "
-                         "12,345")
+        raise ValueError(f"--who {spec!r}: expected top-fa:N or enrolled:N (N >= 1), or patient ids like 12,345")
     if m["ids"]:
         ids = [int(x) for x in m["ids"].split(",")]
         known = set(res.patients["patient_id"])
         missing = [i for i in ids if i not in known]
         if missing:
-            raise ValueError(f"--patients: no patient with id {missing[0]} in this run (ids run from 0 to "
+            raise ValueError(f"--who: no patient with id {missing[0]} in this run (ids run from 0 to "
                              f"{max(known)})")
         return ids
     n = int(m["n"])
     if n < 1:
-        raise ValueError(f"--patients {m['kind']}:N needs N >= 1")
+        raise ValueError(f"--who {m['kind']}:N needs N >= 1")
     if m["kind"] == "enrolled":
         source = res if lever is None else lever
         totals = source.patients.groupby("patient_id")[["mdt_enrolled_months", "primary_care_contacts"]].sum()
         totals = totals[totals["mdt_enrolled_months"] > 0].reset_index()
         if totals.empty:
-            raise ValueError(f"--patients {spec}: no one was on a complex-care team's caseload in "
+            raise ValueError(f"--who {spec}: no one was on a complex-care team's caseload in "
                              f"{source.scenario.name!r}; choose a scenario with levers.complex_care enabled")
         ranked = totals.sort_values(["mdt_enrolled_months", "primary_care_contacts", "patient_id"],
                                     ascending=[False, False, True])
@@ -89,15 +88,17 @@ def choose_patients(res, spec: str, lever=None) -> list[int]:
 
 
 def deep_dive(scenario: Scenario | str | Path, base: Scenario | str | Path | None = None,
-              patients: str = "top-fa:5", years: int | None = None, seed: int | None = None) -> DeepDive:
+              who: str = "top-fa:5", years: int | None = None, seed: int | None = None,
+              threads: int | None = None) -> DeepDive:
     """Run the base (default: the embedded baseline) and the scenario on one seed with the ledger kept,
-    choose patients in the base run, and return their timelines in both."""
+    choose patients in the base run (`who`: top-fa:N or ids, `choose_patients`), and return their timelines
+    in both. threads: as `pcnsim.run.run`'s (the groups of a larger place run side by side)."""
     sc = resolve_scenario(scenario, years)
     base_sc = resolve_scenario(base, years if years is not None else sc.simulation.years)
     root = base_sc.simulation.seed if seed is None else seed
     pairs = [(base_sc, "base")] if base_sc == sc else [(base_sc, "base"), (sc, sc.name)]
-    results = {label: run(s, seed=root, reps=1, ledger=True) for s, label in pairs}
-    ids = choose_patients(results["base"], patients, results[pairs[-1][1]])
+    results = {label: run(s, seed=root, reps=1, ledger=True, threads=threads) for s, label in pairs}
+    ids = choose_patients(results["base"], who, results[pairs[-1][1]])
     timelines, profiles = [], []
     for label, res in results.items():
         ledger = res.ledger[res.ledger["patient_id"].isin(ids)]

@@ -17,7 +17,8 @@ the optimiser's luck on its own seeds.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,6 +109,7 @@ class Problem:
     base_data: dict  # the base scenario's data, as resolved
     text: str  # the experiment file as it was read
     started: float  # when the optimisation began, time.time()
+    threads: int | None = None  # each evaluation's threads (`pcnsim.run.run`; None: one per core)
 
     @property
     def n_units(self) -> int:
@@ -118,11 +120,14 @@ class Problem:
         return sum(len(p.practices) for p in self.base.pcns)
 
 
-def load(path: str | Path) -> Problem:
-    """Validate an optimisation experiment; budget and constraint problems are one-line ScenarioErrors."""
+def load(path: str | Path, raw: dict | None = None, overrides: dict | None = None,
+         threads: int | None = None) -> Problem:
+    """Validate an optimisation experiment; budget and constraint problems are one-line ScenarioErrors.
+
+    raw: the file's content if read already; overrides: fields set on the command line (`validate_file`)."""
     path = Path(path)
     started = time.time()
-    exp = validate_file(WorkforceExperiment, path)
+    exp = validate_file(WorkforceExperiment, path, raw, overrides)
     base_file = base_path(path, exp.base)
     base_data = resolved_data(base_file)
     base = from_dict(base_data, base_file)
@@ -151,7 +156,7 @@ def load(path: str | Path) -> Problem:
         policy_totals[cut] -= exp.step  # today's mix does not fit the budget: trim the dearest ranged role
     return Problem(exp=exp, source=path, output=check_output(path, exp.output, "directory"), base=base, roles=roles,
                    totals=totals, ranges=ranges, costs=costs, policy_totals=policy_totals, base_data=base_data,
-                   text=path.read_text(encoding="utf-8"), started=started)
+                   text=path.read_text(encoding="utf-8"), started=started, threads=threads)
 
 
 def _on_step(x: float, step: float) -> bool:
@@ -186,7 +191,7 @@ def evaluate(problem: Problem, alloc: workforce.Allocation, seed: int, reps: int
     from ..run import run
 
     sc = workforce.apply(problem.base, alloc)
-    table = per_replicate(run(sc, seed=seed, reps=reps, years=problem.exp.years))
+    table = per_replicate(run(sc, seed=seed, reps=reps, years=problem.exp.years, threads=problem.threads))
     table.loc[STAFF_COST] = workforce.staff_cost(problem.base, alloc) / problem.base.n_patients
     table.loc["objective"] = sum(w * table.loc[m] for m, w in problem.exp.objective.items())
     return table
@@ -204,21 +209,30 @@ class Outcome:
 OUTPUT_NAMES = ("trials.csv", "validation.csv", "best.yaml", "tradeoff.png", *origin.NAMES)
 
 
-def claim(problem: Problem, notify: Callable[[str], None] | None = None) -> outdir.Claim:
-    """The output folder, claimed (`pcnsim.outdir`): absent, empty or an earlier optimiser run's, and one
-    writer at a time. Use as a context manager."""
-    return outdir.Claim(problem.output, what="output", resumable=OUTPUT_NAMES, notify=notify)
+@contextmanager
+def claim(problem: Problem, overwrite: bool = False, notify: Callable[[str], None] | None = None
+          ) -> Iterator[outdir.Claim]:
+    """The output folder, claimed (`pcnsim.outdir`): absent or empty, or with overwrite an earlier optimiser
+    run's (whose files are then replaced), and one writer at a time."""
+    with outdir.Claim(problem.output, what="output", resumable=OUTPUT_NAMES, notify=notify) as held:
+        earlier = problem.output.is_dir() and any(p.name in OUTPUT_NAMES for p in problem.output.iterdir())
+        if earlier and not overwrite:
+            raise outdir.ResultsError(f"{problem.output}: output holds an earlier optimisation's results (choose "
+                                      "another, or --overwrite them)")
+        yield held
 
 
-def optimise(path: str | Path, progress: Callable[[int, int], None] | None = None, claimed: bool = False) -> Outcome:
+def optimise(path: str | Path, progress: Callable[[int, int], None] | None = None, claimed: bool = False,
+             overrides: dict | None = None, threads: int | None = None, overwrite: bool = False) -> Outcome:
     """Evaluate the policies, search with Optuna, validate the best on fresh seeds; write the outputs.
 
-    The output folder is claimed before anything runs (a file pcnsim did not write there is refused);
-    claimed=True: the caller holds the claim already."""
-    problem = load(path)
+    The output folder is claimed before anything runs (a file pcnsim did not write there is refused, and an
+    earlier optimisation's results unless overwrite); claimed=True: the caller holds the claim already.
+    overrides: fields replacing the file's (`load`); threads: each evaluation's (`pcnsim.run.run`)."""
+    problem = load(path, overrides=overrides, threads=threads)
     if claimed:
         return _search(problem, progress)
-    with claim(problem):
+    with claim(problem, overwrite):
         return _search(problem, progress)
 
 

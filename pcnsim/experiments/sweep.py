@@ -32,7 +32,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from itertools import product
 from pathlib import Path
@@ -230,11 +230,13 @@ def salib_problem(exp: Experiment) -> dict:
 # ---- loading ---------------------------------------------------------------------------------------------
 
 
-def load(path: str | Path) -> Plan:
-    """Validate an experiment file and every design point's scenario; ScenarioError names the problem."""
+def load(path: str | Path, raw: dict | None = None, overrides: dict | None = None) -> Plan:
+    """Validate an experiment file and every design point's scenario; ScenarioError names the problem.
+
+    raw: the file's content if read already; overrides: fields set on the command line (`validate_file`)."""
     path = Path(path)
     started = time.time()
-    exp = validate_file(Experiment, path)
+    exp = validate_file(Experiment, path, raw, overrides)
     base = resolved_data(base_path(path, exp.base))
     for dotted, value in exp.set.items():
         try:
@@ -392,10 +394,22 @@ RUN_NAMES = ("runs", "results.parquet", "results.csv", "summary.parquet", "summa
              "sensitivity.png", "sweep.png", *origin.NAMES)  # what a sweep writes into its output folder
 
 
-def claim(plan: Plan, notify: Callable[[str], None] | None = None) -> outdir.Claim:
+@contextmanager
+def claim(plan: Plan, overwrite: bool = False, notify: Callable[[str], None] | None = None) -> Iterator[outdir.Claim]:
     """The sweep's output folder, claimed (`pcnsim.outdir`): absent, empty or a sweep's, and one sweep at a
-    time. Use as a context manager around `execute`."""
-    return outdir.Claim(plan.output, what="output", resumable=RUN_NAMES, notify=notify)
+    time, holding no other experiment's runs. Use around `execute`. overwrite: start again rather than resume:
+    an earlier sweep's results there (the files a sweep writes, nothing else) are deleted first."""
+    with outdir.Claim(plan.output, what="output", resumable=RUN_NAMES, notify=notify) as held:
+        if overwrite:
+            runs = plan.output / "runs"
+            for record in runs.glob("p*-r*.json*") if runs.is_dir() else []:
+                record.unlink()
+            with suppress(OSError):
+                runs.rmdir()
+            for name in RUN_NAMES[1:]:
+                (plan.output / name).unlink(missing_ok=True)
+        _done(plan, notify)  # another experiment's runs are refused before anything starts
+        yield held
 
 
 def _record(path: Path) -> dict | str:
@@ -566,10 +580,12 @@ def write_outputs(plan: Plan, records: dict[str, dict]) -> list[Path]:
 
 
 def sweep(experiment: str | Path, workers: int | None = None, scheduler: str | None = None,
-          progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
-    """Run (or resume) an experiment file and return one row per run; writes the outputs to its directory."""
-    plan = load(experiment)
-    with claim(plan):
+          progress: Callable[[int, int], None] | None = None, overrides: dict | None = None,
+          overwrite: bool = False) -> pd.DataFrame:
+    """Run (or resume; with overwrite, run again) an experiment file and return one row per run; writes the
+    outputs to its directory. overrides: fields replacing the file's (`load`)."""
+    plan = load(experiment, overrides=overrides)
+    with claim(plan, overwrite):
         pool = executor_for(workers, scheduler)
         try:
             records = execute(plan, pool, progress)
