@@ -140,6 +140,20 @@ def capacity_rate(sc: Scenario, fte: np.ndarray, n_practices: int) -> np.ndarray
     return np.array([slots_per_day(row, contacts, handoff if u >= n_practices else 0.0) for u, row in enumerate(fte)])
 
 
+def same_day_reserve(sc: Scenario, n_units: int) -> np.ndarray:
+    """Share of each day's slots held back for same-day and urgent requests, by unit (practices, then pools)
+    and role: a practice's own `same_day_reserve`, or for a pool `booking.pool_same_day_reserve`, where it
+    names the role; else `booking.same_day_reserve`; else `booking.same_day_share`."""
+    b = sc.booking
+    practices = [p for pcn in sc.pcns for p in pcn.practices]
+    out = np.empty((n_units, N_ROLES))
+    for u in range(n_units):
+        own = practices[u].same_day_reserve if u < len(practices) else b.pool_same_day_reserve
+        for r, role in enumerate(ROLES):
+            out[u, r] = own.get(role, b.same_day_reserve.get(role, b.same_day_share))
+    return out
+
+
 def calendar(sc: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Working days (Monday to Friday, not a bank holiday or other closed date: `pcnsim.dates`), working-day
     index, and the next working day."""
@@ -305,7 +319,7 @@ def build(sc: Scenario, seed: int, ids: PersonIds | None = None) -> tuple[Params
     params = Params(
         working=working, wd_index=wd_index, next_working=next_working,
         practice_pcn=lay.practice_pcn, pcn_shared=lay.pcn_shared, cap_rate=cap_rate,
-        same_day_share=float(sc.booking.same_day_share),
+        same_day_reserve=same_day_reserve(sc, lay.n_units),
         horizon=int(sc.booking.horizon_days), home_visit_slots=int(sc.booking.home_visit_slots),
         route_cum=routing(routing_weights(sc), cap_rate, lay.practice_pcn, lay.pcn_shared),
         match=match, fit=fit,

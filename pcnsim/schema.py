@@ -176,9 +176,29 @@ class Access(Strict):
         return dict(sorted(v.items()))
 
 
+def _default_same_day_reserve() -> dict[str, float]:
+    # Start values (docs/model.md, Slots): roles whose work is referred, planned or proactive and so booked
+    # ahead keep a small reserve, about the same-day share of the needs routed to them (social 0.1; a district
+    # nursing caseload of planned visits; the complex-care team's caseload). Every other role (GP, nurse,
+    # pharmacist, paramedic, FCP, MHP, PA) takes `same_day_share`.
+    return {"splw": 0.1, "care_coordinator": 0.1, "mdt": 0.2, "community_nurse": 0.2, "shared_expertise": 0.1}
+
+
 class Booking(Strict):
     same_day_share: Probability = Field(
-        0.45, description="Share of each day's slots held for same-day and urgent requests (NHS England ~44%)."
+        0.45, description="Share of each day's slots held back for same-day and urgent requests by every role "
+        "not named in same_day_reserve (NHS England appointments data: ~44% of appointments are same-day)."
+    )
+    same_day_reserve: dict[RoleName, Probability] = Field(
+        default_factory=_default_same_day_reserve,
+        description="Share of each day's slots held back for same-day and urgent requests, by role, where it "
+        "differs from same_day_share: roles that book mostly ahead (start). A file's entries merge onto these; "
+        "null returns a role to same_day_share.",
+    )
+    pool_same_day_reserve: dict[RoleName, Probability] = Field(
+        default_factory=dict,
+        description="Same-day reserve by role in the network and shared pools, where it differs from "
+        "same_day_reserve (then same_day_share).",
     )
     horizon_days: int = Field(28, ge=1, le=90, description="Furthest ahead a routine request may book, days.")
     dna_same_day: Probability = Field(0.019, description="Did-not-attend probability for a same-day booking.")

@@ -74,6 +74,11 @@ class Practice(Strict):
         None,
         description="Optional list profile {lower age of band: [males, females]}; default: population pyramid.",
     )
+    same_day_reserve: dict[RoleName, Probability] = Field(
+        default_factory=dict,
+        description="This practice's share of each day's slots held back for same-day and urgent requests, by "
+        "role, where it differs from booking.same_day_reserve (then booking.same_day_share).",
+    )
 
     @field_validator("deprivation_mix")
     @classmethod

@@ -269,14 +269,14 @@ class Reference:
 
     def capacity(self, unit: int, role: int, day: int) -> tuple[int, int]:
         """(total, same-day) slots on a day: cumulative floor of the fractional daily rate over
-        working days, the same-day share rounded half up; nothing on closed days."""
+        working days, the unit's same-day reserve for the role rounded half up; nothing on closed days."""
         P = self.P
         if day >= P.n_days or not P.working[day]:
             return 0, 0
         rate = P.cap_rate[unit][role]
         wd = P.wd_index[day]
         total = int(math.floor(rate * (wd + 1)) - math.floor(rate * wd))
-        same_day = math.floor(total * P.same_day_share + 0.5)
+        same_day = math.floor(total * P.same_day_reserve[unit][role] + 0.5)
         return total, same_day
 
     def pool_of(self, practice: int) -> int:

@@ -2,13 +2,13 @@
 (tests/reference.py), which must reproduce it event for event.
 
 Small PCNs (three practices, ~370 patients, the embedded baseline otherwise) for one simulated year, in
-five regimes: default staffing, roles pooled at network level, capacity so scarce that requests go
-unserved, spill over to A&E and book up to the edge of the routine horizon, a GP-rich practice with
-many urgent home-visit needs (GP home visits take several slots at once), and two PCNs with the
-network levers that reach into the engine (network of networks, complex-care team, shared expertise);
-two seeds each. Compared: the
-touchpoint ledger row for row, yearly counters per patient, leavers' records, weekly tallies per
-practice, capacity offered and used, and the final state of every patient, episode and diary.
+five regimes: default staffing, roles pooled at network level (with same-day reserves of the pool's and of
+one practice's own), capacity so scarce that requests go unserved, spill over to A&E and book up to the
+edge of the routine horizon, a GP-rich practice with many urgent home-visit needs (GP home visits take
+several slots at once), and two PCNs with the network levers that reach into the engine (network of
+networks, complex-care team, shared expertise); two seeds each. Compared: the touchpoint ledger row for
+row, yearly counters per patient, leavers' records, weekly tallies per practice, capacity offered and
+used, and the final state of every patient, episode and diary.
 """
 
 from __future__ import annotations
@@ -46,10 +46,13 @@ SCARCE_PCN_FTE = {"pharmacist": 0.02, "splw": 0.01, "paramedic": 0.0, "fcp": 0.0
 OVERRIDES = {
     "default staffing": {},
     # ARRS roles pooled at network level, plus some roles held both by a practice and by the pool (so
-    # "own practice first, then the pool" matters), including a pooled GP session as overflow.
+    # "own practice first, then the pool" matters), including a pooled GP session as overflow; same-day
+    # reserves of the pool's and of one practice's own.
     "network pools": {
         "practice_fte": {"A": {"pharmacist": 0.05}, "B": {"fcp": 0.03}},
+        "practice_same_day_reserve": {"A": {"gp": 0.6, "pharmacist": 0.0}},
         "workforce": {"pcn_fte": {"gp": 0.05}, "pcn_role_level": {**POOLED, "gp": "network"}},
+        "booking": {"same_day_reserve": {"nurse": 0.3}, "pool_same_day_reserve": {"gp": 0.2, "pharmacist": 0.6}},
     },
     "scarce capacity": {
         "workforce": {"practice_fte_per_1000": {"gp": 0.12, "nurse": 0.08, "pa": 0.0},
@@ -95,8 +98,10 @@ def build(name: str, seed: int):
     """Engine tables of a regime; enabled levers act at full strength from day 0."""
     overrides = dict(OVERRIDES[name])
     fte = overrides.pop("practice_fte", {})
+    reserve = overrides.pop("practice_same_day_reserve", {})
     groups = overrides.pop("pcns", [["Tiny PCN", [p["name"] for p in PRACTICES]]])
-    practices = {p["name"]: {**p, "fte": fte.get(p["name"], {})} for p in PRACTICES}
+    practices = {p["name"]: {**p, "fte": fte.get(p["name"], {}), "same_day_reserve": reserve.get(p["name"], {})}
+                 for p in PRACTICES}
     pcns = [{"name": name, "practices": [practices[m] for m in members]} for name, members in groups]
     data = {"name": "reference test", "pcns": pcns, "workforce": {"pcn_fte": SMALL_PCN_FTE}}
     sc = scenario.load(overrides=scenario.deep_merge(data, overrides))
@@ -321,8 +326,10 @@ def test_regimes_exercise_what_they_claim(runs, seed):
     assert totals[st.M_SELF_RESOLVED] > 0 and totals[st.M_RESOLVED] > 0 and totals[st.C_CLUSTER] > 0
     assert ref.stats["same_day_took_routine_slot"] > 0 and ref.stats["booked_ahead"] > 0
 
-    # Network pools: contacts with the pooled roles happen at the pool unit.
-    _, lay, _, t, ref = runs["network pools", seed]
+    # Network pools: contacts with the pooled roles happen at the pool unit; the GP's same-day reserve is
+    # practice A's own, the pool's own and the other practices' (same_day_share).
+    p, lay, _, t, ref = runs["network pools", seed]
+    assert sorted({*p.same_day_reserve[:, ROLES.index("gp")]}) == [0.2, 0.45, 0.6]
     pool_rows = [row for row in ref.ledger if row[3] >= lay.n_practices]
     assert len(pool_rows) > 50
     assert {ROLES[row[2]] for row in pool_rows} >= {"gp", "pharmacist", "fcp"}

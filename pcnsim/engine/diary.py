@@ -1,13 +1,13 @@
 """Diaries and booking (docs/model.md, daily steps: diaries, booking, capacity ledger).
 
 Each unit (practice, network pool, shared pool) offers slots by role on working days, carried as a ring
-of routine days over the booking horizon plus today's same-day reserve. The day's requests are booked in
-order (urgency, then a random priority): same-day and urgent ones take today's slots, routine ones the
-earliest free slot within the horizon; own practice first, then the network pool, then any shared pool;
-a role with no slot falls back to the GP. With care navigation, each PCN's navigators take its requests
-in booking order while they have time that day and book each with the best-fitting role that has a
-slot. A request not booked waits for the next working day or, if so decided when it was listed
-(`hospital.spills_to_ae`), goes to A&E.
+of routine days over the booking horizon plus today's same-day reserve (a share of the day's slots by unit
+and role, `Params.same_day_reserve`). The day's requests are booked in order (urgency, then a random
+priority): same-day and urgent ones take today's slots, routine ones the earliest free slot within the
+horizon; own practice first, then the network pool, then any shared pool; a role with no slot falls back
+to the GP. With care navigation, each PCN's navigators take its requests in booking order while they have
+time that day and book each with the best-fitting role that has a slot. A request not booked waits for
+the next working day or, if so decided when it was listed (`hospital.spills_to_ae`), goes to A&E.
 """
 
 import numpy as np
@@ -24,13 +24,14 @@ WAITING, UNSERVED = -1, -2  # booking's unit for a request not booked: a routine
 
 @jit
 def day_capacity(P, unit, role, day):
-    """(total, same-day) slots of a role at a unit on a day; fractional FTE carried by cumulative floor."""
+    """(total, same-day) slots of a role at a unit on a day: fractional FTE carried by cumulative floor, the
+    unit's same-day reserve for the role rounded half up."""
     if day >= P.working.shape[0] or P.working[day] == 0:
         return 0, 0
     rate = P.cap_rate[unit, role]
     wd = P.wd_index[day]
     total = int(np.floor(rate * (wd + 1)) - np.floor(rate * wd))
-    same_day = int(np.floor(total * P.same_day_share + 0.5))
+    same_day = int(np.floor(total * P.same_day_reserve[unit, role] + 0.5))
     return total, same_day
 
 

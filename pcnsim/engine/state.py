@@ -71,7 +71,7 @@ Params = namedtuple(
         "working", "wd_index", "next_working",
         # structure and capacity (units: practices 0..P-1, one network pool per PCN, then any shared pool
         # of a network of networks; pcn_shared[c] is that pool's unit for member PCNs, else -1)
-        "practice_pcn", "pcn_shared", "cap_rate", "same_day_share", "horizon", "home_visit_slots",
+        "practice_pcn", "pcn_shared", "cap_rate", "same_day_reserve", "horizon", "home_visit_slots",
         # needs and care
         "route_cum", "match", "fit", "need_same_day", "need_urgent", "selfres_rate", "revisit_mean",
         "seek_mult", "outpatient_ref", "referral_role", "referral_prob",
