@@ -181,7 +181,8 @@ def one_line_error(proc, *words) -> None:
 
 def test_compare_threads_change_no_number_and_no_patients_keeps_the_headline(tmp_path):
     base = tiny(tmp_path)
-    lever = tiny(tmp_path, "navigation", care_navigation={"enabled": True, "start_day": 0, "strength": 0.5})
+    lever = tiny(tmp_path, "navigation",
+                 care_navigation={"enabled": True, "start_day": 0, "extra_care_coordinator_fte": 1.0})
     tables = {}
     for label, extra in (("t1", ["--threads", 1]), ("t2", ["--threads", 2]), ("lean", ["--no-patients"])):
         proc = pcnsim("compare", base, lever, "--reps", 2, "--seed", 5, "--out", tmp_path / label, *extra)
