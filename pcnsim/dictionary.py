@@ -40,6 +40,8 @@ _COUNTER_WORDS = {
     "episodes_opened": ("episodes", "need episodes started"),
     "clustered_contacts": ("contacts", "primary-care contacts that were at least the 4th within 30 days"),
     "mdt_enrolled_months": ("months", "months begun on the complex-care team's caseload"),
+    "gp_usual": ("contacts", "GP contacts with the person's usual GP (part of `gp`; gp_usual / gp is their "
+                 "continuity index, UPC)"),
 }
 assert set(_COUNTER_WORDS) == set(COUNTER_NAMES)
 

@@ -30,6 +30,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .continuity import usual_gp_by_unit
 from .engine.state import Params
 from .params import Layout, navigation_order, routing, routing_weights
 from .scenario import Scenario
@@ -139,7 +140,7 @@ def deploy(sc: Scenario, lay: Layout, units: list[Staff], x: dict[str, Intensity
 def apply(sc: Scenario, base: Params, lay: Layout, x: dict[str, Intensity], cap_rate: np.ndarray) -> Params:
     """Engine tables with the levers at intensities x (capacity already built from the agents' FTE): what the
     levers change in routing, access, referral and resolution by their effect intensity; the complex-care
-    caseload by the team's staff in post."""
+    caseload by the team's staff in post; the usual-GP chance at each practice by the GPs it then holds."""
     lv = sc.levers
     effect = {name: intensity.effect for name, intensity in x.items()}
     weights = routing_weights(sc)
@@ -185,4 +186,5 @@ def apply(sc: Scenario, base: Params, lay: Layout, x: dict[str, Intensity], cap_
                          fit=(match >= sc.complexity.fit_threshold).astype(np.uint8), mdt_caseload=caseload,
                          nav_per_day=nav_per_day, nav_order=navigation_order(match),
                          mdt_ae_mult=1.0 + (cc.ae_multiplier - 1.0) * effect["complex_care"],
-                         mdt_desc_mult=1.0 + (cc.deescalation_multiplier - 1.0) * effect["complex_care"])
+                         mdt_desc_mult=1.0 + (cc.deescalation_multiplier - 1.0) * effect["complex_care"],
+                         usual_gp=usual_gp_by_unit(sc, cap_rate, lay.n_practices))

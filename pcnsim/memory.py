@@ -14,10 +14,10 @@ from . import engine, partition
 from .scenario import Scenario, ScenarioError
 from .vocab import N_ROLES
 
-# The per-patient yearly table: about 143 B a row in pandas (41 columns) and 1.1 rows a registered
+# The per-patient yearly table: about 149 B a row in pandas (42 columns) and 1.1 rows a registered
 # patient-year (the year's leavers too), held at most twice at a run's peak (`Results.patients` joins the
 # replicates' tables); benchmarks/README.md gives the measured peak.
-TABLE_BYTES_PER_PATIENT_YEAR = 160
+TABLE_BYTES_PER_PATIENT_YEAR = 168
 LEDGER_ROWS_PER_PATIENT_YEAR = 40  # the ledger buffer the model reserves (touchpoints are ~10 a year)
 HEADROOM = 0.85  # share of the available memory a run may plan to use
 

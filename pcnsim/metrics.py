@@ -17,6 +17,8 @@ Definitions:
 - A&E primary-care-sensitive: attendances tied to a need episode (after a failed request, or instead of
   asking primary care);
 - zero-contact share: share of people registered all year with no primary-care contact that year;
+- continuity of GP care: the usual provider of care (UPC) index, a person's GP contacts with their usual GP /
+  their GP contacts in the year, averaged over the people with at least two GP contacts in it;
 - cost: touchpoints x unit cost by setting.
 """
 
@@ -40,6 +42,7 @@ HEADLINE = {
     "primary_care_contacts_per_person": "Primary-care contacts per person-year",
     "gp_share_of_contacts": "GP share of primary-care contacts",
     "gp_per_1000": "GP contacts per 1,000",
+    "continuity_upc": "Continuity of GP care, UPC index (mean over people with 2+ GP contacts)",
     "nurse_per_1000": "Practice nurse contacts per 1,000",
     "pharmacist_per_1000": "Clinical pharmacist contacts per 1,000",
     "revisit_rate": "Revisit rate (share of contacts)",
@@ -102,9 +105,11 @@ def summary_table(patients: pd.DataFrame, unit_costs: dict[str, float]) -> pd.Da
     # People registered all year, and those of them with no primary-care contact, by age band: a
     # replicate-year at a time, so that the temporaries are one replicate-year's, not the whole table's
     registered, age, contacts = column("registered_days"), column("age"), column("primary_care_contacts")
+    gp, gp_usual = column("gp"), column("gp_usual")
     n_groups, n_bands = len(starts), len(AGE_BAND_LABELS)
     full_n, zero_n = np.zeros(n_groups, np.int64), np.zeros(n_groups, np.int64)
     band_full, band_zero = np.zeros((n_groups, n_bands), np.int64), np.zeros((n_groups, n_bands), np.int64)
+    upc = np.full(n_groups, np.nan)
     for g, (a, b) in enumerate(zip(starts, [*starts[1:], len(rep)], strict=True)):
         full = registered[a:b] == DAYS_PER_YEAR
         zero = contacts[a:b][full] == 0
@@ -112,8 +117,9 @@ def summary_table(patients: pd.DataFrame, unit_costs: dict[str, float]) -> pd.Da
         full_n[g], zero_n[g] = len(zero), np.count_nonzero(zero)
         band_full[g] = np.bincount(band[band >= 0], minlength=n_bands)
         band_zero[g] = np.bincount(band[(band >= 0) & zero], minlength=n_bands)
+        upc[g] = continuity_index(gp[a:b], gp_usual[a:b], age[a:b])
 
-    values = yearly_metrics(sums, full_n, zero_n, unit_costs)
+    values = yearly_metrics(sums, full_n, zero_n, upc, unit_costs)
     names = [*values, *(f"zero_contact_share_age_{label}" for label in AGE_BAND_LABELS)]
     table = np.column_stack([*values.values(), ratio(band_zero, band_full)])
     kept = np.ones(table.shape, bool)
@@ -124,17 +130,31 @@ def summary_table(patients: pd.DataFrame, unit_costs: dict[str, float]) -> pd.Da
                          "value": table[kept]})
 
 
+def continuity_index(gp: np.ndarray, gp_usual: np.ndarray, age: np.ndarray) -> float:
+    """The mean usual provider of care (UPC) index, gp_usual / gp, over the people (rows with an age: not
+    practice rows) with at least two GP contacts; NaN if there are none. People are taken together by their
+    number of GP contacts (exact sums of their contacts with the usual GP, then one term per number), so the
+    value is the same, bit for bit, whatever the order of the rows."""
+    seen = (gp >= 2) & (age >= 0)
+    people = np.count_nonzero(seen)
+    if not people:
+        return np.nan
+    contacts, group = np.unique(gp[seen], return_inverse=True)
+    usual = np.bincount(group, weights=gp_usual[seen])
+    return float(np.sum(usual / contacts) / people)
+
+
 def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """num / den, NaN where den is 0."""
     num, den = np.broadcast_arrays(num, den)
     return np.divide(num, den, out=np.full(num.shape, np.nan), where=den != 0)
 
 
-def yearly_metrics(sums: dict[str, np.ndarray], full_n: np.ndarray, zero_n: np.ndarray,
+def yearly_metrics(sums: dict[str, np.ndarray], full_n: np.ndarray, zero_n: np.ndarray, upc: np.ndarray,
                    unit_costs: dict[str, float]) -> dict[str, np.ndarray]:
     """Headline metrics and touchpoints per 1,000 by setting, one value per replicate-year, from its sums of
-    the `SUMMED` counters, the people registered all year (`full_n`) and those of them with no
-    primary-care contact (`zero_n`)."""
+    the `SUMMED` counters, the people registered all year (`full_n`), those of them with no primary-care
+    contact (`zero_n`) and the continuity index (`upc`: `continuity_index`)."""
     py = sums["registered_days"] / DAYS_PER_YEAR
     per = ratio(1.0, py)
     contacts, ae = sums["primary_care_contacts"], sums["ae"]
@@ -146,6 +166,7 @@ def yearly_metrics(sums: dict[str, np.ndarray], full_n: np.ndarray, zero_n: np.n
         "person_years": py,
         "primary_care_contacts_per_person": contacts * per,
         "gp_share_of_contacts": ratio(sums["gp"], contacts),
+        "continuity_upc": upc,
         "revisit_rate": ratio(sums["revisits"], contacts),
         "revisits_per_1000": 1000 * sums["revisits"] * per,
         "dna_rate": ratio(sums["dna"], booked),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import dates
+from . import continuity, dates
 from .engine import rng
 from .engine.state import Params
 from .partition import PersonIds, person_ids
@@ -347,6 +347,7 @@ def build(sc: Scenario, seed: int, ids: PersonIds | None = None) -> tuple[Params
         mdt_days=int(cc.enrolment_days), mdt_needs=np.array([n in cc.needs for n in NEEDS], np.uint8),
         mdt_ae_mult=float(cc.ae_multiplier), mdt_desc_mult=float(cc.deescalation_multiplier),
         nav_per_day=np.zeros(len(sc.pcns)), nav_order=navigation_order(match),  # the lever sets the capacity
+        **continuity.engine_tables(sc, cap_rate, lay.n_practices),
         death_monthly=_deaths(sc, max_age),
         leave_monthly=1.0 - (1.0 - sc.demography.turnover_per_year) ** (1.0 / MONTHS_PER_YEAR),
         newborn_share=float(sc.demography.newborn_share), entrant_cdf=age_cdf, dep_cdf=dep_cdf,

@@ -20,8 +20,9 @@ PER_1000 = "per 1,000 person-years"
 
 # The measures a comparison shows first (tables, figures, reports), and the counters it breaks down by group.
 KEY_METRICS = ("ae_per_1000", "revisits_per_1000", "revisit_rate", "gp_per_1000", "primary_care_contacts_per_person",
-               "unmet_days_per_person", "admissions_per_1000", "unserved_requests_per_1000", "cost_per_person",
-               "staff_cost_per_person", "net_cost_per_person", "gp_hours_on_home_visits_per_1000")
+               "unmet_days_per_person", "admissions_per_1000", "unserved_requests_per_1000", "continuity_upc",
+               "cost_per_person", "staff_cost_per_person", "net_cost_per_person",
+               "gp_hours_on_home_visits_per_1000")
 GROUP_COLUMNS = ("primary_care_contacts", "gp", "ae", "admission", "unmet_days", "revisits")
 
 
@@ -111,6 +112,10 @@ def _entries() -> list[Metric]:
                decimals=2),
         Metric("gp_share_of_contacts", "GP share of primary-care contacts", "share of contacts",
                "GP contacts / primary-care contacts.", share=True),
+        Metric("continuity_upc", "Continuity of GP care", "UPC index, 0 to 1",
+               "Usual provider of care index: a person's GP contacts with their usual GP / all their GP contacts "
+               "in the year, averaged over the people with two or more GP contacts in it.", better="higher",
+               decimals=3),
         Metric("revisit_rate", "Revisit rate", "share of contacts",
                "Primary-care contacts that were not the first contact of their need episode / all of them.",
                better="lower", share=True),
@@ -189,7 +194,7 @@ SERIES_WORDS = {
     "requests": "requests for primary care", "unserved_requests": "requests not served on the day",
     "ae_primary_care_sensitive": "A&E attendances primary care could have met",
     "episodes_opened": "need episodes started", "clustered_contacts": "contacts that were the 4th+ in 30 days",
-    "mdt_enrolled_months": "months on the complex-care caseload",
+    "mdt_enrolled_months": "months on the complex-care caseload", "gp_usual": "GP contacts with the usual GP",
     "episodes_resolved": "need episodes resolved by care", "episodes_self_resolved": "need episodes that resolved by "
     "themselves", "episodes_closed_by_exit": "need episodes closed as the patient left",
     "onsets_merged": "new needs merged into open episodes", "deaths": "deaths", "leavers": "people leaving the list",

@@ -1,10 +1,10 @@
 """Scenarios: loading YAML files with `extends:` inheritance, validating them, writing and describing them.
 
 A scenario is everything a run needs apart from the seed. Its schema is in `pcnsim.schema` (needs, care,
-A&E, costs and `Scenario`), `pcnsim.schema_place` (calendar, PCNs, practices, workforce, population) and
-`pcnsim.lever_schema` (the levers); the safe reading of files and the one-line error messages are in
-`pcnsim.yamlio`. This module is the public import path for all of them (`from pcnsim.scenario import
-Scenario, ScenarioError, load`).
+A&E, continuity, costs and `Scenario`), `pcnsim.schema_place` (calendar, PCNs, practices, workforce,
+population) and `pcnsim.lever_schema` (the levers); the safe reading of files and the one-line error
+messages are in `pcnsim.yamlio`. This module is the public import path for all of them (`from
+pcnsim.scenario import Scenario, ScenarioError, load`).
 
 User mistakes raise `ScenarioError`, whose message is one line naming the file, the field path and
 what is allowed.
@@ -38,7 +38,7 @@ from .lever_schema import (
     SharedExpertise,
     SocialPrescribing,
 )
-from .schema import AE, Access, Booking, Complexity, Costs, Demography, Need, Onset, Scenario
+from .schema import AE, Access, Booking, Complexity, Continuity, Costs, Demography, Need, Onset, Scenario
 from .schema_place import PCN, Population, Practice, Role, Simulation, Workforce
 from .schema_types import AgeBanded, NonNegative, Probability, Strict
 from .yamlio import (
@@ -64,6 +64,7 @@ __all__ = [
     "CareNavigation",
     "ComplexCareTeam",
     "Complexity",
+    "Continuity",
     "Costs",
     "Delivery",
     "Demography",

@@ -1,7 +1,7 @@
 """The domain schema of a scenario (pydantic v2): need types, the match matrix, onset, access, booking,
-A&E, complexity, demography and costs, and `Scenario`, which holds them with the place (`pcnsim.schema_place`:
-calendar, PCNs, practices, workforce, population) and the levers (`pcnsim.lever_schema`), and checks what
-spans blocks.
+A&E, complexity, demography, continuity of GP care and costs, and `Scenario`, which holds them with the
+place (`pcnsim.schema_place`: calendar, PCNs, practices, workforce, population) and the levers
+(`pcnsim.lever_schema`), and checks what spans blocks.
 
 Every field carries a default, a unit and allowed range in its description, and its bounds, so the
 schema is the single place where a parameter is defined. Numbers marked *start* (docs/parameters.md) are
@@ -295,6 +295,49 @@ class Demography(Strict):
     )
 
 
+class Continuity(Strict):
+    """Continuity of GP care (docs/model.md, Continuity of care): each patient has a usual GP at their practice."""
+
+    gp_fte_per_headcount: float = Field(
+        0.74, gt=0.0, le=1.0,
+        description="How much of a full-time week a GP works on average, FTE per GP (headcount); taken as the "
+        "chance a patient's usual GP works on a given day (NHS Digital General Practice Workforce, 31 March 2024: "
+        "27,574 FTE fully qualified GPs, 37,399 by headcount).",
+    )
+    usual_gp_preference: Probability = Field(
+        0.75,
+        description="On a day their usual GP works, the chance a patient's GP contact at their practice is with "
+        "them; otherwise any GP working that day alike (start: with 0.74 FTE per GP this gives a usual-GP chance "
+        "of about 0.70 with one or two GPs and 0.58 with eight or more, close to the mean continuity of 0.70 in "
+        "small and 0.59 in large practices in Barker et al. 2017).",
+    )
+    resolution_uplift: float = Field(
+        0.1, ge=0.0, le=1.0,
+        description="Relative rise in the chance a GP contact with the usual GP resolves the need: the match x "
+        "(1 + this), at most 1 (start: a personal doctor's knowledge of the patient makes consultations more "
+        "effective, Pereira Gray et al. 2003; no measured size).",
+    )
+    ae_rate_ratio: float = Field(
+        0.96, ge=0.25, le=1.5,
+        description="Rate ratio of A&E attendances for a need episode (direct, or after no slot) per 0.2 higher "
+        "continuity index (Nyweide & Bynum 2017: 2% fewer emergency department episodes per 0.1 higher UPC, "
+        "0.98 squared; Kohnke & Zielinski 2017 found about half the visits at the highest continuity against "
+        "the lowest).",
+    )
+    admission_rate_ratio: float = Field(
+        0.938, ge=0.25, le=1.5,
+        description="Rate ratio of emergency admissions after A&E for a need episode per 0.2 higher continuity "
+        "index (Barker et al. 2017: 6.22% fewer admissions for ambulatory care sensitive conditions per 0.2 "
+        "higher UPC).",
+    )
+    reference_index: Probability = Field(
+        0.61,
+        description="Continuity index at which A&E and admission are as the rest of the scenario sets them; "
+        "a patient above it is less likely to go or be admitted, one below more (Barker et al. 2017's mean UPC, "
+        "0.61).",
+    )
+
+
 def _default_unit_costs() -> dict[str, float]:
     # GBP per touchpoint, 2023/24 prices. A GP's 10-minute surgery consultation with direct care staff and
     # qualifications: PSSRU Unit Costs of Health and Social Care 2024, Table 9.4.2. Other practice and network
@@ -347,6 +390,7 @@ class Scenario(Strict):
     ae: AE = Field(default_factory=AE)
     complexity: Complexity = Field(default_factory=Complexity)
     demography: Demography = Field(default_factory=Demography)
+    continuity: Continuity = Field(default_factory=Continuity)
     costs: Costs = Field(default_factory=Costs)
     levers: Levers = Field(default_factory=Levers)
 

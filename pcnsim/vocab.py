@@ -121,6 +121,7 @@ COUNTER_NAMES = (
     "episodes_opened",
     "clustered_contacts",  # primary-care contacts that were at least the 4th within 30 days
     "mdt_enrolled_months",  # months begun on the complex-care team's caseload
+    "gp_usual",  # GP contacts with the patient's usual GP (a part of the `gp` contacts)
 )
 
 # Weekly counters per practice after the patient counters: events, then overflow by role (requests the

@@ -29,6 +29,7 @@ from pcnsim.engine.state import (
     C_CLUSTER,
     C_DNA,
     C_EPISODES,
+    C_GP_USUAL,
     C_MDT_MONTHS,
     C_REQUESTS,
     C_REVISITS,
@@ -40,6 +41,7 @@ from pcnsim.engine.state import (
     EPISODE_SLOTS,
     EXIT_DIED,
     EXIT_LEFT,
+    GP_MEMORY,
     M_AE_BACKGROUND,
     M_BIRTHS,
     M_CLOSED_EXIT,
@@ -159,6 +161,7 @@ class Patient:
     counters: list = field(default_factory=lambda: [0] * N_COUNTERS)
     contact_days: list = field(default_factory=list)  # primary-care contact days, oldest first
     enrolled_until: int = 0  # on the complex-care team's caseload while day < enrolled_until
+    gp_history: list = field(default_factory=list)  # latest GP contacts, oldest first: with the usual GP or not
 
     def enrolled(self, day: int) -> bool:
         return day < self.enrolled_until
@@ -294,6 +297,20 @@ class Reference:
     def care_plan_factor(self, patient: Patient, need: int, day: int) -> float:
         """Patients on the complex-care caseload go to A&E less for the needs its care plan covers."""
         return self.P.mdt_ae_mult if self.P.mdt_needs[need] and patient.enrolled(day) else 1.0
+
+    def continuity(self, table: list, patient: Patient) -> float:
+        """A multiplier by the patient's latest GP contacts: how many, and how many with the usual GP."""
+        return table[len(patient.gp_history)][sum(patient.gp_history)]
+
+    def with_usual_gp(self, patient: Patient, k: int, unit: int, day: int) -> bool:
+        """Whether a GP contact at `unit` is with the patient's usual GP (never in a pool); counted and
+        remembered among the patient's latest GP contacts."""
+        usual = self.u(R.USUAL_GP, patient.pid, day, k) < self.P.usual_gp[unit]
+        if usual:
+            self.count(patient, C_GP_USUAL, day)
+            self.stats["usual_gp_contacts"] += 1
+        patient.gp_history = [*patient.gp_history, usual][-GP_MEMORY:]
+        return usual
 
     def slots_needed(self, need: int, role: int) -> int:
         """A GP home visit takes several appointment slots; anything else one."""
@@ -589,7 +606,10 @@ class Reference:
             self.stats["pool_contacts"] += 1
         if unit >= P.n_practices + len(P.mdt_caseload):
             self.stats["shared_pool_contacts"] += 1
-        if self.u(R.RESOLVE, pid, day, k) < max(P.match[need][role], 0.0):
+        p_resolve = max(P.match[need][role], 0.0)
+        if role == GP and self.with_usual_gp(patient, k, unit, day):
+            p_resolve = min(p_resolve * P.usual_gp_resolve, 1.0)
+        if self.u(R.RESOLVE, pid, day, k) < p_resolve:
             if P.fit[need][role]:
                 patient.fit_month += 1
             self.log(day, patient, role, unit, need, RESOLVED, urgency, k)
@@ -616,7 +636,10 @@ class Reference:
         if k >= 0:
             self.count(patient, C_AE_SENSITIVE, day)
         draw_k = k if k >= 0 else EPISODE_SLOTS
-        admitted = self.u(R.ADMIT, pid, day, draw_k) < P.admit[age][patient.cx]
+        p_admit = P.admit[age][patient.cx]
+        if k >= 0:
+            p_admit = min(p_admit * self.continuity(P.continuity_admit, patient), 1.0)
+        admitted = self.u(R.ADMIT, pid, day, draw_k) < p_admit
         if admitted:
             self.count(patient, ADMISSION, day)
         if k < 0:
@@ -690,7 +713,8 @@ class Reference:
                     ep.next_day = NEVER
                 else:
                     p_direct = (P.ae_direct[ep.urgency] * P.ae_mult[age][patient.dep]
-                                * self.care_plan_factor(patient, ep.need, day))
+                                * self.care_plan_factor(patient, ep.need, day)
+                                * self.continuity(P.continuity_ae, patient))
                     if self.u(R.DIRECT_AE, pid, day, k) < p_direct:
                         ae_visits.append((patient, k))
                         ep.next_day = NEVER
@@ -761,7 +785,7 @@ class Reference:
             age = patient.age(day, P.max_age)
             waited = day - ep.waiting_since
             p_ae = (P.ae_unserved[ep.urgency] * (1.0 + P.ae_wait_slope * waited) * P.ae_mult[age][patient.dep]
-                    * self.care_plan_factor(patient, ep.need, day))
+                    * self.care_plan_factor(patient, ep.need, day) * self.continuity(P.continuity_ae, patient))
             if self.u(R.AE_CHOICE, patient.pid, day, k) < p_ae:
                 ae_visits.append((patient, k))
                 self.stats["spill_over_ae"] += 1

@@ -2,7 +2,8 @@
 
 - every episode opened is resolved, self-resolved, closed by death/leaving, or still open;
 - slots used per day, unit and role never exceed capacity, and equal the ledger's contacts + DNAs;
-- per-patient yearly counters add up to the weekly practice tallies and to the ledger.
+- per-patient yearly counters add up to the weekly practice tallies and to the ledger;
+- contacts with the usual GP are GP contacts at the patient's practice.
 """
 
 import numba
@@ -146,6 +147,17 @@ def test_ledger_matches_patient_counters(baseline_run):
     per_patient = attended[attended["setting"] == "gp"].groupby("patient_id").size()
     merged = pats.groupby("patient_id")["gp"].sum()
     assert per_patient.reindex(merged.index, fill_value=0).equals(merged.astype(per_patient.dtype))
+
+
+def test_contacts_with_the_usual_gp_are_gp_contacts_at_a_practice(baseline_run):
+    """No one sees their usual GP more often than a GP; and, a pool never holding anyone's usual GP, no one more
+    often than a GP at their practice."""
+    pats, led = baseline_run.patients, baseline_run.ledger
+    assert (pats["gp_usual"] <= pats["gp"]).all() and pats["gp_usual"].sum() > 0
+    at_practice = led[(led["setting"] == "gp") & (led["outcome"] != "dna") & ~led["unit"].str.contains("pool")]
+    per_patient = at_practice.groupby(["replicate", "patient_id"]).size()
+    usual = pats.groupby(["replicate", "patient_id"])["gp_usual"].sum()
+    assert (usual <= per_patient.reindex(usual.index, fill_value=0)).all()
 
 
 def test_roles_only_see_needs_they_take(baseline_run):

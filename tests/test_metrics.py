@@ -23,10 +23,15 @@ def reference_yearly(patients: pd.DataFrame, unit_costs: dict[str, float]) -> di
     ae = patients["ae"].sum()
     full_year = patients[patients["registered_days"] == DAYS_PER_YEAR]
     cost = sum(patients[s].sum() * unit_costs.get(s, 0.0) for s in SETTINGS)
+    # the mean UPC over people (not practice rows) with 2+ GP contacts, summed by number of GP contacts
+    seen = patients[(patients["gp"] >= 2) & (patients["age"] >= 0)]
+    by_contacts = seen.groupby("gp")["gp_usual"].sum().sort_index()
+    upc = float(np.sum(by_contacts.to_numpy() / by_contacts.index.to_numpy()) / len(seen)) if len(seen) else np.nan
     out = {
         "person_years": py,
         "primary_care_contacts_per_person": contacts * per,
         "gp_share_of_contacts": patients["gp"].sum() / contacts if contacts else np.nan,
+        "continuity_upc": upc,
         "revisit_rate": patients["revisits"].sum() / contacts if contacts else np.nan,
         "revisits_per_1000": 1000 * patients["revisits"].sum() * per,
         "dna_rate": patients["dna"].sum() / booked if booked else np.nan,
@@ -81,8 +86,8 @@ def test_summary_without_patients_uses_the_practice_years(baseline_run):
 
 @st.composite
 def small_tables(draw):
-    """Patient-year tables with the edge cases: replicate-years with no full-year rows, no contacts, no A&E
-    or no registered days, ages in any band, rows in any order."""
+    """Patient-year tables with the edge cases: replicate-years with no full-year rows, no contacts, no A&E,
+    no one with two GP contacts or no registered days, ages in any band, rows in any order."""
     n = draw(st.integers(1, 60))
     ints = st.integers(0, 3)
     table = pd.DataFrame({
@@ -96,6 +101,8 @@ def small_tables(draw):
         if name not in table:
             table[name] = np.array(draw(st.lists(ints, min_size=n, max_size=n)), np.int32)
     table["primary_care_contacts"] = table["primary_care_contacts"].astype(np.int64)
+    usual = np.array(draw(st.lists(ints, min_size=n, max_size=n)), np.int32)
+    table["gp_usual"] = np.minimum(usual, table["gp"].to_numpy())
     return table
 
 

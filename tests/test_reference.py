@@ -2,13 +2,14 @@
 (tests/reference.py), which must reproduce it event for event.
 
 Small PCNs (three practices, ~370 patients, the embedded baseline otherwise) for one simulated year, in
-five regimes: default staffing, roles pooled at network level (with same-day reserves of the pool's and of
+six regimes: default staffing, roles pooled at network level (with same-day reserves of the pool's and of
 one practice's own), capacity so scarce that requests go unserved, spill over to A&E and book up to the
 edge of the routine horizon, a GP-rich practice with many urgent home-visit needs (GP home visits take
-several slots at once), and two PCNs with the network levers that reach into the engine (network of
-networks, complex-care team, shared expertise); two seeds each. Compared: the touchpoint ledger row for
-row, yearly counters per patient, leavers' records, weekly tallies per practice, capacity offered and
-used, and the final state of every patient, episode and diary.
+several slots at once), care navigation beside a complex-care team, and two PCNs with the network levers
+that reach into the engine (network of networks, complex-care team, shared expertise); two seeds each.
+Compared: the touchpoint ledger row for row, yearly counters per patient, leavers' records, weekly
+tallies per practice, capacity offered and used, and the final state of every patient (their memory of
+GP contacts with their usual GP included), episode and diary.
 """
 
 from __future__ import annotations
@@ -230,12 +231,14 @@ def compare_final_state(name: str, p, s, ref) -> None:
         eng = dict(pid=s.pid[i], practice=s.practice[i], birth_day=s.birth_day[i], sex=s.sex[i], dep=s.dep[i],
                    seg=s.seg[i], cx=s.cx[i], reg_day=s.reg_day[i], next_onset=s.next_onset[i],
                    next_bg_ae=s.next_bg_ae[i], next_event=s.next_event[i], unmet_month=s.unmet_month[i],
-                   fit_month=s.fit_month[i], enrolled_until=s.enrolled_until[i])
+                   fit_month=s.fit_month[i], enrolled_until=s.enrolled_until[i], gp_seen=s.gp_seen[i],
+                   gp_history=s.gp_history[i])
         mine = dict(pid=person.pid, practice=person.practice, birth_day=person.birth_day, sex=person.sex,
                     dep=person.dep, seg=person.seg, cx=person.cx, reg_day=person.reg_day,
                     next_onset=person.next_onset, next_bg_ae=person.next_bg_ae, next_event=person.next_event(),
                     unmet_month=person.unmet_month, fit_month=person.fit_month,
-                    enrolled_until=person.enrolled_until)
+                    enrolled_until=person.enrolled_until, gp_seen=len(person.gp_history),
+                    gp_history=sum(int(usual) << j for j, usual in enumerate(reversed(person.gp_history))))
         eng = {k: int(v) for k, v in eng.items()}
         for clock in ("next_onset", "next_bg_ae", "next_event"):
             mine[clock] = mine[clock] if mine[clock] < redraw else st.NEVER
@@ -325,6 +328,8 @@ def test_regimes_exercise_what_they_claim(runs, seed):
     assert totals[st.M_BIRTHS] + totals[st.M_REGISTRATIONS] == totals[st.M_DEATHS] + totals[st.M_LEAVERS]
     assert totals[st.M_SELF_RESOLVED] > 0 and totals[st.M_RESOLVED] > 0 and totals[st.C_CLUSTER] > 0
     assert ref.stats["same_day_took_routine_slot"] > 0 and ref.stats["booked_ahead"] > 0
+    gp_contacts = sum(1 for row in ref.ledger if row[2] == ROLES.index("gp") and row[5] != OUTCOMES.index("dna"))
+    assert 0.3 * gp_contacts < ref.stats["usual_gp_contacts"] < 0.9 * gp_contacts  # with the usual GP or not
 
     # Network pools: contacts with the pooled roles happen at the pool unit; the GP's same-day reserve is
     # practice A's own, the pool's own and the other practices' (same_day_share).

@@ -1,11 +1,11 @@
 """The simulation engine: numba kernels over arrays of patient state (no mesa, pydantic or I/O here).
 
 Modules by what they model: `demography`, `complexity`, `episodes`, `seeking` (onset, care seeking,
-triage), `diary` (booking), `contacts`, `hospital` (A&E and admissions), `casefinding`, `counters` and
-`yearend`; `day` declares the daily step order (`STEPS`) and runs it. Infrastructure: `state` (the
-arrays' layout), `clocks`, `sorting`, `rng`, `hints`, `prefetch` and `bitscan` (compiler intrinsics),
-`config` (numba flags and the compiled-code cache). The functions below are the thin validating wrappers
-the model calls.
+triage), `diary` (booking), `contacts`, `continuity` (of GP care), `hospital` (A&E and admissions),
+`casefinding`, `counters` and `yearend`; `day` declares the daily step order (`STEPS`) and runs it.
+Infrastructure: `state` (the arrays' layout), `clocks`, `sorting`, `rng`, `hints`, `prefetch` and
+`bitscan` (compiler intrinsics), `config` (numba flags and the compiled-code cache). The functions below
+are the thin validating wrappers the model calls.
 """
 
 import numpy as np

@@ -1,11 +1,13 @@
 """Contacts (docs/model.md): booking's outcomes reach the episodes; booked contacts are attended or
-missed, resolve the need with the match matrix's probability, or lead to a revisit and referrals.
+missed, resolve the need with the match matrix's probability (higher with the patient's usual GP), or lead
+to a revisit and referrals.
 """
 
 from ..vocab import COMMUNITY_NURSE, DNA, GP, OUTPATIENT, RESOLVED, REVISIT, URGENT_HOME_VISIT
 from . import rng as R
 from .clocks import week_of
 from .config import jit
+from .continuity import with_usual_gp
 from .counters import count, log_touch
 from .diary import UNSERVED, slots_needed
 from .episodes import close_episode, flush_unmet, next_event_of, schedule_return
@@ -68,7 +70,8 @@ def note_contact_day(S, T, i, day):
 @jit
 def contact(S, P, T, W, i, k, day):
     """A booked contact today: did-not-attend (more likely the longer the lead time), or attend and maybe
-    resolve; an unresolved need may be referred to outpatients or to another role, and returns."""
+    resolve (more likely with the usual GP); an unresolved need may be referred to outpatients or to another
+    role, and returns."""
     rec = S.patients[i]
     pid = rec["pid"]
     t = rec["ep_type"][k]
@@ -94,6 +97,8 @@ def contact(S, P, T, W, i, k, day):
     rec["ep_acc"][k] = day + 1
     rec["ep_n"][k] += 1
     p_resolve = max(P.match[t, role], 0.0)
+    if role == GP and with_usual_gp(S, P, T, i, k, unit, day):
+        p_resolve = min(p_resolve * P.usual_gp_resolve, 1.0)
     if R.uniform(P.keys[R.RESOLVE], pid, day, k) < p_resolve:
         if P.fit[t, role]:
             rec["fit_month"] += 1

@@ -70,6 +70,8 @@ def draw_person(S, P, i, pid, practice, day, newborn):
     rec["unmet_month"] = 0
     rec["fit_month"] = 0
     rec["enrolled_until"] = 0
+    rec["gp_seen"] = 0
+    rec["gp_history"] = 0
     rec["next_onset"] = NEVER
     rec["next_bg_ae"] = NEVER
     for k in range(K):

@@ -2,6 +2,8 @@
 
 Three ways to A&E: a background clock (injuries and other attendances not tied to a need episode); direct,
 when a patient with a need decides not to ask primary care; and spill-over, when a request finds no slot.
+The last two, and admission after them, are less likely the better the patient's continuity of GP care
+(`continuity`).
 Each decision is drawn where the patient's state is at hand (the spill-over one as the request is listed,
 so booking need not touch the patient); the attendances themselves happen at the day's end.
 """
@@ -11,6 +13,7 @@ from . import rng as R
 from .casefinding import enrolled
 from .clocks import age_of, week_of
 from .config import jit
+from .continuity import admission_continuity, ae_continuity
 from .counters import count, log_touch
 from .episodes import K, close_episode, flush_unmet, next_event_of, schedule_return
 from .hints import AHEAD, prefetch_patient, prefetch_pays, slot
@@ -30,28 +33,31 @@ def care_plan_factor(S, P, i, k, day):
 
 @jit
 def goes_direct_to_ae(S, P, i, k, day, age):
-    """Whether a patient who does not ask primary care about episode k goes straight to A&E."""
+    """Whether a patient who does not ask primary care about episode k goes straight to A&E: by urgency, age
+    and deprivation, the caseload and continuity of GP care."""
     rec = S.patients[i]
-    p_direct = P.ae_direct[rec["ep_urg"][k]] * P.ae_mult[age, rec["dep"]] * care_plan_factor(S, P, i, k, day)
+    p_direct = (P.ae_direct[rec["ep_urg"][k]] * P.ae_mult[age, rec["dep"]] * care_plan_factor(S, P, i, k, day)
+                * ae_continuity(S, P, i))
     return R.uniform(P.keys[R.DIRECT_AE], rec["pid"], day, k) < p_direct
 
 
 @jit
 def spills_to_ae(S, P, i, k, day, age):
     """Whether episode k's request goes to A&E if it finds no slot today: more likely the more urgent, the
-    longer it has waited, and by age and deprivation."""
+    longer it has waited, and by age and deprivation, the caseload and continuity of GP care."""
     rec = S.patients[i]
     urgency = rec["ep_urg"][k]
     waited = day - rec["ep_wait"][k] if rec["ep_wait"][k] >= 0 else 0
     p_ae = (P.ae_unserved[urgency] * (1.0 + P.ae_wait_slope * waited) * P.ae_mult[age, rec["dep"]]
-            * care_plan_factor(S, P, i, k, day))
+            * care_plan_factor(S, P, i, k, day) * ae_continuity(S, P, i))
     return R.uniform(P.keys[R.AE_CHOICE], rec["pid"], day, k) < p_ae
 
 
 @jit
 def attend_ae(S, P, T, W, i, k, day, sensitive):
     """An A&E attendance, with k = -1 for background attendances not tied to an episode: admission by age
-    and complexity; an episode's need is resolved with the hospital's probability, else it returns."""
+    and complexity (and, for an episode, continuity of GP care); an episode's need is resolved with the
+    hospital's probability, else it returns."""
     rec = S.patients[i]
     pid = rec["pid"]
     age = age_of(rec["birth_day"], day, P.max_age)
@@ -59,7 +65,10 @@ def attend_ae(S, P, T, W, i, k, day, sensitive):
     if sensitive:
         count(S, T, i, C_AE_SENSITIVE, day, 1)
     draw_k = k if k >= 0 else K
-    admitted = R.uniform(P.keys[R.ADMIT], pid, day, draw_k) < P.admit[age, rec["cx"]]
+    p_admit = P.admit[age, rec["cx"]]
+    if k >= 0:
+        p_admit = min(p_admit * admission_continuity(S, P, i), 1.0)
+    admitted = R.uniform(P.keys[R.ADMIT], pid, day, draw_k) < p_admit
     if admitted:
         count(S, T, i, ADMISSION, day, 1)
     if k < 0:

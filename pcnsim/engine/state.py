@@ -28,14 +28,16 @@ NEVER = 1 << 30  # "no such event scheduled" day
 
 # ---- per-patient yearly counters (columns of State.counters) -------------------------------------
 # Columns 0..N_SETTINGS-1 count touchpoints by setting (vocab.SETTINGS order), then vocab.COUNTER_NAMES.
-C_DNA, C_REVISITS, C_UNMET_DAYS, C_REQUESTS, C_UNSERVED, C_AE_SENSITIVE, C_EPISODES, C_CLUSTER, C_MDT_MONTHS = (
+(C_DNA, C_REVISITS, C_UNMET_DAYS, C_REQUESTS, C_UNSERVED, C_AE_SENSITIVE, C_EPISODES, C_CLUSTER, C_MDT_MONTHS,
+ C_GP_USUAL) = (
     N_SETTINGS + COUNTER_NAMES.index(name) for name in (
         "dna", "revisits", "unmet_days", "requests", "unserved_requests", "ae_primary_care_sensitive",
-        "episodes_opened", "clustered_contacts", "mdt_enrolled_months"))
+        "episodes_opened", "clustered_contacts", "mdt_enrolled_months", "gp_usual"))
 N_COUNTERS = N_SETTINGS + len(COUNTER_NAMES)
 CLUSTER_WINDOW = 30  # days: "more than 3 contacts in any 30-day window"
 CLUSTER_CONTACTS = 3  # contact days remembered per patient (more if case finding needs them)
 SORT_BITS = 11  # a sort buckets its keys by at most this many top bits (`sorting.sort_keys`)
+GP_MEMORY = 8  # a patient's latest GP contacts remembered for continuity (one bit each: with the usual GP or not)
 
 # ---- weekly counters per practice (columns of Tally.weekly): the patient counters, then events ----
 M_RESOLVED = N_COUNTERS
@@ -89,6 +91,10 @@ Params = namedtuple(
         # care navigation: navigations a working day per PCN, and each need's roles from the best fit down
         # (-1 after the last)
         "nav_per_day", "nav_order",
+        # continuity of GP care: the chance a GP contact at a unit is with the patient's usual GP; the factor on
+        # the chance such a contact resolves the need; multipliers on A&E and on admission by the patient's
+        # remembered GP contacts [how many, how many with the usual GP]
+        "usual_gp", "usual_gp_resolve", "continuity_ae", "continuity_admit",
         # demography and new persons
         "death_monthly", "leave_monthly", "newborn_share", "entrant_cdf", "dep_cdf", "seg_cdf", "cx_cdf",
         "max_age",
@@ -118,7 +124,7 @@ State = namedtuple(
         "pid", "practice", "birth_day", "sex", "dep", "seg", "cx", "reg_day",
         "next_onset", "next_bg_ae", "next_event", "unmet_month", "fit_month", "enrolled_until",
         "ep_type", "ep_urg", "ep_open", "ep_next", "ep_selfres", "ep_n", "ep_booked", "ep_unit", "ep_role",
-        "ep_lead", "ep_wait", "ep_acc", "ep_pref",
+        "ep_lead", "ep_wait", "ep_acc", "ep_pref", "gp_seen", "gp_history",
         "last_contacts", "counters", "sameday_free", "routine_free", "routine_opened", "routine_left",
         "routine_first", "next_pid", "patients", "kernel",
     ],
@@ -178,9 +184,10 @@ CACHE_LINE = 64
 PATIENT = np.dtype({
     "names": ["pid", "practice", "birth_day", "reg_day", "next_onset", "next_bg_ae", "unmet_month", "fit_month",
               "enrolled_until", "ep_open", "ep_next", "ep_selfres", "ep_unit", "ep_wait", "ep_acc", "counters",
-              "ep_n", "ep_lead", "sex", "dep", "seg", "cx", "ep_type", "ep_urg", "ep_booked", "ep_role", "ep_pref"],
+              "ep_n", "ep_lead", "sex", "dep", "seg", "cx", "gp_seen", "gp_history", "ep_type", "ep_urg", "ep_booked",
+              "ep_role", "ep_pref"],
     "formats": ["i8", "u4"] + ["i4"] * 7 + [("i4", EPISODE_SLOTS)] * 6 + [("i4", N_COUNTERS)]
-               + [("i2", EPISODE_SLOTS)] * 2 + ["u1"] * 4
+               + [("i2", EPISODE_SLOTS)] * 2 + ["u1"] * 6
                + [(kind, EPISODE_SLOTS) for kind in ("i1", "u1", "i1", "u1", "i1")],
     "itemsize": 4 * CACHE_LINE,
 })
