@@ -301,4 +301,6 @@ def test_built_scenario_runs_end_to_end_and_reports(tmp_path):
         assert seen <= {q + 1 for q, share in enumerate(p.deprivation_mix) if share > 0}, (p.name, seen)
     report = pcnsim("report", out)
     assert report.returncode == 0, report.stderr
-    assert (out / "report" / "index.html").exists()
+    page = (out / "report" / "index.html").read_text()
+    assert all(f'<td class="text">{code}</td>' in page for code in codes.values())  # each practice's ODS code
+    assert '<td class="text">U00001</td>' in page and "7 Apr 2025 to 5 Apr 2026" in page

@@ -1,6 +1,6 @@
-"""The HTML reports: of a saved run, every section, the figures and the fit table; of a sweep, an
-optimisation and a calibration, one self-contained page each with its sections in plain words, opened in a
-real browser; a folder with no report is one line."""
+"""The HTML reports: of a run, a sweep, an optimisation and a calibration, one self-contained page each with
+its sections in plain words, opened in a real browser; a run's page says its dates and practices and marks
+every target check; a folder with no report is one line."""
 
 import json
 import re
@@ -11,28 +11,35 @@ import sys
 import pandas as pd
 import pytest
 
-from pcnsim import targets
+from pcnsim import run_report, targets
+from pcnsim.scenario import load
 
 from .test_boardpaper import CHROMIUM
 from .test_plain_words import raw_keys
 
 
-def test_report_has_every_section_and_figure(baseline_run, tmp_path):
-    out = tmp_path / "run"
-    baseline_run.save(out)
-    proc = subprocess.run([sys.executable, "-m", "pcnsim", "report", out], capture_output=True, text=True,
-                          timeout=600)
-    assert proc.returncode == 0, proc.stderr
-    page = (out / "report" / "index.html").read_text()
-    for heading in ("Summary", "Contacts by age and sex", "Who never comes", "A&amp;E by age and deprivation",
-                    "Frequent attenders and their churn", "Fit to the evidence"):
-        assert f"<h2>{heading}" in page, heading
-    for png in ("contacts_by_age_sex.png", "zero_contact_by_age.png", "ae_by_age_deprivation.png", "churn_flow.png"):
-        assert (out / "report" / png).stat().st_size > 10_000
-        assert f'src="{png}"' in page
-    n_checks = sum(len(t.checks) for t in targets.TARGETS)
-    assert page.count("in range</span>") + page.count("out of range</span>") == n_checks
+def test_a_run_report_marks_every_target_check_with_its_source(folders):
+    page = (folders.folder["results"] / "report" / "index.html").read_text()
+    n_in, n_out = page.count('<td class="in">in range</td>'), page.count('<td class="out">out of range</td>')
+    assert n_in + n_out == sum(len(t.checks) for t in targets.TARGETS)
+    assert f"<strong>{n_in} of {n_in + n_out}</strong> target checks in range" in page
     assert "Vedsted" in page and "NHS Digital" in page  # sources shown
+
+
+def test_a_run_reports_period_and_practices_in_words():
+    def scenario(years, practices, code=None):
+        return load(overrides={"simulation": {"burn_in_years": 1, "years": years},
+                               "pcns": [{"name": "Hill PCN", "code": code, "practices": practices}]})
+
+    assert run_report.period(scenario(1, [{"name": "a", "list_size": 500}]).simulation) == "7 Apr 2025 to 5 Apr 2026"
+    assert run_report.period(scenario(2, [{"name": "a", "list_size": 500}]).simulation) == "7 Apr 2025 to 4 Apr 2027"
+    coded = run_report.practices_table(scenario(1, [{"name": "North", "list_size": 1500, "ods_code": "A00001"},
+                                                    {"name": "South", "list_size": 900}]))
+    assert [h.text for h in coded.headers] == ["practice", "ODS code", "PCN", "list size"]
+    assert [[c.text for c in row] for row in coded.rows] == [["North", "A00001", "Hill PCN", "1,500"],
+                                                             ["South", "not given", "Hill PCN", "900"]]
+    plain = run_report.practices_table(scenario(1, [{"name": "North", "list_size": 1500}], code="U00001"))
+    assert [h.text for h in plain.headers] == ["practice", "PCN", "PCN code", "list size"]
 
 
 def test_report_of_a_missing_directory_is_a_one_line_error(tmp_path):
@@ -42,9 +49,12 @@ def test_report_of_a_missing_directory_is_a_one_line_error(tmp_path):
     assert "not a pcnsim results directory" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
-# ---- the reports of experiment folders (`tests/folders.py`: real commands on tiny inputs) ---------------
+# ---- the report of every kind of folder (`tests/folders.py`: real commands on tiny inputs) --------------
 
-EXPERIMENT_SECTIONS = {
+SECTIONS = {
+    "results": ("The practices", "Summary", "Contacts by age and sex", "Who never comes",
+                "A&amp;E by age and deprivation", "Frequent attenders and their churn", "Fit to the evidence",
+                "How these results were made"),
     "sweep": ("What was swept", "How far each measure moves across the points", "What matters most",
               "Each measure against each parameter", "The points", "How these results were made"),
     "optimise": ("The question", "The best allocation", "The policies compared", "Checked on fresh seeds",
@@ -52,7 +62,11 @@ EXPERIMENT_SECTIONS = {
     "calibrate": ("The fit", "The targets and the fitted values", "The fitted parameters", "Convergence",
                   "How these results were made"),
 }
-EXPERIMENT_WORDS = {  # what each page must say, in the words a reader knows
+WORDS = {  # what each page must say, in the words a reader knows
+    "results": ("Run: tiny", "7 Apr 2025 to 5 Apr 2026", "900 patients", '<td class="text">North</td>',
+                "Tiny PCN", "Missed appointments (DNA rate)", "A&amp;E attendances",
+                "Frequent attenders among people registered all year", "12 or more contacts a year",
+                "replicate(s) from root seed 11"),
     "sweep": ("Saltelli", "ae_after_failed_request", "booking.same_day_share", "A&amp;E attendances", "Revisit rate",
               "levers.social_prescribing.enabled = true", "total index (ST)"),
     "optimise": ("60,000 GBP a year", "social prescribing link worker", "FTE in all", "today&#39;s placement",
@@ -62,16 +76,20 @@ EXPERIMENT_WORDS = {  # what each page must say, in the words a reader knows
 }
 
 
-@pytest.mark.parametrize("kind", EXPERIMENT_SECTIONS)
-def test_an_experiment_report_is_one_page_with_its_sections_in_plain_words(folders, kind):
+FIGURES = {"results": 4, "sweep": 2, "optimise": 1, "calibrate": 1}
+
+
+@pytest.mark.parametrize("kind", SECTIONS)
+def test_a_report_is_one_page_with_its_sections_in_plain_words(folders, kind):
     report = folders.folder[kind] / "report"
     assert sorted(p.name for p in report.iterdir()) == ["index.html", "manifest.json"]
     page = (report / "index.html").read_text()
-    assert [h for h in re.findall(r"<h2>(.*?)</h2>", page)] == list(EXPERIMENT_SECTIONS[kind])
-    for words in EXPERIMENT_WORDS[kind]:
+    assert re.findall(r"<h2>(.*?)</h2>", page) == list(SECTIONS[kind])
+    for words in WORDS[kind]:
         assert words in page, words
     links = re.findall(r'(?:src|href)="([^"]*)"', page)
-    assert links and all(link.startswith("data:image/png;base64,") for link in links)  # figures inside the file
+    assert len(links) == FIGURES[kind]
+    assert all(link.startswith("data:image/png;base64,") for link in links)  # figures inside the file
     assert "@media print" in page
     assert not raw_keys(page), raw_keys(page)
 
@@ -85,7 +103,7 @@ def test_a_calibration_report_marks_every_target_check(folders):
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium")
-def test_experiment_reports_open_in_a_browser_with_no_request_outside_the_file(folders):
+def test_reports_open_in_a_browser_with_no_request_outside_the_file(folders):
     from playwright.sync_api import sync_playwright
 
     seen = {}
@@ -96,15 +114,15 @@ def test_experiment_reports_open_in_a_browser_with_no_request_outside_the_file(f
         page = browser.new_page()
         requests = []
         page.on("request", lambda r: requests.append(r.url))
-        for kind in EXPERIMENT_SECTIONS:
+        for kind in SECTIONS:
             page.goto((folders.folder[kind] / "report" / "index.html").as_uri())
             seen[kind] = (page.evaluate("Array.from(document.images).map(i => i.naturalWidth)"),
                           page.locator("h2").all_inner_texts(), page.locator("table").count())
         browser.close()
     assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
     for kind, (images, headings, tables) in seen.items():
-        assert images and all(width > 0 for width in images), kind
-        assert headings == list(EXPERIMENT_SECTIONS[kind]) and tables >= 2, kind
+        assert len(images) == FIGURES[kind] and all(width > 0 for width in images), kind
+        assert headings == [h.replace("&amp;", "&") for h in SECTIONS[kind]] and tables >= 2, kind
 
 
 def report_refusal(folder) -> str:

@@ -191,9 +191,9 @@ def report_command(
     verify: Annotated[bool, typer.Option(help="Check the results against their manifest's checksums (--no-verify "
                                          "reads files edited on purpose).")] = True,
 ) -> None:
-    """Write an HTML report of a results folder. Of a run: summary, contacts by age and sex, who never comes,
-    A&E, frequent-attender churn, fit to the evidence. Of a comparison, a sweep, an optimisation or a
-    calibration, one self-contained page with a print layout: for a board paper (what was compared, each
+    """Write the report of a results folder: one self-contained HTML page with a print layout. Of a run: its
+    dates and practices, summary, contacts by age and sex, who never comes, A&E, frequent-attender churn, fit
+    to the evidence; of a comparison, for a board paper (what was compared, each
     change with its % and interval, in the PCN's own terms, net cost, who it changes); what was swept and
     what each measure does across it (sensitivity indices ranked); the best allocation, the policies and
     the check on fresh seeds; targets against fitted values, fitted parameters and convergence."""
