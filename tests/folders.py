@@ -77,7 +77,7 @@ def make(root: Path, umask: int) -> Folders:
         folders.folder[kind] = root / args[args.index("--out") + 1] if "--out" in args else root / kind
     for kind in KINDS:
         pcnsim(folders, f"report {kind}", ["report", folders.folder[kind].name], umask)
-    pcnsim(folders, "deep-dive", ["deep-dive", "tiny_team.yaml", "--base", "tiny.yaml", "--patients", "top-fa:1",
+    pcnsim(folders, "deep-dive", ["deep-dive", "tiny_team.yaml", "--base", "tiny.yaml", "--who", "top-fa:1",
                                   "--out", "timelines.csv"], umask)
     pcnsim(folders, "schema", ["schema", "--out", "schema.json"], umask)
     folders.files = [root / "tiny_fitted.yaml", root / "timelines.csv", root / "schema.json"]
