@@ -4,11 +4,17 @@ One source for three readers: the Parquet files carry each column's description 
 metadata, `datapackage.json` (a Frictionless data-package descriptor) lists every file's fields for tools
 such as Power BI, R or the frictionless library, and the documentation's results page is generated from
 it. The values of the `metric` columns are described by the metric registry (`pcnsim.registry`).
+
+Entries are found by file name (`columns`) for a run's and a comparison's tables, and by folder kind and
+file name (`entry`) for every kind of results folder. Some experiment tables have a column per swept
+parameter, metric or placed role: their entries hold a pattern column, named by a placeholder such as
+`<parameter>`, which `expand` replaces with the experiment's own columns.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -16,18 +22,21 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from . import atomic
 from .vocab import COUNTER_NAMES, ROLE_LABELS, ROLES, SETTINGS
 
 
 @dataclass(frozen=True)
 class Column:
     """One column of a results file. `kind` is a Frictionless field type (integer, number, string, boolean,
-    date)."""
+    date). A pattern column (`each` given) stands for several: `name` is a placeholder such as `<metric>`
+    and `each` says in words which columns it stands for; each has the pattern's type, unit and description."""
 
     name: str
     kind: str
     unit: str
     description: str
+    each: str = ""
 
 
 _COUNTER_WORDS = {
@@ -141,6 +150,22 @@ TABLES: dict[str, list[Column]] = {
 
 # A comparison's folder (`pcnsim compare`): the paired differences, who they change, every replicate's
 # values and the base's fit to the evidence.
+def fit(whose: str) -> list[Column]:
+    """The columns of a fit to the evidence targets (`pcnsim.targets.fit_table`) of `whose` per-patient table
+    (the comparison's base, or the scenario a calibration fitted)."""
+    return [
+        Column("target", "string", "", "the evidence target checked"),
+        Column("source", "string", "", "where the target's figure comes from"),
+        Column("measure", "string", "", f"what is measured on the {whose}'s per-patient table"),
+        Column("low", "number", "the measure's unit", "the lower end of the target's range"),
+        Column("high", "number", "the measure's unit", "the upper end of the target's range"),
+        Column("model", "number", "the measure's unit", f"the {whose}'s value, mean over replicates"),
+        Column("model_low_95", "number", "the measure's unit", "lower end of its 95% interval over replicates"),
+        Column("model_high_95", "number", "the measure's unit", "upper end of its 95% interval over replicates"),
+        Column("in_range", "boolean", "", "whether the model's mean lies in the target's range"),
+    ]
+
+
 SCENARIO = Column("scenario", "string", "", "the scenario compared with the base (its name)")
 INTERVAL = [Column("low_95", "number", "the metric's unit", "lower end of the 95% interval of the paired "
                    "difference (t over replicates)"),
@@ -176,30 +201,159 @@ COMPARISON_TABLES: dict[str, list[Column]] = {
         Column("replicate", "integer", "", "replicate index, from 0; the same index means the same seeds"),
         Column("value", "number", "the metric's unit", "the metric in that replicate, reported years pooled"),
     ],
-    "fit.parquet": [
-        Column("target", "string", "", "the evidence target checked"),
-        Column("source", "string", "", "where the target's figure comes from"),
-        Column("measure", "string", "", "what is measured on the base's per-patient table"),
-        Column("low", "number", "the measure's unit", "the lower end of the target's range"),
-        Column("high", "number", "the measure's unit", "the upper end of the target's range"),
-        Column("model", "number", "the measure's unit", "the base's value, mean over replicates"),
-        Column("model_low_95", "number", "the measure's unit", "lower end of its 95% interval over replicates"),
-        Column("model_high_95", "number", "the measure's unit", "upper end of its 95% interval over replicates"),
-        Column("in_range", "boolean", "", "whether the model's mean lies in the target's range"),
-    ],
+    "fit.parquet": fit("base"),
 }
 COMPARISON_TABLES["comparison.csv"] = COMPARISON_TABLES["comparison.parquet"]  # the same table, for a spreadsheet
+RUN_TABLES = dict(TABLES)
 TABLES |= COMPARISON_TABLES
 
 
-def write(frame: pd.DataFrame, path: Path) -> None:
-    """Write a table to Parquet with each column's description and unit from the dictionary as field
-    metadata (the file's name says which entry)."""
+# An experiment's folder: a sweep's (`pcnsim sweep`), an optimisation's (`pcnsim optimise`) and a
+# calibration's (`pcnsim calibrate`). Their pattern columns stand for the experiment's parameters, metrics
+# and placed roles (`expand`).
+PARAMETER = Column("<parameter>", "number", "the parameter's unit (x: a value, or a multiplier for a scale "
+                   "parameter)", "the swept parameter's value x at the design point",
+                   "one column per swept parameter, named by its `name` (else its path), in the experiment's order")
+METRIC = Column("<metric>", "number", "the metric's unit", "the metric's value in the run, reported years pooled",
+                "one column per metric the experiment keeps (`metrics`), named by the metric, in its order")
+POINT = Column("point", "integer", "", "design point index, from 0 (the order of the design)")
+SENSITIVITY_INDICES = {  # the index columns of sensitivity.csv, by design
+    "sobol_indices": ("S1", "S1_conf", "ST", "ST_conf"),
+    "morris": ("mu_star", "mu_star_conf", "sigma", "mu"),
+}
+SWEEP_TABLES: dict[str, list[Column]] = {
+    "results.parquet": [
+        Column("run_id", "string", "", "the run, e.g. p00003-r001 for point 3, replicate 1 (its record in runs/ "
+               "is named so)"),
+        POINT,
+        Column("replicate", "integer", "", "replicate index, from 0; the same index means the same seeds at every "
+               "point"),
+        Column("seed", "integer", "", "the replicate's seed, spawned from the experiment's root seed"),
+        PARAMETER,
+        METRIC,
+    ],
+    "summary.parquet": [
+        POINT,
+        PARAMETER,
+        Column("metric", "string", "", "the metric (pcnsim metrics lists every one, with its label and unit)"),
+        Column("mean", "number", "the metric's unit", "the metric's mean over the point's replicates"),
+        Column("low_95", "number", "the metric's unit", "lower end of the mean's 95% interval (t over replicates)"),
+        Column("high_95", "number", "the metric's unit", "upper end of the mean's 95% interval"),
+    ],
+    "sensitivity.csv": [
+        Column("metric", "string", "", "the metric analysed (the experiment's `sensitivity`, else every metric)"),
+        Column("parameter", "string", "", "the swept parameter, by its name (else its path)"),
+        Column("<index>", "number", "a share of the metric's variance (Sobol), or the metric's unit per the "
+               "parameter's range (Morris)", "the parameter's sensitivity index for the metric, from the "
+               "replicate means of the design points (SALib)",
+               "for a sobol_indices design S1 (first-order index: the share of the metric's variance due to the "
+               "parameter alone), ST (total-order index: the share with its interactions), and S1_conf, ST_conf "
+               "(half-widths of their 95% confidence intervals); for a morris design mu_star (mean absolute "
+               "elementary effect: how much the parameter moves the metric), mu (mean signed effect), sigma "
+               "(spread of the effects: interactions or a curve) and mu_star_conf (half-width of mu_star's 95% "
+               "confidence interval); in the order S1, S1_conf, ST, ST_conf or mu_star, mu_star_conf, sigma, mu"),
+    ],
+}
+SWEEP_TABLES["results.csv"] = SWEEP_TABLES["results.parquet"]  # the same tables, for a spreadsheet
+SWEEP_TABLES["summary.csv"] = SWEEP_TABLES["summary.parquet"]
+
+OPTIMISE_TABLES: dict[str, list[Column]] = {
+    "trials.csv": [
+        Column("label", "string", "", "the allocation: 'policy: ' and its name for a simple policy (e.g. "
+               "'policy: pooled'), 'trial ' and its number for one the optimiser chose"),
+        Column("kind", "string", "", "policy or trial"),
+        Column("objective", "number", "the objective's unit (the weighted sum of its metrics)",
+               "the objective, mean over replicates (lower is better)"),
+        Column("low_95", "number", "the objective's unit", "lower end of the objective's 95% interval over "
+               "replicates"),
+        Column("high_95", "number", "the objective's unit", "upper end of the objective's 95% interval"),
+        Column("staff_cost", "number", "GBP a year", "employment cost of the placed roles in the allocation"),
+        Column("<metric>", "number", "the metric's unit", "the objective's metric, mean over replicates",
+               "one column per metric in the objective, named by the metric, in the objective's order"),
+        Column("<role>@<unit>", "number", "FTE", "staff of the role placed at the unit",
+               "one column per placed role and unit (each practice, then each network pool), e.g. splw@North"),
+    ],
+    "validation.csv": [
+        Column("policy", "string", "", "the simple policy the best allocation is compared with"),
+        Column("measure", "string", "", "objective, or one of the objective's metrics"),
+        Column("policy_value", "number", "the measure's unit", "the policy's value, mean over the fresh replicates"),
+        Column("best_value", "number", "the measure's unit", "the best allocation's value, mean over the fresh "
+               "replicates"),
+        Column("diff", "number", "the measure's unit", "mean paired difference, best minus policy, over replicates "
+               "run with the same fresh seeds"),
+        Column("low_95", "number", "the measure's unit", "lower end of the difference's 95% interval"),
+        Column("high_95", "number", "the measure's unit", "upper end of the difference's 95% interval"),
+    ],
+}
+
+CALIBRATE_TABLES: dict[str, list[Column]] = {
+    "fit.parquet": fit("fitted scenario"),
+    "parameters.parquet": [
+        Column("path", "string", "", "the free parameter: a dotted path into the scenario"),
+        Column("kind", "string", "", "value (x sets the leaves) or scale (x multiplies the base values)"),
+        Column("low", "number", "x", "the lower bound of x"),
+        Column("high", "number", "x", "the upper bound of x"),
+        Column("start", "number", "x", "x at the start of the fit"),
+        Column("fitted", "number", "x", "x at the best evaluation: the value the fitted scenario holds"),
+    ],
+    "evaluations.parquet": [
+        Column("evaluation", "integer", "", "the evaluation's number, from 1, in the order run"),
+        Column("cost", "number", "", "least-squares cost: half the sum of squared residuals over the target "
+               "checks (0: every check in the middle half of its range)"),
+        Column("<path>", "number", "x (a value, or a multiplier for a scale parameter)", "the parameter's x in "
+               "this evaluation", "one column per free parameter, named by its path, in the experiment's order"),
+    ],
+}
+
+FOLDERS: dict[str, dict[str, list[Column]]] = {  # by the kind its manifest names
+    "results": RUN_TABLES, "compare": COMPARISON_TABLES, "sweep": SWEEP_TABLES, "optimise": OPTIMISE_TABLES,
+    "calibrate": CALIBRATE_TABLES,
+}
+
+
+def entry(kind: str, file: str) -> list[Column]:
+    """The entry of a file in a results folder of this kind (as its manifest names it), pattern columns
+    included (KeyError naming the file if it has none)."""
+    try:
+        return FOLDERS[kind][file]
+    except KeyError:
+        raise KeyError(f"no data-dictionary entry for {file!r} in a {kind} folder") from None
+
+
+def expand(described: list[Column], names: dict[str, list[str]]) -> list[Column]:
+    """An entry's columns in one experiment's table: each pattern column replaced by one column per name the
+    experiment gives its placeholder (`names`, e.g. {"<metric>": ["ae_per_1000", ...]}), in order."""
+    out = []
+    for c in described:
+        out += [replace(c, name=n, each="") for n in names[c.name]] if c.each else [c]
+    return out
+
+
+ARROW = {"integer": pa.int64(), "number": pa.float64(), "string": pa.string(), "boolean": pa.bool_(),
+         "date": pa.date32()}  # each kind's Parquet type, for a column pandas leaves untyped
+
+
+def write(frame: pd.DataFrame, path: Path, described: list[Column] | None = None) -> None:
+    """Write a table atomically, as Parquet with each column's description and unit as field metadata, or
+    as CSV, by the path's suffix. described: its columns (default: the entry of the file's name); the frame
+    must have exactly these, in order, so no file holds a column the dictionary does not describe."""
+    described = columns(path.name) if described is None else described
+    if list(frame.columns) != [c.name for c in described]:
+        raise ValueError(f"{path.name}: columns {list(frame.columns)} are not those the data dictionary "
+                         f"describes, {[c.name for c in described]}")
+    if path.suffix == ".csv":
+        atomic.write_text(path, frame.to_csv(index=False))
+        return
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    described = field_metadata(path.name)
-    table = table.cast(pa.schema([f.with_metadata(described[f.name]) if f.name in described else f
-                                  for f in table.schema], metadata=table.schema.metadata))
-    pq.write_table(table, path)
+    kinds = {c.name: c.kind for c in described}
+    metadata = {c.name: {b"description": c.description.encode(), b"unit": c.unit.encode()} for c in described}
+    # a column with no value at all (no ODS codes in the scenario) is still stored as the type it is said to be
+    table = table.cast(pa.schema([(f.with_type(ARROW[kinds[f.name]]) if pa.types.is_null(f.type) else f)
+                                  .with_metadata(metadata[f.name]) for f in table.schema],
+                                 metadata=table.schema.metadata))
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    atomic.write_bytes(path, sink.getvalue().to_pybytes())
 
 
 def columns(file: str) -> list[Column]:
@@ -230,17 +384,27 @@ def field_metadata(file: str) -> dict[str, dict[bytes, bytes]]:
     return {c.name: {b"description": c.description.encode(), b"unit": c.unit.encode()} for c in columns(file)}
 
 
-def datapackage(files: list[str], name: str) -> dict:
-    """A Frictionless data-package descriptor of the given results files (those with a dictionary entry)."""
+def datapackage(files: list[str], name: str, described: dict[str, list[Column]] | None = None) -> dict:
+    """A Frictionless data-package descriptor of the given results files: those in `described` (file -> its
+    columns, e.g. an experiment's expanded entries), else those with an entry by file name (`columns`)."""
+    described = described or {}
     resources = []
     for file in files:
-        if file not in TABLES:
+        cols = described.get(file, TABLES.get(file))
+        if cols is None:
             continue
         fields = [{"name": c.name, "type": c.kind, "description": c.description, **({"unit": c.unit} if c.unit
                                                                                      else {})}
-                  for c in TABLES[file]]
+                  for c in cols]
         stem, _, suffix = file.rpartition(".")
         resources.append({"name": f"{stem}-{suffix}".replace("_", "-") if suffix == "csv" else stem.replace("_", "-"),
                           "path": file, "format": suffix, "schema": {"fields": fields}})
     return {"name": name.lower().replace("_", "-").replace(" ", "-"), "profile": "data-package",
             "resources": resources}
+
+
+def write_datapackage(folder: Path, described: dict[str, list[Column]], name: str) -> None:
+    """Write `folder`/datapackage.json (atomically) for the tables in `described` the folder holds. Before
+    the folder's manifest, which lists it."""
+    files = sorted(f for f in described if (folder / f).is_file())
+    atomic.write_text(folder / "datapackage.json", json.dumps(datapackage(files, name, described), indent=1))

@@ -11,6 +11,8 @@ from pcnsim import dictionary
 from pcnsim.run import run
 from pcnsim.scenario import load
 
+from .folders import CALIBRATE, KINDS, OPTIMISE, SWEEP
+
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
@@ -47,10 +49,14 @@ def test_every_column_of_every_results_file_is_in_the_dictionary(saved):
 
 
 def test_every_entry_says_what_it_is():
-    for file, cols in dictionary.TABLES.items():
-        assert len({c.name for c in cols}) == len(cols), file
-        for c in cols:
-            assert c.description and c.kind in ("integer", "number", "string", "boolean", "date"), (file, c.name)
+    """Every column of every folder's tables has a type and a description; a pattern column is named by a
+    placeholder and says which columns it stands for."""
+    for kind, tables in dictionary.FOLDERS.items():
+        for file, cols in tables.items():
+            assert len({c.name for c in cols}) == len(cols), file
+            for c in cols:
+                assert c.description and c.kind in ("integer", "number", "string", "boolean", "date"), (file, c.name)
+                assert c.name.startswith("<") == bool(c.each), (kind, file, c.name)
 
 
 def test_the_data_package_descriptor_lists_every_file_and_field():
@@ -90,3 +96,61 @@ def test_every_column_of_a_comparisons_tables_is_in_the_dictionary(tmp_path):
     codes = groups.drop_duplicates(["by", "group"]).set_index(["by", "group"])["ods_code"]
     assert codes[("practice", "a")] == "A00001" and codes[("pcn", "p")] == "U00001"
     assert pd.isna(codes[("practice", "b")]) and pd.isna(codes[("sex", "female")])
+
+
+# what each folder's pattern columns stand for, from the experiments tests/folders.py wrote them with
+NAMES = {
+    "results": {}, "compare": {},
+    "sweep": {"<parameter>": [p.get("name", p["path"]) for p in SWEEP["parameters"]], "<metric>": SWEEP["metrics"],
+              "<index>": ["S1", "S1_conf", "ST", "ST_conf"]},
+    "optimise": {"<metric>": list(OPTIMISE["objective"]),
+                 "<role>@<unit>": ["splw@North", "splw@South", "splw@Tiny PCN (network pool)"]},
+    "calibrate": {"<path>": [p["path"] for p in CALIBRATE["parameters"]]},
+}
+CSV_KIND = {"integer": pd.api.types.is_integer_dtype, "number": pd.api.types.is_float_dtype,
+            "string": pd.api.types.is_string_dtype, "boolean": pd.api.types.is_bool_dtype}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_column_of_every_table_of_every_results_folder_is_described(folders, kind):
+    """In a folder of every kind, written by the command line: every column of every Parquet and CSV file is
+    its dictionary entry's, in order, with its experiment's parameters, metrics and roles in place of the
+    patterns; Parquet fields carry their descriptions and units, CSV columns read back as their type, and
+    datapackage.json (listed in the manifest) lists every table with these fields."""
+    folder = folders.folder[kind]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["kind"] == kind and "datapackage.json" in manifest["files"]
+    tables = sorted(p.name for p in folder.iterdir() if p.suffix in (".parquet", ".csv"))
+    assert set(dictionary.FOLDERS[kind]) - {"ledger.parquet"} <= set(tables) <= set(dictionary.FOLDERS[kind])
+    package = json.loads((folder / "datapackage.json").read_text())
+    resources = {r["path"]: r for r in package["resources"]}
+    assert sorted(resources) == tables
+    for file in tables:
+        described = dictionary.expand(dictionary.entry(kind, file), NAMES[kind])
+        assert [(f["name"], f["type"], f["description"]) for f in resources[file]["schema"]["fields"]] \
+            == [(c.name, c.kind, c.description) for c in described], file
+        if file.endswith(".csv"):
+            frame = pd.read_csv(folder / file)
+            assert list(frame.columns) == [c.name for c in described], file
+            for c in described:
+                assert CSV_KIND[c.kind](frame[c.name]), (file, c.name, frame[c.name].dtype)
+            continue
+        schema = pq.read_schema(folder / file)
+        assert schema.names == [c.name for c in described], file
+        for c in described:
+            field = schema.field(c.name)
+            assert field.metadata[b"description"].decode() == c.description, (file, c.name)
+            assert field.metadata[b"unit"].decode() == c.unit, (file, c.name)
+            arrow = field.type.value_type if pa.types.is_dictionary(field.type) else field.type
+            assert KIND_OF[c.kind](arrow), (file, c.name, arrow)
+
+
+def test_a_table_whose_columns_are_not_described_is_not_written(tmp_path):
+    """`dictionary.write` refuses a frame whose columns differ from its entry's, so no file holds a column
+    the dictionary does not describe."""
+    described = dictionary.expand(dictionary.entry("calibrate", "evaluations.parquet"), {"<path>": ["a.b"]})
+    assert [c.name for c in described] == ["evaluation", "cost", "a.b"]
+    with pytest.raises(ValueError, match=r"evaluations\.parquet: columns"):
+        dictionary.write(pd.DataFrame({"evaluation": [1], "cost": [0.5], "a.c": [1.0]}),
+                         tmp_path / "evaluations.parquet", described)
+    assert not (tmp_path / "evaluations.parquet").exists()

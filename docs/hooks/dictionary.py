@@ -1,8 +1,10 @@
 """MkDocs hook: the results page's column tables, generated from the data dictionary at build time.
 
-`docs/outputs.md` holds a marker `<!-- columns: FILE -->` where each file's table goes; the rows come from
-`pcnsim.dictionary` (the same entries the Parquet field metadata and datapackage.json carry), so the page
-cannot drift from what the files hold. Referenced from mkdocs.yml (`hooks:`).
+`docs/outputs.md` holds a marker `<!-- columns: FILE -->` (a run's or a comparison's file) or
+`<!-- columns: KIND/FILE -->` (a file in a folder of that kind: sweep, optimise, calibrate) where each file's
+table goes; the rows come from `pcnsim.dictionary` (the same entries the Parquet field metadata and
+datapackage.json carry), so the page cannot drift from what the files hold. A pattern column shows its
+placeholder and, after its content, which columns it stands for. Referenced from mkdocs.yml (`hooks:`).
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ MARKER = re.compile(r"<!-- columns: (\S+) -->")
 
 
 def table(file: str) -> str:
-    from pcnsim.dictionary import columns
+    from pcnsim.dictionary import columns, entry
 
+    kind, _, name = file.rpartition("/")
     rows = ["| column | type | unit | content |", "|---|---|---|---|"]
-    rows += [f"| `{c.name}` | {c.kind} | {c.unit} | {c.description} |" for c in columns(file)]
+    rows += [f"| `{c.name}` | {c.kind} | {c.unit} | {c.description}{f'; {c.each}' if c.each else ''} |"
+             for c in (entry(kind, name) if kind else columns(name))]
     return "\n".join(rows)
 
 

@@ -30,7 +30,7 @@ import yaml
 from pydantic import Field, model_validator
 from scipy import optimize
 
-from .. import atomic, outdir, targets
+from .. import atomic, dictionary, outdir, targets
 from ..paths import apply, leaves, parse_path, require, resolved_data
 from ..run import run
 from ..scenario import (
@@ -246,15 +246,18 @@ def _write_record(d: Path, exp: Calibration, report: dict, history: list[tuple[n
                   start: np.ndarray, fitted: Scenario) -> None:
     """The fit's own files in its results folder: fit.parquet (each target check: its range, the fitted
     scenario's value and interval, in range or not), parameters.parquet (bounds, start and fitted x),
-    evaluations.parquet (every run's x and cost, in order) and fitted.yaml (the fitted scenario, fully
-    resolved, with the fit's root seed)."""
-    report["fit"].to_parquet(d / "fit.parquet", index=False)
+    evaluations.parquet (every run's x and cost, in order), datapackage.json (their columns, `pcnsim.dictionary`)
+    and fitted.yaml (the fitted scenario, fully resolved, with the fit's root seed)."""
     paths = [p.path for p in exp.parameters]
-    pd.DataFrame([{"evaluation": i + 1, "cost": cost, **dict(zip(paths, x.tolist(), strict=True))}
-                  for i, (x, cost) in enumerate(history)]).to_parquet(d / "evaluations.parquet", index=False)
-    pd.DataFrame([{"path": p.path, "kind": p.kind, "low": p.low, "high": p.high, "start": float(x0),
+    columns = {file: dictionary.expand(cols, {"<path>": paths}) for file, cols in dictionary.CALIBRATE_TABLES.items()}
+    dictionary.write(report["fit"], d / "fit.parquet", columns["fit.parquet"])
+    dictionary.write(pd.DataFrame([{"evaluation": i + 1, "cost": cost, **dict(zip(paths, x.tolist(), strict=True))}
+                                   for i, (x, cost) in enumerate(history)]), d / "evaluations.parquet",
+                     columns["evaluations.parquet"])
+    parameters = [{"path": p.path, "kind": p.kind, "low": p.low, "high": p.high, "start": float(x0),
                    "fitted": report["x"][p.path]} for p, x0 in zip(exp.parameters, start, strict=True)]
-                 ).to_parquet(d / "parameters.parquet", index=False)
+    dictionary.write(pd.DataFrame(parameters), d / "parameters.parquet", columns["parameters.parquet"])
+    dictionary.write_datapackage(d, columns, exp.name)
     header = (f"# {report['output'].name} fully resolved (every field explicit), with the fit's root seed and "
               "reported years.\n")
     atomic.write_text(d / "fitted.yaml", origin.resolved(fitted.model_dump(mode="json"), exp.seed, exp.years,

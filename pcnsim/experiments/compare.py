@@ -122,7 +122,7 @@ class Comparison:
     def _write(self, out: Path) -> None:
         from .. import plots  # matplotlib, only when a comparison is saved
 
-        self.table.to_csv(out / "comparison.csv", index=False)
+        dictionary.write(self.table, out / "comparison.csv")
         dictionary.write(self.table, out / "comparison.parquet")
         plots.save(plots.comparison(self.table, KEY_METRICS), out / "comparison.png")
         dictionary.write(self.groups, out / "by_group.parquet")
@@ -135,9 +135,7 @@ class Comparison:
         base = self.results[self.base]
         if base.patient_tables:
             dictionary.write(targets.fit_table(base.patients), out / "fit.parquet")
-        described = sorted(p.name for p in out.iterdir() if p.name in dictionary.COMPARISON_TABLES)
-        (out / "datapackage.json").write_text(json.dumps(dictionary.datapackage(described, "comparison"), indent=1),
-                                              encoding="utf-8")
+        dictionary.write_datapackage(out, dictionary.COMPARISON_TABLES, "comparison")
         files = {name: f"scenario_{_file_name(name)}.yaml" for name in self.results}
         for name, res in self.results.items():
             scenario = res.scenario.model_copy(deep=True)

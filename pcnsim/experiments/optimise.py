@@ -27,7 +27,7 @@ import pandas as pd
 import yaml
 from pydantic import Field, field_validator, model_validator
 
-from .. import atomic, outdir
+from .. import atomic, dictionary, outdir
 from ..paths import resolved_data
 from ..scenario import ScenarioError, Strict, base_path, check_output, from_dict, validate_file
 from ..schema_types import RoleName
@@ -206,7 +206,7 @@ class Outcome:
     best: str
 
 
-OUTPUT_NAMES = ("trials.csv", "validation.csv", "best.yaml", "tradeoff.png", *origin.NAMES)
+OUTPUT_NAMES = ("trials.csv", "validation.csv", "best.yaml", "tradeoff.png", "datapackage.json", *origin.NAMES)
 
 
 @contextmanager
@@ -313,7 +313,8 @@ def validate(problem: Problem, allocations: dict[str, workforce.Allocation], bes
                          "policy_value": float(table.loc[measure].mean()),
                          "best_value": float(best_table.loc[measure].mean()), "diff": mean, "low_95": lo,
                          "high_95": hi})
-    return pd.DataFrame(rows)
+    # its columns even with no policy to compare (the best is the only policy)
+    return pd.DataFrame(rows, columns=[c.name for c in dictionary.entry("optimise", "validation.csv")])
 
 
 def scenario_file(outcome: Outcome) -> str:
@@ -329,9 +330,17 @@ def scenario_file(outcome: Outcome) -> str:
     return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
+def described(problem: Problem) -> dict[str, list[dictionary.Column]]:
+    """The columns of the optimisation's tables (`pcnsim.dictionary`), with its objective's metrics and its
+    roles at each unit in place of the entries' patterns."""
+    names = {"<metric>": list(problem.exp.objective),
+             "<role>@<unit>": [f"{r}@{u}" for r in problem.roles for u in workforce.units(problem.base)]}
+    return {file: dictionary.expand(cols, names) for file, cols in dictionary.OPTIMISE_TABLES.items()}
+
+
 def write_outputs(outcome: Outcome) -> list[Path]:
-    """trials.csv, validation.csv, best.yaml and tradeoff.png, then the experiment's copy, its resolved base
-    scenario and, last, the manifest (`origin.keep`)."""
+    """trials.csv, validation.csv, best.yaml, tradeoff.png and datapackage.json (the tables' columns), then
+    the experiment's copy, its resolved base scenario and, last, the manifest (`origin.keep`)."""
     from .. import plots
     from ..run import replicate_seeds
 
@@ -340,10 +349,12 @@ def write_outputs(outcome: Outcome) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     outdir.mark(out, "optimise")
     (out / "manifest.json").unlink(missing_ok=True)  # complete again once the new manifest is written
-    atomic.write_text(out / "trials.csv", outcome.trials.to_csv(index=False))
-    atomic.write_text(out / "validation.csv", outcome.validation.to_csv(index=False))
+    columns = described(problem)
+    dictionary.write(outcome.trials, out / "trials.csv", columns["trials.csv"])
+    dictionary.write(outcome.validation, out / "validation.csv", columns["validation.csv"])
     atomic.write_text(out / "best.yaml", scenario_file(outcome))
     plots.save(plots.tradeoff(outcome.trials, outcome.best), out / "tradeoff.png")
+    dictionary.write_datapackage(out, columns, exp.name)
     seeds = {"root": exp.seed, "replicates": replicate_seeds(exp.seed, exp.replicates),
              "validation_root": exp.seed + 1,
              "validation_replicates": replicate_seeds(exp.seed + 1, exp.validation_replicates)}

@@ -44,7 +44,7 @@ from pydantic import Field, field_validator, model_validator
 from scipy import stats
 from scipy.stats import qmc
 
-from .. import atomic, outdir, stops, verify
+from .. import atomic, dictionary, outdir, stops, verify
 from ..paths import apply, leaves, parse_path, require, resolved_data, set_value
 from ..scenario import ScenarioError, Strict, base_path, check_output, from_dict, validate_file
 from . import origin
@@ -390,8 +390,9 @@ def local_cluster(n_workers: int = 2, folder: Path | None = None) -> Iterator[tu
                     os.killpg(p.pid, signal.SIGKILL)
 
 
+# what a sweep writes into its output folder
 RUN_NAMES = ("runs", "results.parquet", "results.csv", "summary.parquet", "summary.csv", "sensitivity.csv",
-             "sensitivity.png", "sweep.png", *origin.NAMES)  # what a sweep writes into its output folder
+             "sensitivity.png", "sweep.png", "datapackage.json", *origin.NAMES)
 
 
 @contextmanager
@@ -544,23 +545,34 @@ def sensitivity(plan: Plan, table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def described(plan: Plan) -> dict[str, list[dictionary.Column]]:
+    """The columns of the sweep's tables (`pcnsim.dictionary`), with its parameters and metrics in place of the
+    entries' patterns, and the index columns of its design's sensitivity.csv."""
+    exp = plan.experiment
+    names = {"<parameter>": [p.label for p in exp.parameters], "<metric>": list(exp.metrics),
+             "<index>": list(dictionary.SENSITIVITY_INDICES.get(exp.design.kind, ()))}
+    return {file: dictionary.expand(cols, names) for file, cols in dictionary.SWEEP_TABLES.items()}
+
+
 def write_outputs(plan: Plan, records: dict[str, dict]) -> list[Path]:
     """From every run's record: results.parquet/.csv, summary.parquet/.csv, for sensitivity designs
-    sensitivity.csv and .png (else sweep.png, for up to two parameters), then the experiment's copy, its
-    resolved base scenario and, last, the manifest (`origin.keep`), listing the runs' records too."""
+    sensitivity.csv and .png (else sweep.png, for up to two parameters), datapackage.json (the tables'
+    columns), then the experiment's copy, its resolved base scenario and, last, the manifest (`origin.keep`),
+    listing the runs' records too."""
     from .. import plots
 
     out = plan.output
     (out / "manifest.json").unlink(missing_ok=True)  # complete again once the new manifest is written
     table = combine(plan, records)
+    columns = described(plan)
     written = []
     for name, frame in (("results", table), ("summary", point_summary(plan, table))):
-        atomic.write_bytes(out / f"{name}.parquet", frame.to_parquet(index=False))
-        atomic.write_text(out / f"{name}.csv", frame.to_csv(index=False))
-        written += [out / f"{name}.parquet", out / f"{name}.csv"]
+        for file in (f"{name}.parquet", f"{name}.csv"):
+            dictionary.write(frame, out / file, columns[file])
+            written.append(out / file)
     if plan.experiment.design.kind in ("sobol_indices", "morris"):
         si = sensitivity(plan, table)
-        atomic.write_text(out / "sensitivity.csv", si.to_csv(index=False))
+        dictionary.write(si, out / "sensitivity.csv", columns["sensitivity.csv"])
         plots.save(plots.sensitivity(si, plan.experiment.design.kind), out / "sensitivity.png")
         written += [out / "sensitivity.csv", out / "sensitivity.png"]
     else:
@@ -569,6 +581,8 @@ def write_outputs(plan: Plan, records: dict[str, dict]) -> list[Path]:
         if figure is not None:
             plots.save(figure, out / "sweep.png")
             written.append(out / "sweep.png")
+    dictionary.write_datapackage(out, columns, plan.experiment.name)
+    written.append(out / "datapackage.json")
     exp = plan.experiment
     seeds = {"root": exp.seed, "replicates": [seed for _, seed in sorted({(r["replicate"], r["seed"])
                                                                          for r in records.values()})],
