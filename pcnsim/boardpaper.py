@@ -17,10 +17,12 @@ import yaml
 
 from . import plots, registry, report_page
 from .metrics import AGE_BAND_LABELS
-from .registry import GROUP_COLUMNS, KEY_METRICS
+from .registry import GROUP_COLUMNS, KEY_METRICS, SEGMENT_WORDS
 
-GROUP_TITLES = {"age_band": "age band", "deprivation": "deprivation quintile (1 = most deprived)",
-                "practice": "practice", "complex_needs": "complex needs (complexity 2-3)"}
+GROUP_TITLES = {"age_band": "age band", "sex": "sex", "deprivation": "deprivation quintile (1 = most deprived)",
+                "practice": "practice", "pcn": "primary care network", "segment": "needs segment",
+                "complex_needs": "complex needs (complexity 2-3)",
+                "cohort": "the lever's own cohort (the same people in the base run)"}
 GROUP_MEASURES = {"primary_care_contacts": "Primary-care contacts", "gp": "GP contacts", "ae": "A&E attendances",
                   "admission": "Emergency admissions", "unmet_days": "Days with an unmet need",
                   "revisits": "Revisits"}
@@ -31,9 +33,9 @@ CAVEATS = (
     "Intervals show the run-to-run (Monte Carlo) spread of the model with its parameters fixed; they do not "
     "include uncertainty in the parameters themselves, most of which are starting values or fits to national "
     "figures.",
-    "Needs segments are fixed for life, there is no seasonality and no continuity of care with a named "
-    "clinician; long-term-condition reviews wait for the patient to ask (see the model's documentation, "
-    "'What the model does not do').",
+    "Needs segments are fixed for life, there is no seasonality, continuity of care counts GPs only, and "
+    "long-term-condition reviews wait for the patient to ask (see the model's documentation, 'What the model "
+    "does not do').",
     "Costs are care contacts at national unit costs plus the employment cost of staff in post; overheads, "
     "estates and set-up costs are not included.",
 )
@@ -116,7 +118,7 @@ def _groups(groups: pd.DataFrame, scenario: str) -> list[dict]:
     mine = groups[groups["scenario"] == scenario]
     for by, title in GROUP_TITLES.items():
         part = mine[mine["by"] == by]
-        if part.empty:
+        if part.empty or (by != "cohort" and part["group"].nunique() < 2):  # one PCN, say: nothing to compare
             continue
         rows = []
         order = list(AGE_BAND_LABELS) if by == "age_band" else sorted(set(part["group"]))
@@ -127,7 +129,7 @@ def _groups(groups: pd.DataFrame, scenario: str) -> list[dict]:
                 percent = registry.format_percent(registry.percent_change(r["diff"], r["base"]))
                 cells[measure] = (f"{r['diff']:+,.1f} ({percent})",
                                   "better" if r["high_95"] < 0 else "worse" if r["low_95"] > 0 else "")
-            rows.append({"group": group, "cells": cells})
+            rows.append({"group": SEGMENT_WORDS.get(group, group) if by == "segment" else group, "cells": cells})
         out.append({"title": title, "rows": rows})
     return out
 

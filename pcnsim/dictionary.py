@@ -182,8 +182,8 @@ COMPARISON_TABLES: dict[str, list[Column]] = {
     ],
     "by_group.parquet": [
         SCENARIO,
-        Column("by", "string", "", "how people are grouped: age_band, sex, deprivation, practice, pcn or "
-               "complex_needs"),
+        Column("by", "string", "", "how people are grouped: age_band, sex, deprivation, practice, pcn, segment, "
+               "complex_needs, or cohort (the lever's own cohort, e.g. the complex-care caseload)"),
         Column("group", "string", "", "the group (an age band, male or female, a quintile, a practice or PCN name, "
                "complex or not complex)"),
         Column("ods_code", "string", "", "the practice's or PCN's ODS code on practice and pcn rows (empty "

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .churn import DEFINITIONS as FA_DEFINITIONS
 from .metrics import AGE_BAND_LABELS
-from .vocab import COUNTER_NAMES, DAYS_PER_YEAR, ROLE_LABELS, SETTINGS, WEEKLY_EVENT_NAMES
+from .vocab import COUNTER_NAMES, DAYS_PER_YEAR, ROLE_LABELS, SEGMENTS, SETTINGS, WEEKLY_EVENT_NAMES
 
 PER_1000 = "per 1,000 person-years"
 
@@ -186,6 +186,12 @@ def _entries() -> list[Metric]:
 
 
 METRICS: dict[str, Metric] = {metric.key: metric for metric in _entries()}
+
+# Needs segments (`patients_yearly.parquet`'s segment) in words.
+SEGMENT_WORDS = {"well": "generally well", "ltc": "a long-term condition", "frail": "frail",
+                 "multimorbid": "several long-term conditions", "struggling": "struggling with life",
+                 "young_distress": "young and in distress"}
+assert set(SEGMENT_WORDS) == set(SEGMENTS)
 
 # Weekly series (`series.parquet`): counts a week by practice.
 SERIES_WORDS = {

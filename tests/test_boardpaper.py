@@ -4,6 +4,7 @@ import json
 import re
 import shutil
 
+import pandas as pd
 import pytest
 
 from pcnsim import boardpaper, registry
@@ -47,6 +48,21 @@ def test_the_report_is_one_file_in_plain_words_with_changes_in_percent_and_who_t
     raw = [key for key in registry.METRICS if re.search(rf"\b{re.escape(key)}\b", visible)]
     assert not raw, f"raw metric keys in the report: {raw}"
     assert re.search(r"[+-]\d+\.\d%", visible)  # percentages of change
+    # who it changes: by sex and needs segment (in words), and the team's own caseload
+    for title in (">sex<", ">needs segment<", "own cohort (the same people in the base run)"):
+        assert title in text, title
+    assert "struggling with life" in visible and "young_distress" not in visible
+
+
+def test_the_lever_cohort_is_the_same_people_in_both_runs(folder):
+    """The cohort rows compare the people on the team's caseload in the lever run with the same people (by
+    id) in the base run: their primary-care contacts per 1,000 are far above the whole list's, in both."""
+    groups = pd.read_parquet(folder / "by_group.parquet")
+    cohort = groups[(groups["by"] == "cohort") & (groups["measure"] == "primary_care_contacts")]
+    assert len(cohort) == 1
+    everyone = groups[(groups["by"] == "sex") & (groups["measure"] == "primary_care_contacts")]["base"].max()
+    assert cohort["base"].iloc[0] > 2 * everyone
+    assert set(groups["by"]) >= {"age_band", "sex", "deprivation", "practice", "segment", "complex_needs"}
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium")

@@ -81,18 +81,36 @@ def per_replicate(res: Results, wanted: list[str] | None = None) -> pd.DataFrame
     return table
 
 
-def group_rates(res: Results) -> pd.DataFrame:
-    """Rates per 1,000 person-years by replicate and group (age band, sex, deprivation, practice, PCN, complex
-    needs)."""
+COHORT = "on the complex-care caseload"
+
+
+def group_rates(res: Results, cohort: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Rates per 1,000 person-years by replicate and group (age band, sex, deprivation, practice, PCN, needs
+    segment, complex needs), and for `cohort` (replicate, patient_id: the lever's own cohort) if given."""
     p = res.patients.assign(age_band=metrics.age_band(res.patients["age"]).astype(str),
                             complex_needs=np.where(res.patients["complexity"] >= 2, "complex", "not complex"))
+    if cohort is not None:
+        member = pd.MultiIndex.from_frame(p[["replicate", "patient_id"]]).isin(
+            pd.MultiIndex.from_frame(cohort[["replicate", "patient_id"]]))
+        p = p.assign(cohort=np.where(member, COHORT, ""))
     frames = []
-    for by in ("age_band", "sex", "deprivation", "practice", "pcn", "complex_needs"):
+    for by in ("age_band", "sex", "deprivation", "practice", "pcn", "segment", "complex_needs",
+               *(("cohort",) if cohort is not None else ())):
         g = p.groupby(["replicate", by], observed=True)
         py = g["registered_days"].sum() / DAYS_PER_YEAR
         rates = pd.DataFrame({c: 1000.0 * g[c].sum().astype(np.float64) / py for c in GROUP_COLUMNS}).reset_index()
         frames.append(rates.rename(columns={by: "group"}).assign(by=by, group=lambda d: d["group"].astype(str)))
-    return pd.concat(frames, ignore_index=True)
+    out = pd.concat(frames, ignore_index=True)
+    return out[~((out["by"] == "cohort") & (out["group"] == ""))]
+
+
+def lever_cohort(res: Results) -> pd.DataFrame | None:
+    """The people a lever works with, by replicate (replicate, patient_id), where it has such a cohort: those
+    on the complex-care team's caseload at some time in the run. None for levers without one."""
+    if not res.scenario.levers.complex_care.enabled or res.patients is None:
+        return None
+    p = res.patients
+    return p.loc[p["mdt_enrolled_months"] > 0, ["replicate", "patient_id"]].drop_duplicates()
 
 
 @dataclass
@@ -188,12 +206,15 @@ def compare(base: Scenario | str | Path, others: list, seed: int | None = None, 
             rows.append((name, metric, float(b.loc[metric].mean()), float(o.loc[metric].mean()), mean, lo, hi))
         if b_groups is None:
             continue
-        og = group_rates(results[name]).set_index(["by", "group", "replicate"]).sort_index()
-        diff = og[list(GROUP_COLUMNS)] - b_groups[list(GROUP_COLUMNS)]
+        cohort = lever_cohort(results[name])
+        og = group_rates(results[name], cohort).set_index(["by", "group", "replicate"]).sort_index()
+        base_groups = b_groups if cohort is None else group_rates(results[base_name], cohort).set_index(
+            ["by", "group", "replicate"]).sort_index()
+        diff = og[list(GROUP_COLUMNS)] - base_groups[list(GROUP_COLUMNS)]
         for (by, group), d in diff.groupby(level=["by", "group"]):
             for measure in GROUP_COLUMNS:
                 mean, lo, hi = paired_interval(d[measure].to_numpy())
-                base_value = float(b_groups.loc[(by, group), measure].mean())
+                base_value = float(base_groups.loc[(by, group), measure].mean())
                 group_rows.append((name, by, group, measure, base_value, mean, lo, hi))
     table = pd.DataFrame(rows, columns=["scenario", "metric", "base", "value", "diff", "low_95", "high_95"])
     groups = pd.DataFrame(group_rows, columns=["scenario", "by", "group", "measure", "base", "diff", "low_95",
