@@ -185,7 +185,7 @@ COMPARISON_TABLES: dict[str, list[Column]] = {
         Column("by", "string", "", "how people are grouped: age_band, sex, deprivation, practice, pcn, segment, "
                "complex_needs, or cohort (the lever's own cohort, e.g. the complex-care caseload)"),
         Column("group", "string", "", "the group (an age band, male or female, a quintile, a practice or PCN name, "
-               "complex or not complex)"),
+               "a needs segment, complex or not complex, or the cohort's name)"),
         Column("ods_code", "string", "", "the practice's or PCN's ODS code on practice and pcn rows (empty "
                "elsewhere, or where the scenario gives none)"),
         Column("measure", "string", "", "what is counted, per 1,000 person-years in the group (primary-care "
