@@ -32,10 +32,10 @@ ANNOTATIONS = ("title", "description", "default")
 
 @dataclass(frozen=True)
 class FileKind:
-    """One kind of input file: its name, the command that reads it and the model that checks it."""
+    """One kind of input file: its name (that of the command reading it, for experiments), its schema's
+    title and description, and the model that checks it."""
 
     name: str
-    command: str
     title: str
     description: str
 
@@ -73,14 +73,14 @@ class FileKind:
 
 
 KINDS = {k.name: k for k in (
-    FileKind("scenario", "run", "pcnsim scenario file",
+    FileKind("scenario", "pcnsim scenario file",
              "A scenario: the place, its people, their care and the levers pulled. Every field is optional: a "
              "file names what it changes from its parent (extends:) or from the defaults."),
-    FileKind("sweep", "sweep", "pcnsim sweep experiment",
+    FileKind("sweep", "pcnsim sweep experiment",
              "A parameter sweep: a base scenario, the parameters to vary and the design that varies them."),
-    FileKind("optimise", "optimise", "pcnsim workforce optimisation experiment",
+    FileKind("optimise", "pcnsim workforce optimisation experiment",
              "Where staff should sit and how many of each role, for a budget: roles, objective and search."),
-    FileKind("calibrate", "calibrate", "pcnsim calibration experiment",
+    FileKind("calibrate", "pcnsim calibration experiment",
              "Free parameters of a base scenario fitted to the evidence targets; writes the fitted scenario."),
 )}
 
