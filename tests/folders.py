@@ -68,7 +68,7 @@ def make(root: Path, umask: int) -> Folders:
     commands = {
         "results": ["run", "tiny.yaml", "--reps", "2", "--seed", "11", "--out", "run"],
         "compare": ["compare", "tiny.yaml", "tiny_team.yaml", "--reps", "2", "--out", "compare"],
-        "sweep": ["sweep", "sweep_experiment.yaml", "--workers", "1"],
+        "sweep": ["sweep", "sweep_experiment.yaml", "--threads", "1"],
         "optimise": ["optimise", "optimise_experiment.yaml"],
         "calibrate": ["calibrate", "calibrate_experiment.yaml"],
     }

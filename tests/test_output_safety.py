@@ -181,7 +181,7 @@ def test_every_writer_checks_its_output_before_simulating(tmp_path):
                                                               "values": [0.8, 1.2]}],
         "design": {"kind": "grid"}, "replicates": 1, "years": 1, "seed": 3, "metrics": ["ae_per_1000"],
         "output": "busy"}))
-    one_line_refusal(pcnsim("sweep", exp, "--workers", 1), str(busy), "index.html")
+    one_line_refusal(pcnsim("sweep", exp, "--threads", 1), str(busy), "index.html")
     assert not (busy / "runs").exists() and snapshot(busy) == before
     mine = tmp_path / "mine.yaml"
     mine.write_text("# my own scenario\nname: mine\n")
@@ -349,9 +349,9 @@ def test_a_second_sweep_on_the_same_output_is_refused_before_it_runs(tmp_path):
     from .test_sweep import experiment
 
     path = experiment(tmp_path, replicates=1)
-    first = start("sweep", path, "--workers", 1, env=hooked("claimed", 5))
+    first = start("sweep", path, "--threads", 1, env=hooked("claimed", 5))
     wait_for(lambda: (tmp_path / ".exp-out.lock").exists())
-    second = pcnsim("sweep", path, "--workers", 1)
+    second = pcnsim("sweep", path, "--threads", 1)
     one_line_refusal(second, "another pcnsim command", f"pid {first.pid}")
     _, err = first.communicate(timeout=300)
     assert first.returncode == 0, err

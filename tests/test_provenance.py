@@ -120,7 +120,7 @@ def test_a_resumed_sweep_writes_a_manifest_of_every_run(folders, tmp_path):
         (sweep / "runs" / name).unlink()
     for name in ("results.parquet", "results.csv", "summary.parquet", "summary.csv"):
         (sweep / name).unlink()
-    done = subprocess.run([sys.executable, "-m", "pcnsim", "sweep", "sweep_experiment.yaml", "--workers", "1"],
+    done = subprocess.run([sys.executable, "-m", "pcnsim", "sweep", "sweep_experiment.yaml", "--threads", "1"],
                           capture_output=True, text=True, cwd=root, timeout=600)
     assert done.returncode == 0, done.stderr
     manifest = verify.read_manifest(sweep, verify=True)

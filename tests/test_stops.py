@@ -72,7 +72,7 @@ def describe(p: psutil.Process) -> str:
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_a_stopped_sweep_leaves_no_worker_running(tmp_path, sig):
     path = experiment(tmp_path, list_size=6000, replicates=3)
-    proc = start("sweep", path, "--workers", 2)
+    proc = start("sweep", path, "--threads", 2)
     runs = tmp_path / "exp-out" / "runs"
 
     def workers_busy() -> bool:  # two pool workers at work (and a run finished, so they are warm)

@@ -103,7 +103,7 @@ def test_bad_experiments_name_the_field(tmp_path, changes, message):
     path = experiment(tmp_path, **changes)
     with pytest.raises(ScenarioError, match=message):
         sweep.load(path)
-    proc = pcnsim("sweep", path, "--workers", "1")
+    proc = pcnsim("sweep", path, "--threads", "1")
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert str(path) in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "exp-out").exists()
@@ -165,7 +165,7 @@ def test_a_killed_dask_worker_loses_and_duplicates_nothing(tmp_path, dask_cluste
 def test_an_interrupted_sweep_resumes_where_it_stopped(tmp_path):
     path = experiment(tmp_path, list_size=6000, replicates=3)
     runs = tmp_path / "exp-out" / "runs"
-    proc = subprocess.Popen([sys.executable, "-m", "pcnsim", "sweep", str(path), "--workers", "1"],
+    proc = subprocess.Popen([sys.executable, "-m", "pcnsim", "sweep", str(path), "--threads", "1"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 300
     while len(list(runs.glob("*.json")) if runs.exists() else []) < 4 and time.time() < deadline:
@@ -179,7 +179,7 @@ def test_an_interrupted_sweep_resumes_where_it_stopped(tmp_path):
     assert not (tmp_path / "exp-out" / "results.parquet").exists()
     for f in runs.glob("*.json"):
         json.loads(f.read_text())  # every saved run is complete
-    again = pcnsim("sweep", path, "--workers", "1")
+    again = pcnsim("sweep", path, "--threads", "1")
     assert again.returncode == 0, again.stderr
     after = {f.name: f.stat().st_mtime_ns for f in runs.glob("*.json")}
     assert len(after) == 18

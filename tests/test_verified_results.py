@@ -184,7 +184,7 @@ def test_resume_sets_a_damaged_run_aside_and_runs_it_again(tmp_path, case):
         shutil.copyfile(runs / "p00002-r000.json", victim)
     else:
         change(victim)
-    proc = subprocess.run([sys.executable, "-m", "pcnsim", "sweep", str(path), "--workers", "1"],
+    proc = subprocess.run([sys.executable, "-m", "pcnsim", "sweep", str(path), "--threads", "1"],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     notes = [line for line in proc.stderr.splitlines() if line.startswith("note:")]
