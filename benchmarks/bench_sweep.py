@@ -49,14 +49,14 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=40, help="runs per configuration (fewer mostly time the start-up)")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
     args = ap.parse_args()
-    from pcnsim.experiments import sweep
+    from pcnsim.experiments import executors
 
-    sweep.warm_up()
+    executors.warm_up()
     result = {"runs": args.runs, "run": "baseline, 42,000 patients, 1 burn-in + 3 reported years",
               "cores": os.cpu_count()}
     result["runs_per_minute_1_worker"] = timed(args.runs, workers=1)
     result["runs_per_minute_2_workers"] = timed(args.runs, workers=2)
-    with sweep.local_cluster(2) as (address, _):
+    with executors.local_cluster(2) as (address, _):
         result["runs_per_minute_dask_2_workers"] = timed(args.runs, scheduler=address)
     report(result, args.json)
 

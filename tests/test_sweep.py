@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from pcnsim.experiments import sweep
+from pcnsim.experiments import executors, sweep
 from pcnsim.scenario import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,7 +115,7 @@ def test_bad_experiments_name_the_field(tmp_path, changes, message):
 @pytest.fixture(scope="module")
 def dask_cluster():
     """A real scheduler and two single-threaded worker processes on 127.0.0.1; stopped afterwards."""
-    with sweep.local_cluster(2) as (address, workers):
+    with executors.local_cluster(2) as (address, workers):
         yield address, workers
 
 

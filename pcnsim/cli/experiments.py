@@ -59,7 +59,7 @@ def sweep_command(
     """Run a parameter sweep (grid, list, Latin hypercube, Sobol sequence, Sobol indices or Morris); rerun the
     same command to resume: finished runs are kept and skipped. --reps, --years, --seed and --out replace
     the experiment file's replicates, years, seed and output."""
-    from ..experiments import sweep
+    from ..experiments import executors, sweep
 
     stops.terminate_as_interrupt()
     with user_errors(), ExitStack() as held:
@@ -67,7 +67,7 @@ def sweep_command(
         plan = sweep.load(experiment, overrides=file_overrides(out, reps, years, seed))
         held.enter_context(sweep.claim(plan, overwrite, notify=note))
         try:
-            pool = sweep.executor_for(threads, scheduler)
+            pool = executors.executor_for(threads, scheduler)
         except ConnectionError as exc:
             raise UserError(str(exc)) from None
         where = scheduler or f"{threads or os.cpu_count()} local worker(s)"
