@@ -36,24 +36,29 @@ def day_capacity(P, unit, role, day):
 
 
 @jit
+def open_routine_day(S, P, u, r, x):
+    """Put day x's routine slots of role r at unit u into the ring (and remember how many were opened, for
+    the capacity ledger)."""
+    total, same_day = day_capacity(P, u, r, x)
+    at = x % (P.horizon + 1)
+    S.routine_free[u, r, at] = total - same_day
+    S.routine_opened[u, r, at] = total - same_day
+    S.routine_left[u, r] += total - same_day
+
+
+@jit
 def open_diary(S, P, day):
     """Set today's same-day slots and put day + horizon's routine slots into the ring."""
-    ring = P.horizon + 1
-    target = day + P.horizon
     for u in range(P.cap_rate.shape[0]):
         for r in range(N_ROLES):
-            total, same_day = day_capacity(P, u, r, target)
-            S.routine_free[u, r, target % ring] = total - same_day
-            S.routine_opened[u, r, target % ring] = total - same_day
-            S.routine_left[u, r] += total - same_day
-            total, same_day = day_capacity(P, u, r, day)
+            open_routine_day(S, P, u, r, day + P.horizon)
+            _, same_day = day_capacity(P, u, r, day)
             S.sameday_free[u, r] = same_day
 
 
 @entry
 def init_diary(S, P, day):
     """Routine slots for days [day, day + horizon) before the first `open_diary`."""
-    ring = P.horizon + 1
     for u in range(P.cap_rate.shape[0]):
         for r in range(N_ROLES):
             S.routine_left[u, r] = 0
@@ -61,10 +66,7 @@ def init_diary(S, P, day):
     for x in range(day, day + P.horizon):
         for u in range(P.cap_rate.shape[0]):
             for r in range(N_ROLES):
-                total, same_day = day_capacity(P, u, r, x)
-                S.routine_free[u, r, x % ring] = total - same_day
-                S.routine_opened[u, r, x % ring] = total - same_day
-                S.routine_left[u, r] += total - same_day
+                open_routine_day(S, P, u, r, x)
 
 
 @jit
