@@ -32,7 +32,7 @@ def day_dates(sim) -> np.ndarray:
     return np.datetime64(first_day(sim), "D") + np.arange(n_days)
 
 
-def _span(sim) -> tuple[date, date]:
+def span(sim) -> tuple[date, date]:
     """The first and last dates of the run, burn-in included."""
     first = first_day(sim)
     return first, first + timedelta(days=(sim.burn_in_years + sim.years) * DAYS_PER_YEAR - 1)
@@ -42,7 +42,7 @@ def bank_holidays(sim) -> dict[date, str]:
     """The bank holidays of `simulation.bank_holiday_calendar` in the run, in date order, with their names."""
     if sim.bank_holiday_calendar == "none":
         return {}
-    first, last = _span(sim)
+    first, last = span(sim)
     calendar = holidays.country_holidays("GB", subdiv="ENG", years=range(first.year, last.year + 1))
     return {d: name for d, name in sorted(calendar.items()) if first <= d <= last}
 
@@ -50,7 +50,7 @@ def bank_holidays(sim) -> dict[date, str]:
 def closed_dates(sim) -> set[date]:
     """Weekends aside, the dates in the run on which practices and PCN services are closed: its bank
     holidays and `simulation.closed_dates`."""
-    first, last = _span(sim)
+    first, last = span(sim)
     return set(bank_holidays(sim)) | {d for d in sim.closed_dates if first <= d <= last}
 
 

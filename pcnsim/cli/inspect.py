@@ -149,7 +149,7 @@ def describe_command(
     lay = params.layout(sc)
     console.print(fte_table(sc, lay))
     sim = sc.simulation
-    first, last = dates.first_day(sim), dates.day_dates(sim)[-1].item()
+    first, last = dates.span(sim)
     closed = dates.closed_dates(sim)
     calendar = {"england-and-wales": "England and Wales bank holidays", "none": "no bank holidays"}
     typer.echo(f"Calendar: {sim.burn_in_years} burn-in year(s) from {first:%a %d %b %Y}, then {sim.years} reported "
